@@ -1,0 +1,34 @@
+// `npm start`: the whole stack on loopback, stopped cleanly on Ctrl-C.
+
+import { loadConfig } from './config.js';
+import { CompositionError } from './server.js';
+import { startStack } from './stack.js';
+
+const config = loadConfig();
+try {
+  const stack = await startStack(config);
+  const lines = [
+    `canon gateway  ${stack.gateway.url}/graphql   (health: ${stack.gateway.url}/health)`,
+    ...Object.entries(stack.subgraphs).map(([n, s]) => `  subgraph ${n.padEnd(10)} ${s.url}`),
+    ...Object.entries(stack.systems).map(([n, s]) => `  system   ${n.padEnd(10)} ${s.url}   (admin: ${s.url}/_admin/stats)`),
+    `  data     ${config.dataDir}`,
+  ];
+  console.log(lines.join('\n'));
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping canon…`);
+    await stack.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+} catch (e) {
+  if (e instanceof CompositionError) {
+    console.error(e.message);
+    process.exit(2);
+  }
+  console.error(`canon failed to start: ${(e as Error).stack ?? e}`);
+  process.exit(1);
+}

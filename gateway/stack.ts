@@ -1,0 +1,92 @@
+// Starts canon's whole local stack: seeded data, the four sandbox systems, the five subgraphs and the gateway, each on its own port.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SystemName } from '../schema/model.js';
+import { SYSTEMS } from '../schema/model.js';
+import { startSubgraphServer, type RunningSubgraph } from '../subgraphs/http.js';
+import { crmSubgraph } from '../subgraphs/crm/index.js';
+import { erpSubgraph } from '../subgraphs/erp/index.js';
+import { marketingSubgraph } from '../subgraphs/marketing/index.js';
+import { supportSubgraph } from '../subgraphs/support/index.js';
+import { identitySubgraph } from '../subgraphs/identity/index.js';
+import { startCrmSandbox } from '../subgraphs/crm/sandbox/index.js';
+import { startErpSandbox } from '../subgraphs/erp/sandbox/index.js';
+import { startMarketingSandbox, MARKETING_LIST_ID } from '../subgraphs/marketing/sandbox/index.js';
+import { startSupportSandbox } from '../subgraphs/support/sandbox/index.js';
+import type { RunningSandbox } from '../subgraphs/sandbox-kit.js';
+import { isSeeded, seedAll } from '../subgraphs/seed.js';
+import type { SubgraphDefinition } from '../subgraphs/subgraph.js';
+import type { CanonConfig } from './config.js';
+import { controlSubgraph, CONTROL_URL } from './control/index.js';
+import { startGateway, type RunningGateway } from './server.js';
+
+export interface Stack {
+  config: CanonConfig;
+  systems: Record<SystemName, RunningSandbox>;
+  subgraphs: Record<SystemName | 'identity', RunningSubgraph>;
+  gateway: RunningGateway;
+  /** Stops everything, gateway first so no request reaches a closed subgraph. */
+  close(): Promise<void>;
+}
+
+const sandboxStarters: Record<SystemName, (opts: { file: string; port?: number }) => Promise<RunningSandbox>> = {
+  crm: startCrmSandbox,
+  erp: startErpSandbox,
+  marketing: startMarketingSandbox,
+  support: startSupportSandbox,
+};
+
+/** The subgraph definitions for systems reachable at `systemUrls`. */
+export function systemSubgraphs(systemUrls: Record<SystemName, string>, timeoutMs: number): Record<SystemName, SubgraphDefinition> {
+  return {
+    crm: crmSubgraph({ baseUrl: systemUrls.crm, timeoutMs }),
+    erp: erpSubgraph({ baseUrl: systemUrls.erp, timeoutMs }),
+    marketing: marketingSubgraph({ baseUrl: systemUrls.marketing, listId: MARKETING_LIST_ID, timeoutMs }),
+    support: supportSubgraph({ baseUrl: systemUrls.support, timeoutMs }),
+  };
+}
+
+export async function startStack(config: CanonConfig): Promise<Stack> {
+  mkdirSync(config.dataDir, { recursive: true });
+  if (!isSeeded(config.dataDir)) seedAll(config.dataDir, { seed: config.seed, size: config.seedSize });
+
+  const started: { close(): Promise<void> }[] = [];
+  try {
+    const systems = {} as Record<SystemName, RunningSandbox>;
+    for (const s of SYSTEMS) {
+      systems[s] = await sandboxStarters[s]({ file: join(config.dataDir, `${s}.sqlite`), port: config.systemPorts[s] });
+      started.push(systems[s]);
+    }
+    const defs = {
+      identity: identitySubgraph({ file: join(config.dataDir, 'identity.sqlite') }),
+      ...systemSubgraphs(Object.fromEntries(SYSTEMS.map((s) => [s, systems[s].url])) as Record<SystemName, string>, config.systemTimeoutMs),
+    };
+    const subgraphs = {} as Record<SystemName | 'identity', RunningSubgraph>;
+    for (const name of ['identity', ...SYSTEMS] as const) {
+      subgraphs[name] = await startSubgraphServer(defs[name], { port: config.subgraphPorts[name], host: config.host });
+      started.push(subgraphs[name]);
+    }
+    const gateway = await startGateway({
+      port: config.port,
+      host: config.host,
+      subgraphs: (['identity', ...SYSTEMS] as const).map((n) => ({ def: defs[n], url: subgraphs[n].url })),
+      localSubgraphs: [{ def: controlSubgraph(), url: CONTROL_URL }],
+      systems: SYSTEMS.map((s) => ({ name: s, url: systems[s].url })),
+      subgraphTimeoutMs: config.subgraphTimeoutMs,
+    });
+    return {
+      config,
+      systems,
+      subgraphs,
+      gateway,
+      async close() {
+        await gateway.close();
+        await Promise.all(started.map((s) => s.close()));
+      },
+    };
+  } catch (e) {
+    await Promise.allSettled(started.map((s) => s.close()));
+    throw e;
+  }
+}

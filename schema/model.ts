@@ -1,0 +1,382 @@
+// The canonical data model: every type and field canon serves, its owning system, its meaning and the native field it comes from. Declared once, here.
+//
+// Terminology
+// - owner: the one system that is the source of truth for a field. Reads come from it; writes go only to it.
+// - sourceField: where the value lives in the owner's own API, in that API's words.
+// - writable: whether apps may change the field through canon (`updateCustomer`).
+// Everything else (subgraph checks at composition, write routing, `dataModel`, the explorer) is derived from this file.
+
+/** The source systems canon integrates, in the lower-case spelling used in errors and configuration. */
+export const SYSTEMS = ['crm', 'erp', 'marketing', 'support'] as const;
+export type SystemName = (typeof SYSTEMS)[number];
+
+/** A field's owner: a source system, or canon's own identity service for ids. */
+export type Owner = SystemName | 'identity';
+export const OWNERS: readonly Owner[] = ['identity', ...SYSTEMS];
+
+export interface FieldSpec {
+  name: string;
+  /** The GraphQL output type as written in SDL, e.g. `String`, `Money`, `[Ticket!]`. */
+  type: string;
+  /** SDL argument list for fields that take arguments, e.g. `(first: Int = 10)`. */
+  args?: string;
+  /** Defaults to the type's owner. */
+  owner?: Owner;
+  description: string;
+  sourceField: string;
+  /** Defaults to false: apps may only write what is declared writable. */
+  writable?: boolean;
+  /** The GraphQL input type apps use to write it; defaults to `type`. */
+  inputType?: string;
+  /** The rule canon checks before any write, in words (enforced in gateway/validation.ts). */
+  validation?: string;
+}
+
+export interface EnumValueSpec {
+  name: string;
+  description: string;
+  /** The owner's native value this canonical value maps to. */
+  source: string;
+}
+
+export interface ObjectTypeSpec {
+  kind: 'object';
+  name: string;
+  description: string;
+  /** Fields default to this owner. */
+  owner: Owner;
+  /** Federation entity key in canon's identity service, if the type is an entity. */
+  entity?: boolean;
+  fields: FieldSpec[];
+}
+
+export interface EnumTypeSpec {
+  kind: 'enum';
+  name: string;
+  description: string;
+  owner: Owner;
+  sourceField: string;
+  values: EnumValueSpec[];
+}
+
+export type TypeSpec = ObjectTypeSpec | EnumTypeSpec;
+
+export interface CanonicalModel {
+  types: TypeSpec[];
+}
+
+const customer: ObjectTypeSpec = {
+  kind: 'object',
+  name: 'Customer',
+  description:
+    'A company canon does business with, as one record across every system. Each field is read from, and written only to, its owner.',
+  owner: 'identity',
+  entity: true,
+  fields: [
+    {
+      name: 'id',
+      type: 'ID!',
+      description: "canon's canonical customer id, stable across every system.",
+      sourceField: 'identity: customers.id',
+    },
+    {
+      name: 'sourceIds',
+      type: 'SourceIds!',
+      description: "This customer's native id in each system; null where the customer is absent from that system.",
+      sourceField: 'identity: source_ids (primary row per system)',
+    },
+    {
+      name: 'name',
+      type: 'String',
+      owner: 'crm',
+      writable: true,
+      description: 'Full name of the main contact person at the customer.',
+      sourceField: 'contact.properties.firstname + contact.properties.lastname',
+      validation: '1 to 200 characters after trimming; the first word is stored as firstname, the rest as lastname.',
+    },
+    {
+      name: 'email',
+      type: 'String',
+      owner: 'crm',
+      writable: true,
+      description: 'Email address of the main contact person, trimmed and lower-cased.',
+      sourceField: 'contact.properties.email',
+      validation: 'A valid email address (local@domain.tld); stored trimmed and lower-cased.',
+    },
+    {
+      name: 'phone',
+      type: 'String',
+      owner: 'crm',
+      writable: true,
+      description: "Phone number of the main contact person in E.164 (+4930123456); read from the CRM's free-form value.",
+      sourceField: 'contact.properties.phone (region from contact.properties.country)',
+      validation: 'Parsed with libphonenumber (international, or national with billing/contact country); stored in E.164.',
+    },
+    {
+      name: 'lifecycleStage',
+      type: 'LifecycleStage',
+      owner: 'crm',
+      writable: true,
+      description: 'Where the customer stands in the sales funnel.',
+      sourceField: 'contact.properties.lifecyclestage',
+      validation: 'One of the LifecycleStage values.',
+    },
+    {
+      name: 'crmVersion',
+      type: 'String',
+      owner: 'crm',
+      description: "Version token of the CRM record: pass it back in expectedVersions.crm to refuse a write over someone else's newer change.",
+      sourceField: 'contact.properties.lastmodifieddate',
+    },
+    {
+      name: 'legalName',
+      type: 'String',
+      owner: 'erp',
+      writable: true,
+      description: 'Registered legal name of the customer, as invoiced.',
+      sourceField: 'BusinessPartner.BusinessPartnerName',
+      validation: '1 to 200 characters after trimming.',
+    },
+    {
+      name: 'taxId',
+      type: 'String',
+      owner: 'erp',
+      writable: true,
+      description: 'VAT or tax registration number, upper-case without spaces.',
+      sourceField: 'BusinessPartner.TaxNumber',
+      validation: "Checked against the format of the billing country's tax number where canon knows it (DE, FR, GB, NL, ES, IT, SE, US).",
+    },
+    {
+      name: 'billingAddress',
+      type: 'Address',
+      owner: 'erp',
+      writable: true,
+      inputType: 'AddressInput',
+      description: 'Address invoices are sent to.',
+      sourceField: 'BusinessPartner.StreetName, AdditionalStreetName, CityName, PostalCode, Country',
+      validation: 'line1, city, postalCode and country required; country an ISO 3166-1 alpha-2 code.',
+    },
+    {
+      name: 'paymentTerms',
+      type: 'PaymentTerms',
+      owner: 'erp',
+      writable: true,
+      description: 'When invoices to this customer fall due.',
+      sourceField: 'BusinessPartner.PaymentTerms',
+      validation: 'One of the PaymentTerms values.',
+    },
+    {
+      name: 'creditLimit',
+      type: 'Money',
+      owner: 'erp',
+      description: 'Most the customer may owe at once; set by finance in the ERP.',
+      sourceField: 'BusinessPartner.CreditLimitAmount + Currency',
+    },
+    {
+      name: 'accountStatus',
+      type: 'AccountStatus',
+      owner: 'erp',
+      description: 'Whether the ERP lets the customer order: active, on hold or blocked.',
+      sourceField: 'BusinessPartner.CentralBlockReason',
+    },
+    {
+      name: 'openBalance',
+      type: 'Money',
+      owner: 'erp',
+      description: 'Amount invoiced and not yet paid.',
+      sourceField: 'BusinessPartner.OpenBalanceAmount + Currency',
+    },
+    {
+      name: 'erpVersion',
+      type: 'String',
+      owner: 'erp',
+      description: "The ERP record's OData ETag: pass it back in expectedVersions.erp so the ERP refuses a write over a newer change.",
+      sourceField: 'BusinessPartner @odata.etag',
+    },
+    {
+      name: 'emailConsent',
+      type: 'EmailConsent',
+      owner: 'marketing',
+      writable: true,
+      description: 'Whether the customer agreed to receive marketing email.',
+      sourceField: 'member.status',
+      validation: 'One of the EmailConsent values.',
+    },
+    {
+      name: 'marketingVersion',
+      type: 'String',
+      owner: 'marketing',
+      description: 'Version token of the marketing member: pass it back in expectedVersions.marketing.',
+      sourceField: 'member.last_changed',
+    },
+    {
+      name: 'supportPlan',
+      type: 'SupportPlan',
+      owner: 'support',
+      writable: true,
+      description: 'The support contract the customer has.',
+      sourceField: 'organization.organization_fields.support_plan',
+      validation: 'One of the SupportPlan values.',
+    },
+    {
+      name: 'openTickets',
+      type: 'Int',
+      owner: 'support',
+      description: 'Number of tickets not yet solved (new, open, pending or on hold).',
+      sourceField: 'count of tickets with status new|open|pending|hold for the organization',
+    },
+    {
+      name: 'tickets',
+      type: '[Ticket!]',
+      args: '(first: Int = 10)',
+      owner: 'support',
+      description: "The customer's newest support tickets.",
+      sourceField: 'tickets where organization_id = organization.id',
+    },
+    {
+      name: 'supportVersion',
+      type: 'String',
+      owner: 'support',
+      description: 'Version token of the support organization: pass it back in expectedVersions.support.',
+      sourceField: 'organization.updated_at',
+    },
+  ],
+};
+
+export const MODEL: CanonicalModel = {
+  types: [
+    customer,
+    {
+      kind: 'object',
+      name: 'SourceIds',
+      description: "A customer's native id in each system (null where absent).",
+      owner: 'identity',
+      fields: [
+        { name: 'crm', type: 'ID', description: 'HubSpot-style contact id.', sourceField: "source_ids where system = 'crm'" },
+        { name: 'erp', type: 'ID', description: 'Business partner number (7 digits).', sourceField: "source_ids where system = 'erp'" },
+        { name: 'marketing', type: 'ID', description: 'Subscriber hash: md5 of the lower-cased email.', sourceField: "source_ids where system = 'marketing'" },
+        { name: 'support', type: 'ID', description: 'Support organization id.', sourceField: "source_ids where system = 'support'" },
+      ],
+    },
+    {
+      kind: 'object',
+      name: 'Address',
+      description: 'A postal address.',
+      owner: 'erp',
+      fields: [
+        { name: 'line1', type: 'String', writable: true, description: 'Street and number.', sourceField: 'StreetName' },
+        { name: 'line2', type: 'String', writable: true, description: 'Additional address line.', sourceField: 'AdditionalStreetName' },
+        { name: 'city', type: 'String', writable: true, description: 'City.', sourceField: 'CityName' },
+        { name: 'postalCode', type: 'String', writable: true, description: 'Postal code.', sourceField: 'PostalCode' },
+        { name: 'country', type: 'String', writable: true, description: 'ISO 3166-1 alpha-2 country code.', sourceField: 'Country' },
+      ],
+    },
+    {
+      kind: 'object',
+      name: 'Money',
+      description: 'An amount of money in one currency.',
+      owner: 'erp',
+      fields: [
+        { name: 'amount', type: 'String!', description: 'Decimal amount as a string, so no precision is lost.', sourceField: '*Amount (Edm.Decimal)' },
+        { name: 'currency', type: 'String!', description: 'ISO 4217 currency code.', sourceField: 'Currency' },
+      ],
+    },
+    {
+      kind: 'object',
+      name: 'Ticket',
+      description: 'A support request raised by or for the customer.',
+      owner: 'support',
+      fields: [
+        { name: 'id', type: 'ID!', description: 'Support ticket id.', sourceField: 'ticket.id' },
+        { name: 'subject', type: 'String', description: 'Ticket subject line.', sourceField: 'ticket.subject' },
+        { name: 'body', type: 'String', description: 'First message of the ticket.', sourceField: 'ticket.description' },
+        { name: 'status', type: 'TicketStatus', description: 'Where the ticket stands.', sourceField: 'ticket.status' },
+        { name: 'priority', type: 'String', description: 'Urgency: low, normal, high or urgent.', sourceField: 'ticket.priority' },
+        { name: 'createdAt', type: 'String', description: 'When the ticket was opened (ISO 8601).', sourceField: 'ticket.created_at' },
+      ],
+    },
+    {
+      kind: 'enum',
+      name: 'LifecycleStage',
+      description: 'Stage of the customer in the sales funnel.',
+      owner: 'crm',
+      sourceField: 'contact.properties.lifecyclestage',
+      values: [
+        { name: 'SUBSCRIBER', source: 'subscriber', description: 'Signed up for content only.' },
+        { name: 'LEAD', source: 'lead', description: 'Showed interest.' },
+        { name: 'MARKETING_QUALIFIED_LEAD', source: 'marketingqualifiedlead', description: 'Qualified by marketing.' },
+        { name: 'SALES_QUALIFIED_LEAD', source: 'salesqualifiedlead', description: 'Accepted by sales.' },
+        { name: 'OPPORTUNITY', source: 'opportunity', description: 'A deal is open.' },
+        { name: 'CUSTOMER', source: 'customer', description: 'Has bought.' },
+        { name: 'EVANGELIST', source: 'evangelist', description: 'Recommends us.' },
+        { name: 'OTHER', source: 'other', description: 'None of the above.' },
+      ],
+    },
+    {
+      kind: 'enum',
+      name: 'PaymentTerms',
+      description: 'When invoices fall due.',
+      owner: 'erp',
+      sourceField: 'BusinessPartner.PaymentTerms',
+      values: [
+        { name: 'DUE_ON_RECEIPT', source: 'NT00', description: 'Due when received.' },
+        { name: 'NET_14', source: 'NT14', description: 'Due 14 days after the invoice date.' },
+        { name: 'NET_30', source: 'NT30', description: 'Due 30 days after the invoice date.' },
+        { name: 'NET_60', source: 'NT60', description: 'Due 60 days after the invoice date.' },
+        { name: 'PREPAID', source: 'PREP', description: 'Paid before delivery.' },
+      ],
+    },
+    {
+      kind: 'enum',
+      name: 'AccountStatus',
+      description: 'Whether the ERP lets the customer order.',
+      owner: 'erp',
+      sourceField: 'BusinessPartner.CentralBlockReason',
+      values: [
+        { name: 'ACTIVE', source: '', description: 'No block.' },
+        { name: 'ON_HOLD', source: '01', description: 'Orders held for a credit review.' },
+        { name: 'BLOCKED', source: '02', description: 'No orders, deliveries or invoices.' },
+      ],
+    },
+    {
+      kind: 'enum',
+      name: 'EmailConsent',
+      description: 'Consent to marketing email.',
+      owner: 'marketing',
+      sourceField: 'member.status',
+      values: [
+        { name: 'SUBSCRIBED', source: 'subscribed', description: 'Opted in.' },
+        { name: 'UNSUBSCRIBED', source: 'unsubscribed', description: 'Opted out.' },
+        { name: 'CLEANED', source: 'cleaned', description: 'Address bounced and was removed.' },
+        { name: 'PENDING', source: 'pending', description: 'Asked to confirm, not yet confirmed.' },
+      ],
+    },
+    {
+      kind: 'enum',
+      name: 'SupportPlan',
+      description: 'Support contract level.',
+      owner: 'support',
+      sourceField: 'organization.organization_fields.support_plan',
+      values: [
+        { name: 'BASIC', source: 'basic', description: 'Email support, business hours.' },
+        { name: 'BUSINESS', source: 'business', description: 'Phone support, extended hours.' },
+        { name: 'ENTERPRISE', source: 'enterprise', description: 'Named engineer, around the clock.' },
+      ],
+    },
+    {
+      kind: 'enum',
+      name: 'TicketStatus',
+      description: 'Where a ticket stands.',
+      owner: 'support',
+      sourceField: 'ticket.status',
+      values: [
+        { name: 'NEW', source: 'new', description: 'Not yet looked at.' },
+        { name: 'OPEN', source: 'open', description: 'Being worked on.' },
+        { name: 'PENDING', source: 'pending', description: 'Waiting for the customer.' },
+        { name: 'HOLD', source: 'hold', description: 'Waiting for a third party.' },
+        { name: 'SOLVED', source: 'solved', description: 'Solved, may reopen.' },
+        { name: 'CLOSED', source: 'closed', description: 'Closed for good.' },
+      ],
+    },
+  ],
+};

@@ -1,0 +1,121 @@
+// Everything derived from the canonical model: who owns which field, what apps may write, enum mappings, and the model's own consistency check.
+
+import { MODEL, OWNERS, type CanonicalModel, type EnumTypeSpec, type FieldSpec, type ObjectTypeSpec, type Owner, type SystemName } from './model.js';
+
+/** A field with its owner resolved (fields inherit their type's owner). */
+export interface ResolvedField extends FieldSpec {
+  owner: Owner;
+  writable: boolean;
+  typeName: string;
+}
+
+export function objectTypes(model: CanonicalModel = MODEL): ObjectTypeSpec[] {
+  return model.types.filter((t): t is ObjectTypeSpec => t.kind === 'object');
+}
+
+export function enumTypes(model: CanonicalModel = MODEL): EnumTypeSpec[] {
+  return model.types.filter((t): t is EnumTypeSpec => t.kind === 'enum');
+}
+
+export function resolvedFields(type: ObjectTypeSpec): ResolvedField[] {
+  return type.fields.map((f) => ({ ...f, owner: f.owner ?? type.owner, writable: f.writable ?? false, typeName: type.name }));
+}
+
+export function customerType(model: CanonicalModel = MODEL): ObjectTypeSpec {
+  const t = model.types.find((x) => x.name === 'Customer');
+  if (!t || t.kind !== 'object') throw new Error('The canonical model must declare an object type "Customer".');
+  return t;
+}
+
+/** Customer field name → its field spec with owner resolved. */
+export function customerFields(model: CanonicalModel = MODEL): Map<string, ResolvedField> {
+  return new Map(resolvedFields(customerType(model)).map((f) => [f.name, f]));
+}
+
+/** Customer field name → owning system. The map write routing and composition checks use. */
+export function ownershipMap(model: CanonicalModel = MODEL): Map<string, Owner> {
+  return new Map([...customerFields(model)].map(([name, f]) => [name, f.owner]));
+}
+
+/** Customer fields apps may write, grouped by owner, in model order. */
+export function writableFieldsByOwner(model: CanonicalModel = MODEL): Map<SystemName, ResolvedField[]> {
+  const out = new Map<SystemName, ResolvedField[]>();
+  for (const f of customerFields(model).values()) {
+    if (!f.writable || f.owner === 'identity') continue;
+    const list = out.get(f.owner) ?? [];
+    list.push(f);
+    out.set(f.owner, list);
+  }
+  return out;
+}
+
+/** The Customer fields a system owns (what its subgraph must resolve, and nothing else). */
+export function fieldsOwnedBy(owner: Owner, model: CanonicalModel = MODEL): ResolvedField[] {
+  return [...customerFields(model).values()].filter((f) => f.owner === owner);
+}
+
+/** The federation join key each subgraph keys Customer by: `crmId` for the CRM, etc. Not canonical fields. */
+export function joinKeyOf(system: SystemName): string {
+  return `${system}Id`;
+}
+
+export function isJoinKey(fieldName: string): boolean {
+  return OWNERS.some((o) => o !== 'identity' && fieldName === `${o}Id`);
+}
+
+/** Maps between canonical enum values and the owner's native values, both ways. */
+export interface EnumMapping {
+  toCanonical(native: string | null | undefined): string | null;
+  toNative(canonical: string): string;
+}
+
+export function enumMapping(name: string, model: CanonicalModel = MODEL): EnumMapping {
+  const spec = enumTypes(model).find((e) => e.name === name);
+  if (!spec) throw new Error(`No canonical enum named "${name}" in schema/model.ts.`);
+  const byNative = new Map(spec.values.map((v) => [v.source, v.name]));
+  const byName = new Map(spec.values.map((v) => [v.name, v.source]));
+  return {
+    toCanonical(native) {
+      if (native === null || native === undefined) return null;
+      return byNative.get(native) ?? null;
+    },
+    toNative(canonical) {
+      const v = byName.get(canonical);
+      if (v === undefined) throw new Error(`"${canonical}" is not a value of ${name}; expected one of ${[...byName.keys()].join(', ')}.`);
+      return v;
+    },
+  };
+}
+
+/**
+ * Checks the model declares what the rest of canon relies on: every field exactly one known owner,
+ * a meaning and a source field. Returns the problems found (empty when the model is sound).
+ */
+export function validateModel(model: CanonicalModel): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  for (const t of model.types) {
+    if (names.has(t.name)) problems.push(`Type ${t.name} is declared twice.`);
+    names.add(t.name);
+    if (!t.description?.trim()) problems.push(`Type ${t.name} has no description.`);
+    if (t.kind === 'enum') continue;
+    const fieldNames = new Set<string>();
+    for (const f of t.fields) {
+      const where = `${t.name}.${f.name}`;
+      if (fieldNames.has(f.name)) problems.push(`${where} is declared twice.`);
+      fieldNames.add(f.name);
+      const owner: unknown = f.owner ?? t.owner;
+      if (Array.isArray(owner)) {
+        problems.push(`${where} declares several owners (${owner.join(', ')}); every canonical field has exactly one owner.`);
+      } else if (owner === undefined || owner === null || owner === '') {
+        problems.push(`${where} has no owner; every canonical field has exactly one owner.`);
+      } else if (!OWNERS.includes(owner as Owner)) {
+        problems.push(`${where} is owned by "${String(owner)}", which is not a known system (${OWNERS.join(', ')}).`);
+      }
+      if (!f.description?.trim()) problems.push(`${where} has no description of what it means.`);
+      if (!f.sourceField?.trim()) problems.push(`${where} has no source field.`);
+      if (f.writable && owner === 'identity') problems.push(`${where} is owned by identity and cannot be writable.`);
+    }
+  }
+  return problems;
+}

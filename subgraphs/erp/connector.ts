@@ -1,0 +1,76 @@
+// The only code that talks to the ERP (an OData v4 business-partner service, SAP-style): batched partner reads.
+
+import DataLoader from 'dataloader';
+import { SystemClient } from '../system-client.js';
+
+/** A business partner as the ERP returns it, with its OData ETag. */
+export interface ErpPartner {
+  BusinessPartner: string;
+  '@odata.etag': string;
+  BusinessPartnerName: string | null;
+  TaxNumber: string | null;
+  StreetName: string | null;
+  AdditionalStreetName: string | null;
+  CityName: string | null;
+  PostalCode: string | null;
+  Country: string | null;
+  PaymentTerms: string | null;
+  CreditLimitAmount: string | null;
+  OpenBalanceAmount: string | null;
+  Currency: string | null;
+  CentralBlockReason: string | null;
+}
+
+export interface ErpContext {
+  partners: DataLoader<string, ErpPartner | null>;
+}
+
+export const ERP_SELECT = [
+  'BusinessPartner', 'BusinessPartnerName', 'TaxNumber', 'StreetName', 'AdditionalStreetName', 'CityName',
+  'PostalCode', 'Country', 'PaymentTerms', 'CreditLimitAmount', 'OpenBalanceAmount', 'Currency', 'CentralBlockReason',
+] as const;
+
+export interface ErpConnectorOptions {
+  baseUrl: string;
+  timeoutMs?: number;
+  /** Most ids in one `$filter=BusinessPartner in (...)`. Default: no limit (the query goes in the body, so URL length is no bound). */
+  maxBatchSize?: number;
+}
+
+/** OData string literal: single quotes doubled. */
+function odataString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+export class ErpConnector {
+  readonly client: SystemClient;
+  private readonly maxBatchSize: number;
+
+  constructor(opts: ErpConnectorOptions) {
+    this.client = new SystemClient({ system: 'erp', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs });
+    this.maxBatchSize = opts.maxBatchSize ?? Infinity;
+  }
+
+  createContext(): ErpContext {
+    return { partners: new DataLoader((ids) => this.batchRead(ids), { maxBatchSize: this.maxBatchSize }) };
+  }
+
+  /**
+   * One OData 4.01 `$query` call (query options in the body) for all ids: a GET with a thousand ids in `$filter`
+   * would outgrow the URL limits of most gateways in front of an ERP.
+   */
+  async batchRead(ids: readonly string[]): Promise<(ErpPartner | null)[]> {
+    const options = new URLSearchParams({
+      $filter: `BusinessPartner in (${ids.map(odataString).join(',')})`,
+      $select: ERP_SELECT.join(','),
+    });
+    const res = await this.client.request<{ value: ErpPartner[] }>({
+      method: 'POST',
+      path: '/odata/v4/BusinessPartners/$query',
+      body: options.toString(),
+      contentType: 'text/plain',
+    });
+    const byId = new Map(res.body.value.map((p) => [p.BusinessPartner, p]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+}

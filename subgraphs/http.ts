@@ -1,0 +1,153 @@
+// Serves one subgraph over GraphQL-over-HTTP on a real port: parse and validation cached per query text, a fresh context per request, and request counters.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { execute, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { systemGraphQLError, type SubgraphDefinition } from './subgraph.js';
+
+export interface RunningSubgraph {
+  name: string;
+  port: number;
+  url: string;
+  /** GraphQL requests served since start (or the last reset). */
+  stats(): SubgraphStats;
+  close(): Promise<void>;
+}
+
+export interface SubgraphStats {
+  requests: number;
+  byOperation: Record<string, number>;
+}
+
+const DOCUMENT_CACHE_LIMIT = 500;
+
+/**
+ * Executes GraphQL requests against a subgraph schema. The gateway sends the same few query texts over and over,
+ * so parsing and validation happen once per distinct text (bounded cache, oldest evicted first).
+ */
+export function createSubgraphExecutor(def: SubgraphDefinition) {
+  const schema: GraphQLSchema = buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers: def.resolvers as never }]);
+  const documents = new Map<string, DocumentNode | readonly GraphQLError[]>();
+
+  function prepare(query: string): DocumentNode | readonly GraphQLError[] {
+    const cached = documents.get(query);
+    if (cached) return cached;
+    let prepared: DocumentNode | readonly GraphQLError[];
+    try {
+      const doc = parse(query);
+      const errors = validate(schema, doc);
+      prepared = errors.length ? errors : doc;
+    } catch (e) {
+      prepared = [e as GraphQLError];
+    }
+    if (documents.size >= DOCUMENT_CACHE_LIMIT) documents.delete(documents.keys().next().value as string);
+    documents.set(query, prepared);
+    return prepared;
+  }
+
+  return {
+    schema,
+    async run(body: { query?: string; variables?: Record<string, unknown>; operationName?: string }, headers: IncomingMessage['headers']): Promise<ExecutionResult> {
+      if (typeof body.query !== 'string') return { errors: [new GraphQLError('Request body must have a "query" string.', { extensions: { code: 'BAD_REQUEST' } })] };
+      const doc = prepare(body.query);
+      if (!('kind' in doc)) return { errors: doc };
+      return execute({ schema, document: doc, variableValues: body.variables, operationName: body.operationName, contextValue: def.createContext({ headers }) });
+    },
+  };
+}
+
+/**
+ * A batch of entities failing for one reason (system down) gives one error per entity; apps need to hear it once.
+ * Errors with the same code, system and message are collapsed into the first, with `extensions.count`.
+ */
+export function collapseErrors(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
+  const out: GraphQLFormattedError[] = [];
+  const seen = new Map<string, GraphQLFormattedError & { extensions: Record<string, unknown> }>();
+  for (const raw of errors) {
+    const err = raw.originalError ? systemGraphQLError(raw.originalError) : raw;
+    const formatted = { ...err.toJSON(), path: raw.path, locations: raw.locations };
+    const ext = (formatted.extensions ?? {}) as Record<string, unknown>;
+    if (!ext.system) {
+      out.push(formatted);
+      continue;
+    }
+    const key = `${String(ext.code)}|${String(ext.system)}|${formatted.message}`;
+    const first = seen.get(key);
+    if (first) {
+      first.extensions.count = Number(first.extensions.count ?? 1) + 1;
+      continue;
+    }
+    const entry = { ...formatted, extensions: { ...ext } };
+    seen.set(key, entry);
+    out.push(entry);
+  }
+  return out;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Starts `def` on `port` (0 picks a free one) at 127.0.0.1, serving POST /graphql, GET /health and GET|DELETE /_admin/stats. */
+export async function startSubgraphServer(def: SubgraphDefinition, opts: { port?: number; host?: string } = {}): Promise<RunningSubgraph> {
+  const executor = createSubgraphExecutor(def);
+  let stats: SubgraphStats = { requests: 0, byOperation: {} };
+
+  const server: Server = createServer(async (req, res) => {
+    try {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/health') return send(res, 200, { status: 'ok', subgraph: def.name });
+      if (path === '/_admin/stats') {
+        if (req.method === 'DELETE') {
+          stats = { requests: 0, byOperation: {} };
+          res.writeHead(204).end();
+          return;
+        }
+        return send(res, 200, stats);
+      }
+      if (path !== '/graphql' || req.method !== 'POST') return send(res, 404, { errors: [{ message: `No route ${req.method} ${path}; POST /graphql.` }] });
+      let body: { query?: string; variables?: Record<string, unknown>; operationName?: string };
+      try {
+        body = JSON.parse(await readBody(req));
+      } catch {
+        return send(res, 400, { errors: [{ message: 'Request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+      }
+      stats.requests++;
+      const op = body.operationName ?? 'anonymous';
+      stats.byOperation[op] = (stats.byOperation[op] ?? 0) + 1;
+      const result = await executor.run(body, req.headers);
+      send(res, 200, result.errors ? { data: result.data, errors: collapseErrors(result.errors) } : { data: result.data });
+    } catch (e) {
+      send(res, 500, { errors: [{ message: `Subgraph ${def.name} failed: ${(e as Error).message}` }] });
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    name: def.name,
+    port,
+    url: `http://127.0.0.1:${port}/graphql`,
+    stats: () => structuredClone(stats),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await def.close?.();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// The only code that reads canon's identity crosswalk (SQLite): canonical customer ids and each system's native ids for them.
+
+import Database from 'better-sqlite3';
+import DataLoader from 'dataloader';
+import { SYSTEMS, type SystemName } from '../../schema/model.js';
+
+export type SourceIdMap = Record<SystemName, string | null>;
+
+export interface IdentityRecord {
+  id: string;
+  seq: number;
+  sourceIds: SourceIdMap;
+}
+
+export interface IdentityContext {
+  store: IdentityStore;
+  byId: DataLoader<string, IdentityRecord | null>;
+  /** By a system's native id, duplicates (non-primary rows) included. */
+  bySource: (system: SystemName) => DataLoader<string, IdentityRecord | null>;
+}
+
+export interface IdentityPage {
+  records: IdentityRecord[];
+  hasNextPage: boolean;
+  totalCount: number;
+}
+
+interface Row {
+  id: string;
+  seq: number;
+  system: SystemName | null;
+  native_id: string | null;
+}
+
+function emptyIds(): SourceIdMap {
+  return Object.fromEntries(SYSTEMS.map((s) => [s, null])) as SourceIdMap;
+}
+
+/** Rows of (customer, system, native id) folded into one record per customer, in row order. */
+function fold(rows: Row[]): IdentityRecord[] {
+  const out = new Map<string, IdentityRecord>();
+  for (const r of rows) {
+    let rec = out.get(r.id);
+    if (!rec) {
+      rec = { id: r.id, seq: r.seq, sourceIds: emptyIds() };
+      out.set(r.id, rec);
+    }
+    if (r.system && r.native_id != null) rec.sourceIds[r.system] = r.native_id;
+  }
+  return [...out.values()];
+}
+
+export class IdentityStore {
+  private readonly db: Database.Database;
+  private readonly pageStmt: Database.Statement;
+  private readonly byIdsStmt: Database.Statement;
+  private readonly bySourceStmt: Database.Statement;
+  private readonly countStmt: Database.Statement;
+
+  constructor(file: string) {
+    this.db = new Database(file, { fileMustExist: true });
+    this.db.pragma('journal_mode = WAL');
+    this.pageStmt = this.db.prepare(`
+      WITH page AS (SELECT id, seq FROM customers WHERE seq > ? ORDER BY seq LIMIT ?)
+      SELECT page.id, page.seq, s.system, s.native_id
+      FROM page LEFT JOIN source_ids s ON s.customer_id = page.id AND s.is_primary = 1
+      ORDER BY page.seq`);
+    this.byIdsStmt = this.db.prepare(`
+      SELECT c.id, c.seq, s.system, s.native_id
+      FROM customers c LEFT JOIN source_ids s ON s.customer_id = c.id AND s.is_primary = 1
+      WHERE c.id IN (SELECT value FROM json_each(?))`);
+    this.bySourceStmt = this.db.prepare(`SELECT native_id, customer_id FROM source_ids WHERE system = ? AND native_id IN (SELECT value FROM json_each(?))`);
+    this.countStmt = this.db.prepare('SELECT count(*) AS n FROM customers');
+  }
+
+  /** Customers after position `afterSeq` in creation order; `first` of them. */
+  page(afterSeq: number, first: number): IdentityPage {
+    const records = fold(this.pageStmt.all(afterSeq, first + 1) as Row[]);
+    return { records: records.slice(0, first), hasNextPage: records.length > first, totalCount: (this.countStmt.get() as { n: number }).n };
+  }
+
+  byIds(ids: readonly string[]): (IdentityRecord | null)[] {
+    const found = new Map(fold(this.byIdsStmt.all(JSON.stringify(ids)) as Row[]).map((r) => [r.id, r]));
+    return ids.map((id) => found.get(id) ?? null);
+  }
+
+  bySource(system: SystemName, nativeIds: readonly string[]): (IdentityRecord | null)[] {
+    const links = this.bySourceStmt.all(system, JSON.stringify(nativeIds)) as { native_id: string; customer_id: string }[];
+    const customerOf = new Map(links.map((l) => [l.native_id, l.customer_id]));
+    const records = new Map(this.byIds([...new Set(customerOf.values())]).filter((r): r is IdentityRecord => r !== null).map((r) => [r.id, r]));
+    return nativeIds.map((n) => records.get(customerOf.get(n) ?? '') ?? null);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+export function createIdentityContext(store: IdentityStore): IdentityContext {
+  const bySource = new Map<SystemName, DataLoader<string, IdentityRecord | null>>();
+  return {
+    store,
+    byId: new DataLoader(async (ids) => store.byIds(ids)),
+    bySource: (system) => {
+      let loader = bySource.get(system);
+      if (!loader) {
+        loader = new DataLoader(async (ids) => store.bySource(system, ids));
+        bySource.set(system, loader);
+      }
+      return loader;
+    },
+  };
+}

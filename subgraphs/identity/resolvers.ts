@@ -1,0 +1,50 @@
+// Identity subgraph resolvers: finding customers, paging through them, and their native ids.
+
+import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../../schema/errors.js';
+import { SYSTEMS, type SystemName } from '../../schema/model.js';
+import type { Resolvers } from './generated/types.js';
+
+export const MAX_PAGE_SIZE = 1000;
+
+export function encodeCursor(seq: number): string {
+  return Buffer.from(`seq:${seq}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const m = /^seq:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) throw new GraphQLError(`"${cursor}" is not a cursor from this API; pass an edge's cursor or pageInfo.endCursor.`, { extensions: { code: ErrorCode.BAD_USER_INPUT, system: 'identity' } });
+  return Number(m[1]);
+}
+
+export const resolvers: Resolvers = {
+  Query: {
+    customer: (_, { id }, ctx) => ctx.byId.load(id),
+    customers: (_, { first, after }, ctx) => {
+      const n = first ?? 20;
+      if (!Number.isInteger(n) || n < 0 || n > MAX_PAGE_SIZE) {
+        throw new GraphQLError(`customers(first:) must be between 0 and ${MAX_PAGE_SIZE}; got ${n}.`, { extensions: { code: ErrorCode.BAD_USER_INPUT, system: 'identity' } });
+      }
+      const page = ctx.store.page(after ? decodeCursor(after) : 0, n);
+      const edges = page.records.map((node) => ({ cursor: encodeCursor(node.seq), node }));
+      return { edges, totalCount: page.totalCount, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+    },
+    customerBySourceId: (_, { system, id }, ctx) => ctx.bySource(system.toLowerCase() as SystemName).load(id),
+  },
+  Customer: {
+    __resolveReference: (ref, ctx) => {
+      if ('id' in ref && ref.id != null) return ctx.byId.load(String(ref.id));
+      for (const system of SYSTEMS) {
+        const native = (ref as Record<string, unknown>)[`${system}Id`];
+        if (native != null) return ctx.bySource(system).load(String(native));
+      }
+      return null;
+    },
+    id: (r) => r.id,
+    crmId: (r) => r.sourceIds.crm,
+    erpId: (r) => r.sourceIds.erp,
+    marketingId: (r) => r.sourceIds.marketing,
+    supportId: (r) => r.sourceIds.support,
+    sourceIds: (r) => r.sourceIds,
+  },
+};

@@ -1,0 +1,78 @@
+// The only code that talks to the marketing tool (Mailchimp marketing API 3.0, list members): batched member reads.
+
+import DataLoader from 'dataloader';
+import { SystemClient } from '../system-client.js';
+
+/** A list member as the marketing tool returns it; its id is the subscriber hash (md5 of the lower-cased email). */
+export interface MarketingMember {
+  id: string;
+  email_address: string;
+  status: string;
+  merge_fields: Record<string, string>;
+  last_changed: string;
+  list_id: string;
+}
+
+export interface MarketingContext {
+  members: DataLoader<string, MarketingMember | null>;
+}
+
+export interface MarketingConnectorOptions {
+  baseUrl: string;
+  listId: string;
+  timeoutMs?: number;
+  /**
+   * Mailchimp has no synchronous batch read by subscriber hash; the sandbox adds `members/batch-read` so canon
+   * makes one call per request. With `batchRead: false` (the real API) the connector GETs each member instead,
+   * at most `concurrency` at a time (default 8) so a page of 1000 customers does not hit the API's connection limit.
+   */
+  batchRead?: boolean;
+  concurrency?: number;
+}
+
+export class MarketingConnector {
+  readonly client: SystemClient;
+  readonly listId: string;
+  private readonly batch: boolean;
+  private readonly concurrency: number;
+
+  constructor(opts: MarketingConnectorOptions) {
+    this.client = new SystemClient({ system: 'marketing', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs });
+    this.listId = opts.listId;
+    this.batch = opts.batchRead ?? true;
+    this.concurrency = opts.concurrency ?? 8;
+  }
+
+  createContext(): MarketingContext {
+    return { members: new DataLoader((hashes) => (this.batch ? this.batchRead(hashes) : this.readEach(hashes))) };
+  }
+
+  async batchRead(hashes: readonly string[]): Promise<(MarketingMember | null)[]> {
+    const res = await this.client.request<{ members: MarketingMember[] }>({
+      method: 'POST',
+      path: `/3.0/lists/${this.listId}/members/batch-read`,
+      body: { subscriber_hashes: hashes },
+    });
+    const byHash = new Map(res.body.members.map((m) => [m.id, m]));
+    return hashes.map((h) => byHash.get(h) ?? null);
+  }
+
+  /** One GET per member, `concurrency` in flight; a failure is that member's error alone. */
+  async readEach(hashes: readonly string[]): Promise<(MarketingMember | Error | null)[]> {
+    const out: (MarketingMember | Error | null)[] = new Array(hashes.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < hashes.length) {
+        const i = next++;
+        try {
+          const res = await this.client.request<MarketingMember>({ method: 'GET', path: `/3.0/lists/${this.listId}/members/${hashes[i]}`, accept: [404] });
+          out[i] = res.status === 404 ? null : res.body;
+        } catch (e) {
+          out[i] = e as Error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, hashes.length) }, worker));
+    return out;
+  }
+}

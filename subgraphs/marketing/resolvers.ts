@@ -1,0 +1,15 @@
+// Marketing subgraph resolvers: list members mapped into canonical Customer fields.
+
+import { enumMapping } from '../../schema/ownership.js';
+import type { Resolvers } from './generated/types.js';
+
+const consent = enumMapping('EmailConsent');
+
+export const resolvers: Resolvers = {
+  Customer: {
+    __resolveReference: (ref, ctx) => (ref.marketingId == null ? null : ctx.members.load(String(ref.marketingId))),
+    marketingId: (m) => m.id,
+    emailConsent: (m) => consent.toCanonical(m.status) as never,
+    marketingVersion: (m) => m.last_changed,
+  },
+};

@@ -1,0 +1,158 @@
+// Owns the marketing sandbox's SQLite schema and every query against it (Mailchimp-style list members).
+
+import { createHash } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { nextStamp, openSqlite } from '../../sandbox-kit.js';
+
+/** The one audience the sandbox hosts; any other list id is answered 404. */
+export const MARKETING_LIST_ID = 'a1b2c3d4e5';
+
+export const MARKETING_STATUSES = ['subscribed', 'unsubscribed', 'cleaned', 'pending'] as const;
+export type MarketingStatus = (typeof MARKETING_STATUSES)[number];
+
+export const MARKETING_MERGE_FIELDS = ['FNAME', 'LNAME', 'PHONE', 'COMPANY'] as const;
+export type MarketingMergeFields = Partial<Record<(typeof MARKETING_MERGE_FIELDS)[number], string>>;
+
+export interface MarketingTag {
+  id: number;
+  name: string;
+}
+
+/** One row of `members`, exactly as stored (merge_fields and tags are JSON text). */
+export interface MarketingMemberRow {
+  list_id: string;
+  subscriber_hash: string;
+  email_address: string;
+  status: MarketingStatus;
+  merge_fields: string;
+  tags: string;
+  timestamp_signup: string;
+  last_changed: string;
+  canon_external_id: string | null;
+}
+
+/** Mailchimp's member key: md5 hex of the trimmed, lower-cased email address. */
+export function subscriberHash(email: string): string {
+  return createHash('md5').update(email.trim().toLowerCase()).digest('hex');
+}
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS members (
+  list_id TEXT NOT NULL,
+  subscriber_hash TEXT NOT NULL,
+  email_address TEXT NOT NULL,
+  status TEXT NOT NULL,
+  merge_fields TEXT NOT NULL DEFAULT '{}',
+  tags TEXT NOT NULL DEFAULT '[]',
+  timestamp_signup TEXT NOT NULL,
+  last_changed TEXT NOT NULL,
+  canon_external_id TEXT,
+  PRIMARY KEY (list_id, subscriber_hash)
+);
+`;
+
+const COLUMNS = [
+  'list_id',
+  'subscriber_hash',
+  'email_address',
+  'status',
+  'merge_fields',
+  'tags',
+  'timestamp_signup',
+  'last_changed',
+  'canon_external_id',
+] as const;
+
+export interface MarketingStore {
+  db: Database.Database;
+  insertAll(rows: readonly MarketingMemberRow[]): void;
+  get(listId: string, hash: string): MarketingMemberRow | undefined;
+  getMany(listId: string, hashes: readonly string[]): MarketingMemberRow[];
+  list(listId: string, count: number, offset: number): { rows: MarketingMemberRow[]; total: number };
+  /** Creates or updates a member; merge fields are merged into the existing ones. */
+  upsert(
+    listId: string,
+    hash: string,
+    input: { email_address: string; status_if_new: MarketingStatus; status?: MarketingStatus; merge_fields?: MarketingMergeFields },
+  ): MarketingMemberRow;
+  /** Updates an existing member; undefined when missing. */
+  patch(listId: string, hash: string, input: { status?: MarketingStatus; merge_fields?: MarketingMergeFields }): MarketingMemberRow | undefined;
+  close(): void;
+}
+
+/** Opens (creating if needed) a marketing sandbox database file. */
+export function openMarketingStore(file: string): MarketingStore {
+  const db = openSqlite(file);
+  db.exec(DDL);
+  const insert = db.prepare(`INSERT INTO members (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => '@' + c).join(', ')})`);
+  const replace = db.prepare(
+    `UPDATE members SET email_address = @email_address, status = @status, merge_fields = @merge_fields,
+       last_changed = @last_changed WHERE list_id = @list_id AND subscriber_hash = @subscriber_hash`,
+  );
+  const getOne = db.prepare<[string, string], MarketingMemberRow>('SELECT * FROM members WHERE list_id = ? AND subscriber_hash = ?');
+  const getSome = db.prepare<[string, string], MarketingMemberRow>(
+    'SELECT * FROM members WHERE list_id = ? AND subscriber_hash IN (SELECT value FROM json_each(?))',
+  );
+  const page = db.prepare<[string, number, number], MarketingMemberRow>(
+    'SELECT * FROM members WHERE list_id = ? ORDER BY rowid LIMIT ? OFFSET ?',
+  );
+  const count = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM members WHERE list_id = ?');
+
+  const insertAll = db.transaction((rows: readonly MarketingMemberRow[]) => {
+    for (const row of rows) insert.run(row);
+  });
+  const mergeFields = (current: string, patch: MarketingMergeFields | undefined) =>
+    JSON.stringify({ ...(JSON.parse(current) as MarketingMergeFields), ...(patch ?? {}) });
+
+  const upsert = db.transaction((listId: string, hash: string, input: Parameters<MarketingStore['upsert']>[2]) => {
+    const current = getOne.get(listId, hash);
+    if (!current) {
+      const now = nextStamp(null);
+      const row: MarketingMemberRow = {
+        list_id: listId,
+        subscriber_hash: hash,
+        email_address: input.email_address,
+        status: input.status ?? input.status_if_new,
+        merge_fields: mergeFields('{"FNAME":"","LNAME":"","PHONE":"","COMPANY":""}', input.merge_fields),
+        tags: '[]',
+        timestamp_signup: now,
+        last_changed: now,
+        canon_external_id: null,
+      };
+      insert.run(row);
+      return row;
+    }
+    const row: MarketingMemberRow = {
+      ...current,
+      email_address: input.email_address,
+      status: input.status ?? current.status,
+      merge_fields: mergeFields(current.merge_fields, input.merge_fields),
+      last_changed: nextStamp(current.last_changed),
+    };
+    replace.run(row);
+    return row;
+  });
+  const patch = db.transaction((listId: string, hash: string, input: Parameters<MarketingStore['patch']>[2]) => {
+    const current = getOne.get(listId, hash);
+    if (!current) return undefined;
+    const row: MarketingMemberRow = {
+      ...current,
+      status: input.status ?? current.status,
+      merge_fields: mergeFields(current.merge_fields, input.merge_fields),
+      last_changed: nextStamp(current.last_changed),
+    };
+    replace.run(row);
+    return row;
+  });
+
+  return {
+    db,
+    insertAll: (rows) => insertAll(rows),
+    get: (listId, hash) => getOne.get(listId, hash),
+    getMany: (listId, hashes) => getSome.all(listId, JSON.stringify(hashes)),
+    list: (listId, n, offset) => ({ rows: page.all(listId, n, offset), total: count.get(listId)?.n ?? 0 }),
+    upsert: (listId, hash, input) => upsert(listId, hash, input),
+    patch: (listId, hash, input) => patch(listId, hash, input),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,82 @@
+// The shape every subgraph module has, and loading a subgraph's schema.graphql with descriptions taken from the canonical model.
+
+import { readFileSync } from 'node:fs';
+import { GraphQLError, Kind, parse, visit, type DocumentNode, type StringValueNode } from 'graphql';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { MODEL } from '../schema/model.js';
+import { objectTypes, enumTypes } from '../schema/ownership.js';
+import type { Owner } from '../schema/model.js';
+import { SystemError } from './system-client.js';
+
+export interface RequestInfo {
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** One subgraph: its name (the owner it speaks for), schema, resolvers, and a fresh context (DataLoaders) per request. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- contexts differ per subgraph; each module is typed inside.
+export interface SubgraphDefinition<Ctx = any> {
+  name: Owner | "control";
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<Ctx>;
+  createContext(req: RequestInfo): Ctx;
+  /** Releases what the subgraph holds open (database handles). */
+  close?(): Promise<void> | void;
+}
+
+function description(value: string): StringValueNode {
+  return { kind: Kind.STRING, value, block: true };
+}
+
+/**
+ * Parses a subgraph's schema.graphql and gives every canonical type, field and enum value the description
+ * declared in schema/model.ts, so descriptions are written once and every subgraph serves the same text.
+ */
+export function loadSubgraphSchema(file: URL): DocumentNode {
+  const doc = parse(readFileSync(file, 'utf8'));
+  return withModelDescriptions(doc);
+}
+
+export function withModelDescriptions(doc: DocumentNode): DocumentNode {
+  const objects = new Map(objectTypes(MODEL).map((t) => [t.name, t]));
+  const enums = new Map(enumTypes(MODEL).map((t) => [t.name, t]));
+  return visit(doc, {
+    ObjectTypeDefinition(node) {
+      const spec = objects.get(node.name.value);
+      if (!spec) return undefined;
+      const byName = new Map(spec.fields.map((f) => [f.name, f]));
+      return {
+        ...node,
+        description: description(spec.description),
+        fields: node.fields?.map((f) => {
+          const fs = byName.get(f.name.value);
+          return fs ? { ...f, description: description(fs.description) } : f;
+        }),
+      };
+    },
+    EnumTypeDefinition(node) {
+      const spec = enums.get(node.name.value);
+      if (!spec) return undefined;
+      const byName = new Map(spec.values.map((v) => [v.name, v]));
+      return {
+        ...node,
+        description: description(spec.description),
+        values: node.values?.map((v) => {
+          const vs = byName.get(v.name.value);
+          return vs ? { ...v, description: description(vs.description) } : v;
+        }),
+      };
+    },
+  });
+}
+
+/** A SystemError as the GraphQL error apps see: code, system, retryable and attempts in extensions. */
+export function systemGraphQLError(err: unknown): GraphQLError {
+  if (err instanceof GraphQLError) return err;
+  if (err instanceof SystemError) {
+    return new GraphQLError(err.message, {
+      originalError: err,
+      extensions: { code: err.code, system: err.system, retryable: err.retryable, attempts: err.attempts, ...(err.status ? { status: err.status } : {}) },
+    });
+  }
+  return new GraphQLError(err instanceof Error ? err.message : String(err), { originalError: err instanceof Error ? err : undefined });
+}

@@ -1,0 +1,88 @@
+// The only code that talks to the support desk (Zendesk Support API v2): batched organization and ticket reads.
+
+import DataLoader from 'dataloader';
+import { SystemClient } from '../system-client.js';
+
+export interface SupportOrganization {
+  id: number;
+  name: string | null;
+  external_id: string | null;
+  organization_fields: { support_plan?: string | null };
+  updated_at: string;
+  /** From the `open_ticket_counts` sideload of the same call. */
+  openTickets: number;
+}
+
+export interface SupportTicket {
+  id: number;
+  subject: string | null;
+  description: string | null;
+  status: string;
+  priority: string | null;
+  organization_id: number;
+  external_id: string | null;
+  created_at: string;
+}
+
+export interface SupportContext {
+  organizations: DataLoader<string, SupportOrganization | null>;
+  /** Newest tickets per organization, one loader per page size asked for. */
+  tickets(first: number): DataLoader<string, SupportTicket[]>;
+}
+
+export interface SupportConnectorOptions {
+  baseUrl: string;
+  timeoutMs?: number;
+  /** Zendesk caps show_many at 100 ids; set 100 against the real API (calls then go out in parallel). The sandbox has no cap. */
+  maxBatchSize?: number;
+}
+
+export class SupportConnector {
+  readonly client: SystemClient;
+  private readonly maxBatchSize: number;
+
+  constructor(opts: SupportConnectorOptions) {
+    this.client = new SystemClient({ system: 'support', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs });
+    this.maxBatchSize = opts.maxBatchSize ?? Infinity;
+  }
+
+  createContext(): SupportContext {
+    const ticketLoaders = new Map<number, DataLoader<string, SupportTicket[]>>();
+    return {
+      organizations: new DataLoader((ids) => this.showMany(ids), { maxBatchSize: this.maxBatchSize }),
+      tickets: (first) => {
+        let loader = ticketLoaders.get(first);
+        if (!loader) {
+          loader = new DataLoader((ids) => this.ticketsOf(ids, first), { maxBatchSize: this.maxBatchSize });
+          ticketLoaders.set(first, loader);
+        }
+        return loader;
+      },
+    };
+  }
+
+  /** Organizations and their open-ticket counts in one call (`include=open_ticket_counts` sideload). */
+  async showMany(ids: readonly string[]): Promise<(SupportOrganization | null)[]> {
+    const res = await this.client.request<{ organizations: Omit<SupportOrganization, 'openTickets'>[]; open_ticket_counts?: Record<string, number> }>({
+      method: 'GET',
+      path: `/api/v2/organizations/show_many.json?ids=${ids.map(encodeURIComponent).join(',')}&include=open_ticket_counts`,
+    });
+    const counts = res.body.open_ticket_counts ?? {};
+    const byId = new Map(res.body.organizations.map((o) => [String(o.id), { ...o, openTickets: counts[String(o.id)] ?? 0 }]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async ticketsOf(orgIds: readonly string[], first: number): Promise<SupportTicket[][]> {
+    const res = await this.client.request<{ tickets: SupportTicket[] }>({
+      method: 'GET',
+      path: `/api/v2/tickets.json?organization_ids=${orgIds.map(encodeURIComponent).join(',')}&per_org=${first}`,
+    });
+    const byOrg = new Map<string, SupportTicket[]>();
+    for (const t of res.body.tickets) {
+      const list = byOrg.get(String(t.organization_id)) ?? [];
+      list.push(t);
+      byOrg.set(String(t.organization_id), list);
+    }
+    return orgIds.map((id) => byOrg.get(id) ?? []);
+  }
+}

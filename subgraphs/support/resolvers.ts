@@ -1,0 +1,32 @@
+// Support subgraph resolvers: organizations and tickets mapped into canonical fields.
+
+import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../../schema/errors.js';
+import { enumMapping } from '../../schema/ownership.js';
+import type { Resolvers } from './generated/types.js';
+
+const plan = enumMapping('SupportPlan');
+const ticketStatus = enumMapping('TicketStatus');
+
+export const resolvers: Resolvers = {
+  Customer: {
+    __resolveReference: (ref, ctx) => (ref.supportId == null ? null : ctx.organizations.load(String(ref.supportId))),
+    supportId: (o) => String(o.id),
+    supportPlan: (o) => plan.toCanonical(o.organization_fields?.support_plan) as never,
+    openTickets: (o) => o.openTickets,
+    tickets: (o, { first }, ctx) => {
+      const n = first ?? 10;
+      if (n < 0 || n > 100) throw new GraphQLError('tickets(first:) must be between 0 and 100.', { extensions: { code: ErrorCode.BAD_USER_INPUT, system: 'support' } });
+      return ctx.tickets(n).load(String(o.id));
+    },
+    supportVersion: (o) => o.updated_at,
+  },
+  Ticket: {
+    id: (t) => String(t.id),
+    subject: (t) => t.subject,
+    body: (t) => t.description,
+    status: (t) => ticketStatus.toCanonical(t.status) as never,
+    priority: (t) => t.priority,
+    createdAt: (t) => t.created_at,
+  },
+};

@@ -1,0 +1,130 @@
+// The HTTP client every connector uses to talk to its system, and the one function that turns an upstream failure into a canon error.
+//
+// Guarantees: `request` resolves only with a 2xx answer (or a status the caller listed in `accept`);
+// every other outcome rejects with a SystemError naming the system, the call and whether retrying may help.
+
+import { ErrorCode } from '../schema/errors.js';
+import type { SystemName } from '../schema/model.js';
+
+export class SystemError extends Error {
+  readonly code: ErrorCode;
+  readonly system: SystemName;
+  readonly status: number | undefined;
+  readonly retryable: boolean;
+  /** Seconds the system asked us to wait (its Retry-After header), if any. */
+  readonly retryAfterSeconds: number | undefined;
+  attempts = 1;
+  constructor(opts: { code: ErrorCode; system: SystemName; message: string; status?: number; retryable: boolean; retryAfterSeconds?: number; cause?: unknown }) {
+    super(opts.message, { cause: opts.cause });
+    this.name = 'SystemError';
+    this.code = opts.code;
+    this.system = opts.system;
+    this.status = opts.status;
+    this.retryable = opts.retryable;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
+  }
+}
+
+export interface SystemRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  /** JSON-serialised unless it is already a string. */
+  body?: unknown;
+  contentType?: string;
+  headers?: Record<string, string>;
+  /** Non-2xx statuses the caller handles itself (e.g. 207 partial batch, 404 for a lookup). */
+  accept?: number[];
+}
+
+export interface SystemResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface SystemClientOptions {
+  system: SystemName;
+  baseUrl: string;
+  /** Budget for one call, in ms. Default 5000. */
+  timeoutMs?: number;
+}
+
+/** Turns whatever went wrong on a call to a system into a SystemError: the only place connectors shape upstream failures. */
+export function toSystemError(system: SystemName, req: Pick<SystemRequest, 'method' | 'path'>, outcome: { response?: { status: number; headers: Headers; text: string }; cause?: unknown; timedOut?: boolean }): SystemError {
+  const call = `${req.method} ${req.path.split('?')[0]}`;
+  if (outcome.timedOut) {
+    return new SystemError({ code: ErrorCode.SYSTEM_TIMEOUT, system, retryable: true, message: `${system} did not answer in time: ${call}`, cause: outcome.cause });
+  }
+  const res = outcome.response;
+  if (!res) {
+    const reason = outcome.cause instanceof Error ? ((outcome.cause.cause as Error | undefined)?.message ?? outcome.cause.message) : String(outcome.cause);
+    return new SystemError({ code: ErrorCode.SYSTEM_UNAVAILABLE, system, retryable: true, message: `${system} is unreachable (${reason}): ${call}`, cause: outcome.cause });
+  }
+  const detail = upstreamMessage(res.text);
+  const message = `${system} answered ${res.status}${detail ? ` (${detail})` : ''}: ${call}`;
+  const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
+  if (res.status === 429 || res.status >= 500) {
+    return new SystemError({ code: ErrorCode.SYSTEM_UNAVAILABLE, system, status: res.status, retryable: true, retryAfterSeconds: retryAfter, message });
+  }
+  const code =
+    res.status === 404 ? ErrorCode.NOT_FOUND
+    : res.status === 412 ? ErrorCode.STALE_WRITE
+    : res.status === 400 || res.status === 422 ? ErrorCode.BAD_USER_INPUT
+    : ErrorCode.SYSTEM_ERROR;
+  return new SystemError({ code, system, status: res.status, retryable: false, message });
+}
+
+function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, (at - Date.now()) / 1000);
+}
+
+// Systems phrase errors differently (HubSpot `message`, OData `error.message`, Mailchimp `detail`, Zendesk `description`).
+function upstreamMessage(text: string): string {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    const odata = body.error as { message?: string } | undefined;
+    const msg = body.message ?? (typeof odata === 'object' ? odata?.message : undefined) ?? body.detail ?? body.description ?? body.error;
+    return typeof msg === 'string' ? msg.slice(0, 300) : '';
+  } catch {
+    return text.slice(0, 200);
+  }
+}
+
+export class SystemClient {
+  readonly system: SystemName;
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+
+  constructor(opts: SystemClientOptions) {
+    this.system = opts.system;
+    this.baseUrl = opts.baseUrl.replace(/\/$/, '');
+    this.timeoutMs = opts.timeoutMs ?? 5000;
+  }
+
+  async request<T = unknown>(req: SystemRequest, signal?: AbortSignal): Promise<SystemResponse<T>> {
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+      headers['content-type'] = req.contentType ?? 'application/json';
+    }
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(this.baseUrl + req.path, { method: req.method, headers, body, signal: combined });
+      text = await res.text();
+    } catch (cause) {
+      throw toSystemError(this.system, req, { cause, timedOut: timeout.aborted });
+    }
+    if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) {
+      return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };
+    }
+    throw toSystemError(this.system, req, { response: { status: res.status, headers: res.headers, text } });
+  }
+}
