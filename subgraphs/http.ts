@@ -39,7 +39,7 @@ export function createSubgraphExecutor(def: SubgraphDefinition) {
       const errors = validate(schema, doc);
       prepared = errors.length ? errors : doc;
     } catch (e) {
-      prepared = [e as GraphQLError];
+      prepared = [e instanceof GraphQLError ? e : new GraphQLError(`Could not prepare the query: ${(e as Error).message}`)];
     }
     if (documents.size >= DOCUMENT_CACHE_LIMIT) documents.delete(documents.keys().next().value as string);
     documents.set(query, prepared);

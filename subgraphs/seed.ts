@@ -268,9 +268,10 @@ function formatPhone(country: Country, [area, sub]: [string, string], style: num
     const s = `${sub.slice(0, 3)}-${sub.slice(3)}`;
     return [`(${area}) ${s}`, `+1 ${area} ${sub.slice(0, 3)} ${sub.slice(3)}`, `${area}-${s}`, `+1${area}${sub}`, `001 ${area} ${sub}`][style % 5]!;
   }
-  const grouped = sub.length > 5 ? `${sub.slice(0, 3)}-${sub.slice(3)}` : sub;
+  const grouped = sub.length === 8 ? `${sub.slice(0, 4)} ${sub.slice(4)}` : sub.length > 5 ? `${sub.slice(0, 3)}-${sub.slice(3)}` : sub;
+  const spaced = sub.length === 8 ? `${sub.slice(0, 4)} ${sub.slice(4)}` : sub.length === 7 ? `${sub.slice(0, 3)} ${sub.slice(3)}` : sub;
   const styles = [
-    `+${cc} ${area} ${sub}`,
+    `+${cc} ${area} ${spaced}`,
     `${national} ${sub}`,
     `(${national}) ${grouped}`,
     `+${cc}${area} ${sub}`,

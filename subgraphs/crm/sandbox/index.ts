@@ -234,13 +234,20 @@ export interface CrmSandboxOptions {
 /** Starts the CRM sandbox; closing it also closes its database. */
 export async function startCrmSandbox(opts: CrmSandboxOptions): Promise<RunningSandbox> {
   const store = openCrmStore(opts.file);
-  const running = await startSandboxServer({
-    name: 'crm',
-    routes: crmRoutes(store),
-    ...(opts.port !== undefined ? { port: opts.port } : {}),
-    errorBody: (status, message) =>
-      hubspotError(status, status === 404 ? 'OBJECT_NOT_FOUND' : status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR', message),
-  });
+  let running: RunningSandbox;
+  try {
+    running = await startSandboxServer({
+      name: 'crm',
+      routes: crmRoutes(store),
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      errorBody: (status, message) =>
+        hubspotError(status, status === 404 ? 'OBJECT_NOT_FOUND' : status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR', message),
+    });
+  } catch (err) {
+    // A failed listen (e.g. port in use) must not leave the database open.
+    store.close();
+    throw err;
+  }
   return {
     ...running,
     close: async () => {

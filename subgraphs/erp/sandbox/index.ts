@@ -261,11 +261,18 @@ export interface ErpSandboxOptions {
 export async function startErpSandbox(opts: ErpSandboxOptions): Promise<RunningSandbox> {
   const store = openErpStore(opts.file);
   const codes: Record<number, string> = { 404: 'NotFound', 405: 'MethodNotAllowed', 400: 'BadRequest', 429: 'TooManyRequests' };
-  const running = await startSandboxServer({
-    name: 'erp',
-    routes: erpRoutes(store),
-    ...(opts.port !== undefined ? { port: opts.port } : {}),
-    errorBody: (status, message) => odataError(status, codes[status] ?? (status >= 500 ? 'ServiceUnavailable' : 'Error'), message),
-  });
+  let running: RunningSandbox;
+  try {
+    running = await startSandboxServer({
+      name: 'erp',
+      routes: erpRoutes(store),
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      errorBody: (status, message) => odataError(status, codes[status] ?? (status >= 500 ? 'ServiceUnavailable' : 'Error'), message),
+    });
+  } catch (err) {
+    // A failed listen (e.g. port in use) must not leave the database open.
+    store.close();
+    throw err;
+  }
   return { ...running, close: async () => { await running.close(); store.close(); } };
 }

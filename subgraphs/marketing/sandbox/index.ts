@@ -206,11 +206,18 @@ export interface MarketingSandboxOptions {
 /** Starts the marketing sandbox; closing it also closes its database. */
 export async function startMarketingSandbox(opts: MarketingSandboxOptions): Promise<RunningSandbox> {
   const store = openMarketingStore(opts.file);
-  const running = await startSandboxServer({
-    name: 'marketing',
-    routes: marketingRoutes(store),
-    ...(opts.port !== undefined ? { port: opts.port } : {}),
-    errorBody: (status, message) => problem(status, message),
-  });
+  let running: RunningSandbox;
+  try {
+    running = await startSandboxServer({
+      name: 'marketing',
+      routes: marketingRoutes(store),
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      errorBody: (status, message) => problem(status, message),
+    });
+  } catch (err) {
+    // A failed listen (e.g. port in use) must not leave the database open.
+    store.close();
+    throw err;
+  }
   return { ...running, close: async () => { await running.close(); store.close(); } };
 }

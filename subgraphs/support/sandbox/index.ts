@@ -264,11 +264,18 @@ export interface SupportSandboxOptions {
 export async function startSupportSandbox(opts: SupportSandboxOptions): Promise<RunningSandbox> {
   const store = openSupportStore(opts.file);
   const errors: Record<number, string> = { 404: 'RecordNotFound', 400: 'InvalidParameter', 429: 'TooManyRequests' };
-  const running = await startSandboxServer({
-    name: 'support',
-    routes: supportRoutes(store),
-    ...(opts.port !== undefined ? { port: opts.port } : {}),
-    errorBody: (status, description) => ({ status, body: { error: errors[status] ?? (status >= 500 ? 'ServiceUnavailable' : 'Error'), description } }),
-  });
+  let running: RunningSandbox;
+  try {
+    running = await startSandboxServer({
+      name: 'support',
+      routes: supportRoutes(store),
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      errorBody: (status, description) => ({ status, body: { error: errors[status] ?? (status >= 500 ? 'ServiceUnavailable' : 'Error'), description } }),
+    });
+  } catch (err) {
+    // A failed listen (e.g. port in use) must not leave the database open.
+    store.close();
+    throw err;
+  }
   return { ...running, close: async () => { await running.close(); store.close(); } };
 }
