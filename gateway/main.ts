@@ -20,6 +20,7 @@ try {
     stopping = true;
     console.log(`\n${signal}: stopping canon…`);
     await stack.close();
+    console.log('canon stopped.');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -10,10 +10,16 @@ const util = libphonenumber.PhoneNumberUtil.getInstance();
  */
 export function toE164(raw: string | null | undefined, region?: string | null): string | null {
   if (!raw || !raw.trim()) return null;
+  const parsed = parseValid(raw, region) ?? (raw.trim().startsWith('00') ? parseValid(`+${raw.trim().slice(2)}`, null) : null);
+  return parsed ? util.format(parsed, libphonenumber.PhoneNumberFormat.E164) : null;
+}
+
+// "00" is the international prefix almost everywhere but North America, so a US contact's "001 415 …" was typed
+// from abroad; reading it as "+1 415 …" is what the person meant.
+function parseValid(raw: string, region: string | null | undefined): libphonenumber.PhoneNumber | null {
   try {
     const parsed = util.parseAndKeepRawInput(raw, region?.toUpperCase() || undefined);
-    if (!util.isValidNumber(parsed)) return null;
-    return util.format(parsed, libphonenumber.PhoneNumberFormat.E164);
+    return util.isValidNumber(parsed) ? parsed : null;
   } catch {
     return null;
   }

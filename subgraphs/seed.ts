@@ -261,8 +261,8 @@ function phoneParts(d: Draw, country: Country): [string, string] {
 /** Renders one phone number in one of several formats people actually type for that country. */
 function formatPhone(country: Country, [area, sub]: [string, string], style: number): string {
   const cc = CALLING_CODES[country];
-  // Italy keeps the leading 0 of the area code after the country code; the others drop their trunk 0.
-  const trunk = country === 'US' ? '' : country === 'IT' ? '' : '0';
+  // Italy keeps the leading 0 of the area code after the country code; Spain has no trunk prefix; the others drop their trunk 0.
+  const trunk = country === 'US' || country === 'IT' || country === 'ES' ? '' : '0';
   const national = trunk + area;
   if (country === 'US') {
     const s = `${sub.slice(0, 3)}-${sub.slice(3)}`;
@@ -368,6 +368,7 @@ export function generateDataset(opts: { seed: number; size: number }): Dataset {
         lastname: last,
         email,
         phone: d.chance(0.9) ? formatPhone(country, phone, phoneStyle) : null,
+        country,
         company,
         jobtitle: d.chance(0.85) ? d.pick(JOB_TITLES) : null,
         lifecyclestage: d.weighted([['customer', 50], ['opportunity', 12], ['salesqualifiedlead', 8], ['marketingqualifiedlead', 8], ['lead', 12], ['subscriber', 5], ['evangelist', 3], ['other', 2]] as const),
@@ -385,6 +386,7 @@ export function generateDataset(opts: { seed: number; size: number }): Dataset {
           lastname: last,
           email: messyEmail(d, email),
           phone: d.chance(0.7) ? formatPhone(country, phone, phoneStyle + d.int(1, 4)) : null,
+          country: d.chance(0.6) ? country : null,
           company: d.chance(0.5) ? stem : legalName,
           jobtitle: d.chance(0.4) ? d.pick(JOB_TITLES) : null,
           lifecyclestage: d.pick(['lead', 'subscriber', 'marketingqualifiedlead', 'other'] as const),

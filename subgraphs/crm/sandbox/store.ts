@@ -10,6 +10,8 @@ export interface CrmContactRow {
   lastname: string | null;
   email: string | null;
   phone: string | null;
+  /** ISO 3166-1 alpha-2, as HubSpot's `country` property holds it when a form validated it. */
+  country: string | null;
   company: string | null;
   jobtitle: string | null;
   lifecyclestage: string | null;
@@ -24,6 +26,7 @@ export const CRM_WRITABLE_PROPERTIES = [
   'lastname',
   'email',
   'phone',
+  'country',
   'company',
   'jobtitle',
   'lifecyclestage',
@@ -55,6 +58,7 @@ CREATE TABLE IF NOT EXISTS contacts (
   lastname TEXT,
   email TEXT,
   phone TEXT,
+  country TEXT,
   company TEXT,
   jobtitle TEXT,
   lifecyclestage TEXT,
@@ -127,6 +131,7 @@ export function openCrmStore(file: string): CrmStore {
       lastname: null,
       email: null,
       phone: null,
+      country: null,
       company: null,
       jobtitle: null,
       lifecyclestage: null,

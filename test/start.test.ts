@@ -1,0 +1,48 @@
+// `npm start` on an empty data directory: seeds, serves /health as ok, and stops cleanly on Ctrl-C.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..');
+
+describe('npm start', () => {
+  it('seeds an empty data directory, serves /health as ok, and exits 0 on SIGINT', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'canon-start-')), 'data');
+    const ports = { PORT: '0', CRM_PORT: '0', ERP_PORT: '0', MARKETING_PORT: '0', SUPPORT_PORT: '0', IDENTITY_SUBGRAPH_PORT: '0', CRM_SUBGRAPH_PORT: '0', ERP_SUBGRAPH_PORT: '0', MARKETING_SUBGRAPH_PORT: '0', SUPPORT_SUBGRAPH_PORT: '0' };
+    const child = spawn('npm', ['start'], { cwd: ROOT, env: { ...process.env, ...ports, DATA_DIR: dataDir, LOG_LEVEL: 'silent' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    const exited = new Promise<string>((resolve) => child.on('exit', (code, signal) => resolve(code === null ? String(signal) : String(code))));
+    try {
+      const gatewayUrl = await new Promise<string>((resolve, reject) => {
+        const onData = () => {
+          const m = /canon gateway\s+(http:\/\/[\d.]+:\d+)\/graphql/.exec(out);
+          if (m) resolve(m[1]);
+        };
+        child.stdout.on('data', onData);
+        void exited.then((code) => reject(new Error(`npm start exited with ${code} before serving:\n${out}`)));
+      });
+      const health = await fetch(`${gatewayUrl}/health`).then((r) => r.json());
+      expect(health.status).toBe('ok');
+      expect(health.systems.map((s: { name: string }) => s.name)).toEqual(['crm', 'erp', 'marketing', 'support']);
+      for (const f of ['crm', 'erp', 'marketing', 'support', 'identity']) expect(existsSync(join(dataDir, `${f}.sqlite`))).toBe(true);
+      const res = await fetch(`${gatewayUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ customers(first: 1) { totalCount } }' }) }).then((r) => r.json());
+      expect(res.data.customers.totalCount).toBe(2000);
+      process.kill(-child.pid!, 'SIGINT');
+      // npm re-raises the signal it got; canon's own process must have closed everything and said so.
+      expect(['0', 'SIGINT']).toContain(await exited);
+      expect(out).toContain('canon stopped.');
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
