@@ -6,7 +6,7 @@ import { SYSTEMS } from '../schema/model.js';
 import { loadSubgraphSchema } from '../subgraphs/subgraph.js';
 import { composeCanon, type SubgraphSource } from './compose.js';
 import { loadConfig } from './config.js';
-import { CONTROL_URL } from './control/index.js';
+import { CONTROL_URL, controlTypeDefs } from './control/index.js';
 
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'supergraph.graphql' } } });
 const config = loadConfig();
@@ -16,7 +16,7 @@ const sources: SubgraphSource[] = [
     url: `http://${config.host}:${config.subgraphPorts[name]}/graphql`,
     typeDefs: loadSubgraphSchema(new URL(`../subgraphs/${name}/schema.graphql`, import.meta.url)),
   })),
-  { name: 'control', url: CONTROL_URL, typeDefs: loadSubgraphSchema(new URL('./control/schema.graphql', import.meta.url)) },
+  { name: 'control', url: CONTROL_URL, typeDefs: controlTypeDefs() },
 ];
 const result = composeCanon(sources);
 if (!result.ok) {

@@ -62,8 +62,8 @@ export function ownershipErrors(subgraphs: SubgraphSource[], model: CanonicalMod
       for (const { field, typeShareable } of resolvedFieldNodes(sg.typeDefs, type.name)) {
         const name = field.name.value;
         const where = `${type.name}.${name}`;
-        // Entity keys shared for joining (id in the identity service, crmId, erpId, …) are not canonical fields.
-        if (type.entity && (isJoinKey(name) || (name === 'id' && sg.name !== 'identity' && hasKeyOn(sg.typeDefs, type.name, 'id')))) continue;
+        // Keys shared for joining (crmId, erpId, …) and keys of key-only references (`resolvable: false`) are not data the subgraph serves.
+        if ((type.entity && isJoinKey(name)) || inReferenceKey(sg.typeDefs, type.name, name)) continue;
         const spec = declared.get(name);
         if (!spec) {
           errors.push(`${where} is resolved by subgraph "${sg.name}" but is not in the canonical model; declare it in schema/model.ts with its owner first.`);
@@ -98,7 +98,8 @@ export function ownershipErrors(subgraphs: SubgraphSource[], model: CanonicalMod
     for (const sg of subgraphs) {
       for (const d of sg.typeDefs.definitions) {
         if (d.kind !== Kind.ENUM_TYPE_DEFINITION || d.name.value !== e.name) continue;
-        if (sg.name !== e.owner) errors.push(`enum ${e.name} is defined by subgraph "${sg.name}", but its declared owner is "${e.owner}" (schema/model.ts).`);
+        // canon's control subgraph takes these enums in its write inputs; it must repeat them, and they must match.
+        if (sg.name !== e.owner && sg.name !== 'control') errors.push(`enum ${e.name} is defined by subgraph "${sg.name}", but its declared owner is "${e.owner}" (schema/model.ts).`);
         const got = (d.values ?? []).map((v) => v.name.value).sort().join(', ');
         if (got !== expected) errors.push(`enum ${e.name} in subgraph "${sg.name}" has values [${got}], but schema/model.ts declares [${expected}].`);
       }
@@ -109,9 +110,15 @@ export function ownershipErrors(subgraphs: SubgraphSource[], model: CanonicalMod
   return errors;
 }
 
-function hasKeyOn(doc: DocumentNode, typeName: string, field: string): boolean {
+/** Whether `field` is part of a `@key(fields: …, resolvable: false)` on the type: a reference to an entity another subgraph resolves. */
+function inReferenceKey(doc: DocumentNode, typeName: string, field: string): boolean {
   return objectNodes(doc, typeName).some((n) =>
-    (n.directives ?? []).some((d) => d.name.value === 'key' && d.arguments?.some((a) => a.value.kind === Kind.STRING && a.value.value.split(/\s+/).includes(field))),
+    (n.directives ?? []).some((d) => {
+      if (d.name.value !== 'key') return false;
+      const fields = d.arguments?.find((a) => a.name.value === 'fields');
+      const resolvable = d.arguments?.find((a) => a.name.value === 'resolvable');
+      return fields?.value.kind === Kind.STRING && fields.value.value.split(/\s+/).includes(field) && resolvable?.value.kind === Kind.BOOLEAN && !resolvable.value.value;
+    }),
   );
 }
 

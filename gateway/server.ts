@@ -8,6 +8,8 @@ import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLFormattedError } from 'graphql';
 import { composeCanon, type SubgraphSource } from './compose.js';
+import { ErrorCode } from '../schema/errors.js';
+import { customerFields } from '../schema/ownership.js';
 import { CanonDataSource } from './datasource.js';
 import type { SubgraphDefinition } from '../subgraphs/subgraph.js';
 
@@ -81,7 +83,27 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+const UNKNOWN_INPUT_FIELD = /Field "(\w+)" is not defined by type "UpdateCustomerInput"/;
+
+/**
+ * An app naming a canonical field it may not write (creditLimit, openTickets, id, …) gets FIELD_NOT_WRITABLE with
+ * the field and its owner, not GraphQL's bare unknown-field error. (A custom validation rule cannot do this:
+ * Apollo Server overwrites its code.) Covers literals and variables; unknown non-canonical names stay as they are.
+ */
+export function notWritable(formatted: GraphQLFormattedError): GraphQLFormattedError | null {
+  const m = UNKNOWN_INPUT_FIELD.exec(formatted.message);
+  const spec = m ? customerFields().get(m[1]!) : undefined;
+  if (!spec || spec.writable) return null;
+  return {
+    message: `Customer.${spec.name} is not writable by apps: its owner is ${spec.owner}, where it is maintained. Nothing was written.`,
+    locations: formatted.locations,
+    extensions: { code: ErrorCode.FIELD_NOT_WRITABLE, field: spec.name, owner: spec.owner, system: spec.owner },
+  };
+}
+
 export function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const refused = notWritable(formatted);
+  if (refused) return refused;
   const ext = { ...(formatted.extensions ?? {}) } as Record<string, unknown>;
   // The gateway adds the subgraph's name; apps need the system, which our subgraphs already set.
   if (ext.system === undefined && typeof ext.serviceName === 'string' && ext.serviceName !== 'control') ext.system = ext.serviceName;

@@ -2,7 +2,9 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createClient, type RedisClientType } from '@redis/client';
 import type { SystemName } from '../schema/model.js';
+import { InProcessLock, RedisLock, type RecordLock } from '../subgraphs/record-lock.js';
 import { SYSTEMS } from '../schema/model.js';
 import { startSubgraphServer, type RunningSubgraph } from '../subgraphs/http.js';
 import { crmSubgraph } from '../subgraphs/crm/index.js';
@@ -19,6 +21,7 @@ import { isSeeded, seedAll } from '../subgraphs/seed.js';
 import type { SubgraphDefinition } from '../subgraphs/subgraph.js';
 import type { CanonConfig } from './config.js';
 import { controlSubgraph, CONTROL_URL } from './control/index.js';
+import type { SubgraphUrls } from './control/writes.js';
 import { startGateway, type RunningGateway } from './server.js';
 
 export interface Stack {
@@ -37,14 +40,26 @@ const sandboxStarters: Record<SystemName, (opts: { file: string; port?: number }
   support: startSupportSandbox,
 };
 
-/** The subgraph definitions for systems reachable at `systemUrls`. */
-export function systemSubgraphs(systemUrls: Record<SystemName, string>, timeoutMs: number): Record<SystemName, SubgraphDefinition> {
+/** The subgraph definitions for systems reachable at `systemUrls`; `lock` serialises writes to systems without conditional writes. */
+export function systemSubgraphs(systemUrls: Record<SystemName, string>, timeoutMs: number, lock: RecordLock): Record<SystemName, SubgraphDefinition> {
   return {
-    crm: crmSubgraph({ baseUrl: systemUrls.crm, timeoutMs }),
+    crm: crmSubgraph({ baseUrl: systemUrls.crm, timeoutMs, lock }),
     erp: erpSubgraph({ baseUrl: systemUrls.erp, timeoutMs }),
-    marketing: marketingSubgraph({ baseUrl: systemUrls.marketing, listId: MARKETING_LIST_ID, timeoutMs }),
-    support: supportSubgraph({ baseUrl: systemUrls.support, timeoutMs }),
+    marketing: marketingSubgraph({ baseUrl: systemUrls.marketing, listId: MARKETING_LIST_ID, timeoutMs, lock }),
+    support: supportSubgraph({ baseUrl: systemUrls.support, timeoutMs, lock }),
   };
+}
+
+/**
+ * One gateway process serialises writes per record in memory; several gateways writing to the same systems must
+ * share the lock, so with REDIS_URL set the lock lives in Redis.
+ */
+async function recordLock(config: CanonConfig): Promise<{ lock: RecordLock; close(): Promise<void> }> {
+  if (!config.redisUrl) return { lock: new InProcessLock(), close: async () => undefined };
+  const client = createClient({ url: config.redisUrl });
+  client.on('error', () => undefined); // surfaced on the next command; reconnects on its own
+  await client.connect();
+  return { lock: new RedisLock(client as RedisClientType), close: async () => void (await client.quit()) };
 }
 
 export async function startStack(config: CanonConfig): Promise<Stack> {
@@ -53,6 +68,8 @@ export async function startStack(config: CanonConfig): Promise<Stack> {
 
   const started: { close(): Promise<void> }[] = [];
   try {
+    const locking = await recordLock(config);
+    started.push(locking);
     const systems = {} as Record<SystemName, RunningSandbox>;
     for (const s of SYSTEMS) {
       systems[s] = await sandboxStarters[s]({ file: join(config.dataDir, `${s}.sqlite`), port: config.systemPorts[s] });
@@ -60,7 +77,7 @@ export async function startStack(config: CanonConfig): Promise<Stack> {
     }
     const defs = {
       identity: identitySubgraph({ file: join(config.dataDir, 'identity.sqlite') }),
-      ...systemSubgraphs(Object.fromEntries(SYSTEMS.map((s) => [s, systems[s].url])) as Record<SystemName, string>, config.systemTimeoutMs),
+      ...systemSubgraphs(Object.fromEntries(SYSTEMS.map((s) => [s, systems[s].url])) as Record<SystemName, string>, config.systemTimeoutMs, locking.lock),
     };
     const subgraphs = {} as Record<SystemName | 'identity', RunningSubgraph>;
     for (const name of ['identity', ...SYSTEMS] as const) {
@@ -71,7 +88,12 @@ export async function startStack(config: CanonConfig): Promise<Stack> {
       port: config.port,
       host: config.host,
       subgraphs: (['identity', ...SYSTEMS] as const).map((n) => ({ def: defs[n], url: subgraphs[n].url })),
-      localSubgraphs: [{ def: controlSubgraph(), url: CONTROL_URL }],
+      localSubgraphs: [
+        {
+          def: controlSubgraph({ subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([n, sg]) => [n, sg.url])) as SubgraphUrls, timeoutMs: config.subgraphTimeoutMs }),
+          url: CONTROL_URL,
+        },
+      ],
       systems: SYSTEMS.map((s) => ({ name: s, url: systems[s].url })),
       subgraphTimeoutMs: config.subgraphTimeoutMs,
     });

@@ -407,8 +407,7 @@ export function startSandboxServer(opts: SandboxServerOptions): Promise<RunningS
     const { c, params } = best;
     entry.route = c.key;
     stats.requests++;
-    if (c.route.write) stats.writes++;
-    else stats.reads++;
+    if (!c.route.write) stats.reads++;
     stats.byRoute[c.key] = (stats.byRoute[c.key] ?? 0) + 1;
 
     if (faults.latencyMs > 0) {
@@ -468,6 +467,8 @@ export function startSandboxServer(opts: SandboxServerOptions): Promise<RunningS
       const message = err instanceof Error ? err.message : String(err);
       return answer(errorBody(500, `${opts.name} sandbox handler failed: ${message}`));
     }
+    // `writes` counts writes that changed state: a refused write (412, 422) or an injected fault left the system as it was.
+    if (c.route.write && response.status >= 200 && response.status < 300) stats.writes++;
     // The write is committed by now; dropping the answer is how "did my write land?" ambiguity is produced.
     if (c.route.write && roll(faults.resetAfterCommitRate)) {
       req.socket.destroy();

@@ -74,6 +74,16 @@ export function toSystemError(system: SystemName, req: Pick<SystemRequest, 'meth
   return new SystemError({ code, system, status: res.status, retryable: false, message });
 }
 
+/** The record changed since the version the app read: refused before anything was written. */
+export function staleWriteError(system: SystemName, record: string, expected: string, actual: string | null | undefined): SystemError {
+  return new SystemError({
+    code: ErrorCode.STALE_WRITE,
+    system,
+    retryable: false,
+    message: `${system} ${record} changed since version ${expected} (now ${actual ?? 'unknown'}); read it again and reapply the change.`,
+  });
+}
+
 function parseRetryAfter(value: string | null): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);

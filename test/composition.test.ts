@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { composeCanon, type SubgraphSource } from '../gateway/compose.js';
+import { controlTypeDefs } from '../gateway/control/index.js';
 import { MODEL, SYSTEMS, type CanonicalModel } from '../schema/model.js';
 import { validateModel } from '../schema/ownership.js';
 import { loadSubgraphSchema } from '../subgraphs/subgraph.js';
@@ -22,7 +23,7 @@ function realSubgraphs(): SubgraphSource[] {
       url: `http://127.0.0.1:1/${name}`,
       typeDefs: loadSubgraphSchema(new URL(`../subgraphs/${name}/schema.graphql`, import.meta.url)),
     })),
-    { name: 'control', url: 'local://control', typeDefs: loadSubgraphSchema(new URL('../gateway/control/schema.graphql', import.meta.url)) },
+    { name: 'control', url: 'local://control', typeDefs: controlTypeDefs() },
   ];
 }
 

@@ -1,15 +1,29 @@
-// The control subgraph: canon's own fields, served in the gateway process (no network hop).
+// The control subgraph: canon's own fields (the model as data, canonical writes), served in the gateway process (no network hop).
 
-import { loadSubgraphSchema, type SubgraphDefinition } from '../../subgraphs/subgraph.js';
-import { resolvers } from './resolvers.js';
+import { parse } from 'graphql';
+import { readFileSync } from 'node:fs';
+import { enumTypes } from '../../schema/ownership.js';
+import { writeInputsSDL } from '../../schema/sdl.js';
+import { withModelDescriptions, type SubgraphDefinition } from '../../subgraphs/subgraph.js';
+import { createResolvers } from './resolvers.js';
+import { WriteExecutor, type SubgraphUrls } from './writes.js';
 
 export const CONTROL_URL = 'local://control';
 
-export function controlSubgraph(): SubgraphDefinition<Record<string, never>> {
+/** The control schema: its own SDL, plus the write inputs and the enums they use, derived from schema/model.ts. */
+export function controlTypeDefs() {
+  const own = readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8');
+  const inputs = writeInputsSDL();
+  const used = enumTypes().filter((e) => new RegExp(`:\\s*${e.name}\\b`).test(inputs));
+  const enums = used.map((e) => `enum ${e.name} {\n${e.values.map((v) => `  ${v.name}`).join('\n')}\n}`).join('\n');
+  return withModelDescriptions(parse(`${own}\n${inputs}\n${enums}`));
+}
+
+export function controlSubgraph(opts: { subgraphUrls: SubgraphUrls; timeoutMs: number }): SubgraphDefinition<Record<string, never>> {
   return {
     name: 'control',
-    typeDefs: loadSubgraphSchema(new URL('./schema.graphql', import.meta.url)),
-    resolvers: resolvers as never,
+    typeDefs: controlTypeDefs(),
+    resolvers: createResolvers(new WriteExecutor(opts.subgraphUrls, opts.timeoutMs)) as never,
     createContext: () => ({}),
   };
 }

@@ -1,7 +1,11 @@
-// Control subgraph resolvers: the canonical model as data.
+// Control subgraph resolvers: the canonical model as data, and canonical writes split by owner.
 
-import { MODEL } from '../../schema/model.js';
+import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../../schema/errors.js';
+import { MODEL, type SystemName } from '../../schema/model.js';
 import { resolvedFields } from '../../schema/ownership.js';
+import { validateUpdate, type UpdateInput } from '../validation.js';
+import { sliceByOwner, WriteExecutor, type WriteStep } from './writes.js';
 
 export function dataModel() {
   return {
@@ -29,6 +33,68 @@ export function dataModel() {
   };
 }
 
-export const resolvers = {
-  Query: { dataModel },
-};
+function step(system: SystemName, action: WriteStep['action'], nativeId: string, input: Record<string, unknown>, expectedVersion: string | null): WriteStep {
+  return { system, action, nativeId, input, expectedVersion, status: 'PENDING', attempts: 0, error: null, result: null };
+}
+
+async function customerNativeIds(executor: WriteExecutor, id: string) {
+  const ids = await executor.nativeIds(id);
+  if (!ids) throw new GraphQLError(`No customer with id "${id}".`, { extensions: { code: ErrorCode.NOT_FOUND, system: 'identity' } });
+  return ids;
+}
+
+export function createResolvers(executor: WriteExecutor) {
+  return {
+    Query: { dataModel },
+    Mutation: {
+      async updateCustomer(_: unknown, args: { id: string; input: UpdateInput; expectedVersions?: Partial<Record<SystemName, string | null>> | null }) {
+        const checked = validateUpdate(args.input);
+        if (!checked.ok) {
+          const first = checked.problems[0]!;
+          throw new GraphQLError(checked.problems.map((p) => p.message).join(' '), {
+            extensions: { code: ErrorCode.BAD_USER_INPUT, field: first.field, fields: checked.problems.map((p) => p.field) },
+          });
+        }
+        const ids = await customerNativeIds(executor, args.id);
+        const slices = sliceByOwner(checked.value);
+        // Every owner must hold the customer before anything is written, or the write would land half.
+        for (const system of slices.keys()) {
+          if (ids[system] === null) {
+            throw new GraphQLError(`Customer ${args.id} has no ${system} record, so ${[...Object.keys(slices.get(system)!)].join(', ')} cannot be written; nothing was changed.`, {
+              extensions: { code: ErrorCode.NOT_FOUND, system },
+            });
+          }
+        }
+        const steps = [...slices].map(([system, slice]) => step(system, 'updateCustomer', ids[system]!, slice, args.expectedVersions?.[system] ?? null));
+        await Promise.all(steps.map((s) => executor.runStep(s)));
+        return {
+          customer: { id: args.id },
+          results: steps.map((s) => ({
+            system: s.system.toUpperCase(),
+            status: s.status,
+            fields: Object.keys(s.input),
+            version: s.result,
+            error: s.error,
+          })),
+        };
+      },
+
+      async openTicket(_: unknown, args: { customerId: string; subject: string; body: string }) {
+        const subject = args.subject.trim();
+        const body = args.body.trim();
+        if (!subject || !body) {
+          throw new GraphQLError(`${!subject ? 'subject' : 'body'} must not be empty.`, { extensions: { code: ErrorCode.BAD_USER_INPUT, field: !subject ? 'subject' : 'body' } });
+        }
+        const ids = await customerNativeIds(executor, args.customerId);
+        if (!ids.support) {
+          throw new GraphQLError(`Customer ${args.customerId} has no support organization to open a ticket for.`, { extensions: { code: ErrorCode.NOT_FOUND, system: 'support' } });
+        }
+        const s = await executor.runStep(step('support', 'createTicket', ids.support, { subject, body }, null));
+        if (s.status === 'FAILED') {
+          throw new GraphQLError(s.error!.message, { extensions: { code: s.error!.code, system: 'support', retryable: s.error!.retryable } });
+        }
+        return { id: s.result };
+      },
+    },
+  };
+}

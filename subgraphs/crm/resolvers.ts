@@ -12,7 +12,23 @@ export function joinName(first: string | null | undefined, last: string | null |
   return name || null;
 }
 
+/** HubSpot stores first and last name apart: the first word is the first name, the rest the last name. */
+export function splitName(name: string): { firstname: string; lastname: string | null } {
+  const [first, ...rest] = name.trim().split(/\s+/);
+  return { firstname: first!, lastname: rest.length ? rest.join(' ') : null };
+}
+
 export const resolvers: Resolvers = {
+  Mutation: {
+    crmUpdateCustomer: async (_, { crmId, input, expectedVersion }, ctx) => {
+      const properties: Record<string, string | null> = {};
+      if (input.name !== undefined) Object.assign(properties, input.name === null ? { firstname: null, lastname: null } : splitName(input.name));
+      if (input.email !== undefined) properties.email = input.email;
+      if (input.phone !== undefined) properties.phone = input.phone;
+      if (input.lifecycleStage !== undefined) properties.lifecyclestage = input.lifecycleStage === null ? null : lifecycle.toNative(input.lifecycleStage);
+      return ctx.connector.updateContact(crmId, properties, expectedVersion);
+    },
+  },
   Customer: {
     // The identity subgraph sends every customer, with crmId null for those the CRM does not hold.
     __resolveReference: (ref, ctx) => (ref.crmId == null ? null : ctx.contacts.load(String(ref.crmId))),

@@ -23,6 +23,7 @@ export interface ErpPartner {
 
 export interface ErpContext {
   partners: DataLoader<string, ErpPartner | null>;
+  connector: ErpConnector;
 }
 
 export const ERP_SELECT = [
@@ -52,7 +53,7 @@ export class ErpConnector {
   }
 
   createContext(): ErpContext {
-    return { partners: new DataLoader((ids) => this.batchRead(ids), { maxBatchSize: this.maxBatchSize }) };
+    return { partners: new DataLoader((ids) => this.batchRead(ids), { maxBatchSize: this.maxBatchSize }), connector: this };
   }
 
   /**
@@ -72,5 +73,19 @@ export class ErpConnector {
     });
     const byId = new Map(res.body.value.map((p) => [p.BusinessPartner, p]));
     return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /**
+   * PATCHes one business partner under the ERP's own precondition: If-Match with the ETag the app read, so the ERP
+   * itself refuses (412) a write over a newer change; no lock is needed. Without a version, `If-Match: *`.
+   */
+  async updatePartner(id: string, properties: Partial<ErpPartner>, expectedVersion?: string | null): Promise<ErpPartner> {
+    const res = await this.client.request<ErpPartner>({
+      method: 'PATCH',
+      path: `/odata/v4/BusinessPartners(${encodeURIComponent(odataString(id))})`,
+      body: properties,
+      headers: { 'if-match': expectedVersion || '*', prefer: 'return=representation' },
+    });
+    return res.body;
   }
 }

@@ -17,6 +17,19 @@ function address(p: ErpPartner) {
 }
 
 export const resolvers: Resolvers = {
+  Mutation: {
+    erpUpdateCustomer: async (_, { erpId, input, expectedVersion }, ctx) => {
+      const p: Partial<ErpPartner> = {};
+      if (input.legalName !== undefined) p.BusinessPartnerName = input.legalName;
+      if (input.taxId !== undefined) p.TaxNumber = input.taxId;
+      if (input.paymentTerms !== undefined) p.PaymentTerms = input.paymentTerms === null ? null : paymentTerms.toNative(input.paymentTerms);
+      if (input.billingAddress !== undefined) {
+        const a = input.billingAddress;
+        Object.assign(p, { StreetName: a?.line1 ?? null, AdditionalStreetName: a?.line2 ?? null, CityName: a?.city ?? null, PostalCode: a?.postalCode ?? null, Country: a?.country ?? null });
+      }
+      return ctx.connector.updatePartner(erpId, p, expectedVersion);
+    },
+  },
   Customer: {
     __resolveReference: (ref, ctx) => (ref.erpId == null ? null : ctx.partners.load(String(ref.erpId))),
     erpId: (p) => p.BusinessPartner,

@@ -1,7 +1,8 @@
 // The only code that talks to the marketing tool (Mailchimp marketing API 3.0, list members): batched member reads.
 
 import DataLoader from 'dataloader';
-import { SystemClient } from '../system-client.js';
+import { InProcessLock, type RecordLock } from '../record-lock.js';
+import { staleWriteError, SystemClient } from '../system-client.js';
 
 /** A list member as the marketing tool returns it; its id is the subscriber hash (md5 of the lower-cased email). */
 export interface MarketingMember {
@@ -15,6 +16,7 @@ export interface MarketingMember {
 
 export interface MarketingContext {
   members: DataLoader<string, MarketingMember | null>;
+  connector: MarketingConnector;
 }
 
 export interface MarketingConnectorOptions {
@@ -28,6 +30,8 @@ export interface MarketingConnectorOptions {
    */
   batchRead?: boolean;
   concurrency?: number;
+  /** Serialises writes per member (Mailchimp has no conditional PATCH). Default: in-process. */
+  lock?: RecordLock;
 }
 
 export class MarketingConnector {
@@ -35,8 +39,10 @@ export class MarketingConnector {
   readonly listId: string;
   private readonly batch: boolean;
   private readonly concurrency: number;
+  private readonly lock: RecordLock;
 
   constructor(opts: MarketingConnectorOptions) {
+    this.lock = opts.lock ?? new InProcessLock();
     this.client = new SystemClient({ system: 'marketing', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs });
     this.listId = opts.listId;
     this.batch = opts.batchRead ?? true;
@@ -44,7 +50,7 @@ export class MarketingConnector {
   }
 
   createContext(): MarketingContext {
-    return { members: new DataLoader((hashes) => (this.batch ? this.batchRead(hashes) : this.readEach(hashes))) };
+    return { members: new DataLoader((hashes) => (this.batch ? this.batchRead(hashes) : this.readEach(hashes))), connector: this };
   }
 
   async batchRead(hashes: readonly string[]): Promise<(MarketingMember | null)[]> {
@@ -74,5 +80,17 @@ export class MarketingConnector {
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, hashes.length) }, worker));
     return out;
+  }
+
+  /** PATCHes one member under its record lock; with `expectedVersion`, its last_changed is compared first. */
+  async updateMember(hash: string, body: { status?: string }, expectedVersion?: string | null): Promise<MarketingMember> {
+    const path = `/3.0/lists/${this.listId}/members/${encodeURIComponent(hash)}`;
+    return this.lock.run(`marketing:member:${hash}`, async () => {
+      if (expectedVersion) {
+        const current = await this.client.request<MarketingMember>({ method: 'GET', path });
+        if (current.body.last_changed !== expectedVersion) throw staleWriteError('marketing', `member ${hash}`, expectedVersion, current.body.last_changed);
+      }
+      return (await this.client.request<MarketingMember>({ method: 'PATCH', path, body })).body;
+    });
   }
 }

@@ -6,6 +6,13 @@ import type { Resolvers } from './generated/types.js';
 const consent = enumMapping('EmailConsent');
 
 export const resolvers: Resolvers = {
+  Mutation: {
+    marketingUpdateCustomer: async (_, { marketingId, input, expectedVersion }, ctx) => {
+      const body: { status?: string } = {};
+      if (input.emailConsent != null) body.status = consent.toNative(input.emailConsent);
+      return ctx.connector.updateMember(marketingId, body, expectedVersion);
+    },
+  },
   Customer: {
     __resolveReference: (ref, ctx) => (ref.marketingId == null ? null : ctx.members.load(String(ref.marketingId))),
     marketingId: (m) => m.id,

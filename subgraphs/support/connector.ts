@@ -1,7 +1,8 @@
 // The only code that talks to the support desk (Zendesk Support API v2): batched organization and ticket reads.
 
 import DataLoader from 'dataloader';
-import { SystemClient } from '../system-client.js';
+import { InProcessLock, type RecordLock } from '../record-lock.js';
+import { staleWriteError, SystemClient } from '../system-client.js';
 
 export interface SupportOrganization {
   id: number;
@@ -28,6 +29,8 @@ export interface SupportContext {
   organizations: DataLoader<string, SupportOrganization | null>;
   /** Newest tickets per organization, one loader per page size asked for. */
   tickets(first: number): DataLoader<string, SupportTicket[]>;
+  ticketById: DataLoader<string, SupportTicket | null>;
+  connector: SupportConnector;
 }
 
 export interface SupportConnectorOptions {
@@ -35,13 +38,20 @@ export interface SupportConnectorOptions {
   timeoutMs?: number;
   /** Zendesk caps show_many at 100 ids; set 100 against the real API (calls then go out in parallel). The sandbox has no cap. */
   maxBatchSize?: number;
+  /** Serialises writes per organization (Zendesk's PUT has no precondition). Default: in-process. */
+  lock?: RecordLock;
 }
+
+/** Ticket reads by id have no batch endpoint in the sandbox; at most this many GETs run at once. */
+const TICKET_READ_CONCURRENCY = 8;
 
 export class SupportConnector {
   readonly client: SystemClient;
   private readonly maxBatchSize: number;
+  private readonly lock: RecordLock;
 
   constructor(opts: SupportConnectorOptions) {
+    this.lock = opts.lock ?? new InProcessLock();
     this.client = new SystemClient({ system: 'support', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
   }
@@ -49,7 +59,9 @@ export class SupportConnector {
   createContext(): SupportContext {
     const ticketLoaders = new Map<number, DataLoader<string, SupportTicket[]>>();
     return {
+      connector: this,
       organizations: new DataLoader((ids) => this.showMany(ids), { maxBatchSize: this.maxBatchSize }),
+      ticketById: new DataLoader((ids) => this.ticketsById(ids), { maxBatchSize: TICKET_READ_CONCURRENCY }),
       tickets: (first) => {
         let loader = ticketLoaders.get(first);
         if (!loader) {
@@ -84,5 +96,37 @@ export class SupportConnector {
       byOrg.set(String(t.organization_id), list);
     }
     return orgIds.map((id) => byOrg.get(id) ?? []);
+  }
+
+  private async ticketsById(ids: readonly string[]): Promise<(SupportTicket | null)[]> {
+    return Promise.all(
+      ids.map(async (id) => {
+        const res = await this.client.request<{ ticket: SupportTicket }>({ method: 'GET', path: `/api/v2/tickets/${encodeURIComponent(id)}.json`, accept: [404] });
+        return res.status === 404 ? null : res.body.ticket;
+      }),
+    );
+  }
+
+  /** Updates one organization under its record lock; with `expectedVersion`, its updated_at is compared first. */
+  async updateOrganization(id: string, organization: Record<string, unknown>, expectedVersion?: string | null): Promise<SupportOrganization> {
+    const path = `/api/v2/organizations/${encodeURIComponent(id)}.json`;
+    return this.lock.run(`support:organization:${id}`, async () => {
+      if (expectedVersion) {
+        const current = await this.client.request<{ organization: SupportOrganization }>({ method: 'GET', path });
+        if (current.body.organization.updated_at !== expectedVersion) throw staleWriteError('support', `organization ${id}`, expectedVersion, current.body.organization.updated_at);
+      }
+      const res = await this.client.request<{ organization: Omit<SupportOrganization, 'openTickets'> }>({ method: 'PUT', path, body: { organization } });
+      const [fresh] = await this.showMany([id]);
+      return fresh ?? { ...res.body.organization, openTickets: 0 };
+    });
+  }
+
+  async createTicket(ticket: { organizationId: string; subject: string; body: string; externalId?: string | null }): Promise<SupportTicket> {
+    const res = await this.client.request<{ ticket: SupportTicket }>({
+      method: 'POST',
+      path: '/api/v2/tickets.json',
+      body: { ticket: { subject: ticket.subject, comment: { body: ticket.body }, organization_id: Number(ticket.organizationId), external_id: ticket.externalId ?? undefined } },
+    });
+    return res.body.ticket;
   }
 }

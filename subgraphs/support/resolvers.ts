@@ -9,6 +9,15 @@ const plan = enumMapping('SupportPlan');
 const ticketStatus = enumMapping('TicketStatus');
 
 export const resolvers: Resolvers = {
+  Mutation: {
+    supportUpdateCustomer: async (_, { supportId, input, expectedVersion }, ctx) => {
+      const organization: Record<string, unknown> = {};
+      if (input.supportPlan !== undefined) organization.organization_fields = { support_plan: input.supportPlan === null ? null : plan.toNative(input.supportPlan) };
+      return ctx.connector.updateOrganization(supportId, organization, expectedVersion);
+    },
+    supportCreateTicket: async (_, { supportId, subject, body, externalId }, ctx) =>
+      ctx.connector.createTicket({ organizationId: supportId, subject, body, externalId }),
+  },
   Customer: {
     __resolveReference: (ref, ctx) => (ref.supportId == null ? null : ctx.organizations.load(String(ref.supportId))),
     supportId: (o) => String(o.id),
@@ -22,6 +31,7 @@ export const resolvers: Resolvers = {
     supportVersion: (o) => o.updated_at,
   },
   Ticket: {
+    __resolveReference: (ref, ctx) => ctx.ticketById.load(String(ref.id)),
     id: (t) => String(t.id),
     subject: (t) => t.subject,
     body: (t) => t.description,

@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { CrmContact, CrmContext } from '../connector.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
   ID: { input: string; output: string; }
@@ -12,6 +13,14 @@ export type Scalars = {
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
   _FieldSet: { input: unknown; output: unknown; }
+};
+
+/** The CRM-owned fields canon writes, in canonical form (already validated and normalised by the gateway). */
+export type CrmCustomerInput = {
+  email?: InputMaybe<Scalars['String']['input']>;
+  lifecycleStage?: InputMaybe<LifecycleStage>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  phone?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type Customer = {
@@ -33,6 +42,19 @@ export type LifecycleStage =
   | 'OTHER'
   | 'SALES_QUALIFIED_LEAD'
   | 'SUBSCRIBER';
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Writes CRM-owned fields of one contact. Hidden from apps: only canon's control subgraph calls it, after validation. With expectedVersion, refused with STALE_WRITE when the contact changed since. */
+  crmUpdateCustomer?: Maybe<Customer>;
+};
+
+
+export type MutationCrmUpdateCustomerArgs = {
+  crmId: Scalars['ID']['input'];
+  expectedVersion?: InputMaybe<Scalars['String']['input']>;
+  input: CrmCustomerInput;
+};
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -129,18 +151,22 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  CrmCustomerInput: CrmCustomerInput;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Customer: ResolverTypeWrapper<CrmContact>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   LifecycleStage: LifecycleStage;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
+  CrmCustomerInput: CrmCustomerInput;
+  String: Scalars['String']['output'];
   Customer: CrmContact;
   ID: Scalars['ID']['output'];
-  String: Scalars['String']['output'];
+  Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
 }>;
 
@@ -154,7 +180,12 @@ export type CustomerResolvers<ContextType = CrmContext, ParentType extends Resol
   phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type MutationResolvers<ContextType = CrmContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  crmUpdateCustomer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<MutationCrmUpdateCustomerArgs, 'crmId' | 'input'>>;
+}>;
+
 export type Resolvers<ContextType = CrmContext> = ResolversObject<{
   Customer?: CustomerResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
 }>;
 

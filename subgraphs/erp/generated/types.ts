@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { ErpPartner, ErpContext } from '../connector.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
   ID: { input: string; output: string; }
@@ -28,6 +29,14 @@ export type Address = {
   postalCode?: Maybe<Scalars['String']['output']>;
 };
 
+export type AddressInput = {
+  city?: InputMaybe<Scalars['String']['input']>;
+  country?: InputMaybe<Scalars['String']['input']>;
+  line1?: InputMaybe<Scalars['String']['input']>;
+  line2?: InputMaybe<Scalars['String']['input']>;
+  postalCode?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type Customer = {
   __typename?: 'Customer';
   accountStatus?: Maybe<AccountStatus>;
@@ -41,10 +50,31 @@ export type Customer = {
   taxId?: Maybe<Scalars['String']['output']>;
 };
 
+/** The ERP-owned fields canon writes, in canonical form (already validated and normalised by the gateway). */
+export type ErpCustomerInput = {
+  billingAddress?: InputMaybe<AddressInput>;
+  legalName?: InputMaybe<Scalars['String']['input']>;
+  paymentTerms?: InputMaybe<PaymentTerms>;
+  taxId?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type Money = {
   __typename?: 'Money';
   amount: Scalars['String']['output'];
   currency: Scalars['String']['output'];
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Writes ERP-owned fields of one business partner with the ERP's own If-Match precondition. Hidden from apps. */
+  erpUpdateCustomer?: Maybe<Customer>;
+};
+
+
+export type MutationErpUpdateCustomerArgs = {
+  erpId: Scalars['ID']['input'];
+  expectedVersion?: InputMaybe<Scalars['String']['input']>;
+  input: ErpCustomerInput;
 };
 
 export type PaymentTerms =
@@ -152,9 +182,12 @@ export type ResolversTypes = ResolversObject<{
   AccountStatus: AccountStatus;
   Address: ResolverTypeWrapper<Address>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  AddressInput: AddressInput;
   Customer: ResolverTypeWrapper<ErpPartner>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  ErpCustomerInput: ErpCustomerInput;
   Money: ResolverTypeWrapper<Money>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PaymentTerms: PaymentTerms;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 }>;
@@ -163,9 +196,12 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   Address: Address;
   String: Scalars['String']['output'];
+  AddressInput: AddressInput;
   Customer: ErpPartner;
   ID: Scalars['ID']['output'];
+  ErpCustomerInput: ErpCustomerInput;
   Money: Money;
+  Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
 }>;
 
@@ -195,9 +231,14 @@ export type MoneyResolvers<ContextType = ErpContext, ParentType extends Resolver
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type MutationResolvers<ContextType = ErpContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  erpUpdateCustomer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<MutationErpUpdateCustomerArgs, 'erpId' | 'input'>>;
+}>;
+
 export type Resolvers<ContextType = ErpContext> = ResolversObject<{
   Address?: AddressResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
 }>;
 

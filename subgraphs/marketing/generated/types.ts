@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { MarketingMember, MarketingContext } from '../connector.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
   ID: { input: string; output: string; }
@@ -26,6 +27,24 @@ export type EmailConsent =
   | 'PENDING'
   | 'SUBSCRIBED'
   | 'UNSUBSCRIBED';
+
+/** The marketing-owned fields canon writes. */
+export type MarketingCustomerInput = {
+  emailConsent?: InputMaybe<EmailConsent>;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Writes marketing-owned fields of one list member. Hidden from apps. */
+  marketingUpdateCustomer?: Maybe<Customer>;
+};
+
+
+export type MutationMarketingUpdateCustomerArgs = {
+  expectedVersion?: InputMaybe<Scalars['String']['input']>;
+  input: MarketingCustomerInput;
+  marketingId: Scalars['ID']['input'];
+};
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -126,6 +145,8 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   EmailConsent: EmailConsent;
+  MarketingCustomerInput: MarketingCustomerInput;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 }>;
 
@@ -134,6 +155,8 @@ export type ResolversParentTypes = ResolversObject<{
   Customer: MarketingMember;
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
+  MarketingCustomerInput: MarketingCustomerInput;
+  Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
 }>;
 
@@ -144,7 +167,12 @@ export type CustomerResolvers<ContextType = MarketingContext, ParentType extends
   marketingVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type MutationResolvers<ContextType = MarketingContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  marketingUpdateCustomer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<MutationMarketingUpdateCustomerArgs, 'input' | 'marketingId'>>;
+}>;
+
 export type Resolvers<ContextType = MarketingContext> = ResolversObject<{
   Customer?: CustomerResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
 }>;
 

@@ -29,6 +29,34 @@ export type CustomerTicketsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Opens a ticket for an organization. Hidden from apps: canon's openTicket calls it. externalId is canon's key for finding this ticket again instead of creating a second. */
+  supportCreateTicket?: Maybe<Ticket>;
+  /** Writes support-owned fields of one organization. Hidden from apps. */
+  supportUpdateCustomer?: Maybe<Customer>;
+};
+
+
+export type MutationSupportCreateTicketArgs = {
+  body: Scalars['String']['input'];
+  externalId?: InputMaybe<Scalars['String']['input']>;
+  subject: Scalars['String']['input'];
+  supportId: Scalars['ID']['input'];
+};
+
+
+export type MutationSupportUpdateCustomerArgs = {
+  expectedVersion?: InputMaybe<Scalars['String']['input']>;
+  input: SupportCustomerInput;
+  supportId: Scalars['ID']['input'];
+};
+
+/** The support-owned fields canon writes. */
+export type SupportCustomerInput = {
+  supportPlan?: InputMaybe<SupportPlan>;
+};
+
 export type SupportPlan =
   | 'BASIC'
   | 'BUSINESS'
@@ -134,6 +162,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of federation types */
 export type FederationTypes = ResolversObject<{
   Customer: Customer;
+  Ticket: Ticket;
 }>;
 
 /** Mapping of federation reference types */
@@ -141,6 +170,9 @@ export type FederationReferenceTypes = ResolversObject<{
   Customer:
     ( { __typename: 'Customer' }
     & GraphQLRecursivePick<FederationTypes['Customer'], {"supportId":true}> );
+  Ticket:
+    ( { __typename: 'Ticket' }
+    & GraphQLRecursivePick<FederationTypes['Ticket'], {"id":true}> );
 }>;
 
 
@@ -151,6 +183,8 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SupportCustomerInput: SupportCustomerInput;
   SupportPlan: SupportPlan;
   Ticket: ResolverTypeWrapper<SupportTicket>;
   TicketStatus: TicketStatus;
@@ -163,6 +197,8 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
+  Mutation: Record<PropertyKey, never>;
+  SupportCustomerInput: SupportCustomerInput;
   Ticket: SupportTicket;
   Boolean: Scalars['Boolean']['output'];
 }>;
@@ -176,7 +212,13 @@ export type CustomerResolvers<ContextType = SupportContext, ParentType extends R
   tickets?: Resolver<Maybe<Array<ResolversTypes['Ticket']>>, ParentType, ContextType, RequireFields<CustomerTicketsArgs, 'first'>>;
 }>;
 
-export type TicketResolvers<ContextType = SupportContext, ParentType extends ResolversParentTypes['Ticket'] = ResolversParentTypes['Ticket']> = ResolversObject<{
+export type MutationResolvers<ContextType = SupportContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  supportCreateTicket?: Resolver<Maybe<ResolversTypes['Ticket']>, ParentType, ContextType, RequireFields<MutationSupportCreateTicketArgs, 'body' | 'subject' | 'supportId'>>;
+  supportUpdateCustomer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<MutationSupportUpdateCustomerArgs, 'input' | 'supportId'>>;
+}>;
+
+export type TicketResolvers<ContextType = SupportContext, ParentType extends ResolversParentTypes['Ticket'] = ResolversParentTypes['Ticket'], FederationReferenceType extends FederationReferenceTypes['Ticket'] = FederationReferenceTypes['Ticket']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Ticket']> | FederationReferenceType, FederationReferenceType, ContextType>;
   body?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -187,6 +229,7 @@ export type TicketResolvers<ContextType = SupportContext, ParentType extends Res
 
 export type Resolvers<ContextType = SupportContext> = ResolversObject<{
   Customer?: CustomerResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   Ticket?: TicketResolvers<ContextType>;
 }>;
 
