@@ -380,3 +380,100 @@ export const MODEL: CanonicalModel = {
     },
   ],
 };
+
+/** One field of a system's native record, and the canonical fields it feeds (none: data that exists but canon does not expose). */
+export interface NativeFieldSpec {
+  name: string;
+  description: string;
+  /** Canonical `Type.field` paths this native field feeds. Checked against the owners above by `validateSystemRecords`. */
+  mapsTo?: string[];
+}
+
+/** A system's native record as its API serves it. */
+export interface SystemRecordSpec {
+  system: SystemName;
+  /** The kind of product and API the system's connector speaks. */
+  api: string;
+  record: string;
+  fields: NativeFieldSpec[];
+}
+
+export const SYSTEM_RECORDS: SystemRecordSpec[] = [
+  {
+    system: 'crm',
+    api: 'HubSpot-style CRM v3 objects API',
+    record: 'contact',
+    fields: [
+      { name: 'id', description: 'Contact id (numeric string).', mapsTo: ['SourceIds.crm'] },
+      { name: 'properties.firstname', description: 'First name.', mapsTo: ['Customer.name'] },
+      { name: 'properties.lastname', description: 'Last name.', mapsTo: ['Customer.name'] },
+      { name: 'properties.email', description: 'Email as typed.', mapsTo: ['Customer.email'] },
+      { name: 'properties.phone', description: 'Phone as typed.', mapsTo: ['Customer.phone'] },
+      { name: 'properties.country', description: "Contact's country; the region for national phone numbers.", mapsTo: ['Customer.phone'] },
+      { name: 'properties.company', description: 'Company name as sales typed it (often the trade name).' },
+      { name: 'properties.jobtitle', description: "Contact's job title." },
+      { name: 'properties.lifecyclestage', description: 'Funnel stage.', mapsTo: ['Customer.lifecycleStage'] },
+      { name: 'properties.canon_external_id', description: "canon's customer id, written by canon to find the record again." },
+      { name: 'properties.createdate', description: 'When the contact was created.' },
+      { name: 'properties.lastmodifieddate', description: 'Last change.', mapsTo: ['Customer.crmVersion'] },
+    ],
+  },
+  {
+    system: 'erp',
+    api: 'OData v4 business-partner service (SAP-style)',
+    record: 'BusinessPartner',
+    fields: [
+      { name: 'BusinessPartner', description: 'Business partner number (7 digits).', mapsTo: ['SourceIds.erp'] },
+      { name: 'BusinessPartnerName', description: 'Legal name.', mapsTo: ['Customer.legalName'] },
+      { name: 'TaxNumber', description: 'VAT or tax number.', mapsTo: ['Customer.taxId'] },
+      { name: 'StreetName', description: 'Street and number.', mapsTo: ['Customer.billingAddress', 'Address.line1'] },
+      { name: 'AdditionalStreetName', description: 'Additional address line.', mapsTo: ['Customer.billingAddress', 'Address.line2'] },
+      { name: 'CityName', description: 'City.', mapsTo: ['Customer.billingAddress', 'Address.city'] },
+      { name: 'PostalCode', description: 'Postal code.', mapsTo: ['Customer.billingAddress', 'Address.postalCode'] },
+      { name: 'Country', description: 'Country (ISO 3166-1 alpha-2).', mapsTo: ['Customer.billingAddress', 'Address.country'] },
+      { name: 'PaymentTerms', description: 'Payment terms key.', mapsTo: ['Customer.paymentTerms'] },
+      { name: 'CreditLimitAmount', description: 'Credit limit (Edm.Decimal).', mapsTo: ['Customer.creditLimit', 'Money.amount'] },
+      { name: 'OpenBalanceAmount', description: 'Open items total (Edm.Decimal).', mapsTo: ['Customer.openBalance', 'Money.amount'] },
+      { name: 'Currency', description: 'Currency of the amounts.', mapsTo: ['Customer.creditLimit', 'Customer.openBalance', 'Money.currency'] },
+      { name: 'CentralBlockReason', description: 'Central block ("" none, 01 on hold, 02 blocked).', mapsTo: ['Customer.accountStatus'] },
+      { name: 'ExternalID', description: "canon's customer id, written by canon." },
+      { name: 'LastChangeDateTime', description: 'Last change.' },
+      { name: '@odata.etag', description: 'Entity tag, checked by If-Match on PATCH.', mapsTo: ['Customer.erpVersion'] },
+    ],
+  },
+  {
+    system: 'marketing',
+    api: 'Mailchimp-style marketing API 3.0 (list members)',
+    record: 'member',
+    fields: [
+      { name: 'id', description: 'Subscriber hash: md5 of the lower-cased email.', mapsTo: ['SourceIds.marketing'] },
+      { name: 'email_address', description: 'Email as subscribed (the CRM owns canonical email).' },
+      { name: 'unique_email_id', description: "Mailchimp's own id for the address." },
+      { name: 'status', description: 'Subscription status.', mapsTo: ['Customer.emailConsent'] },
+      { name: 'merge_fields.FNAME', description: 'First name as the list holds it.' },
+      { name: 'merge_fields.LNAME', description: 'Last name as the list holds it.' },
+      { name: 'merge_fields.PHONE', description: 'Phone as the list holds it (often stale).' },
+      { name: 'merge_fields.COMPANY', description: 'Company as the list holds it.' },
+      { name: 'tags', description: 'Segmentation tags.' },
+      { name: 'timestamp_signup', description: 'When the member signed up.' },
+      { name: 'last_changed', description: 'Last change.', mapsTo: ['Customer.marketingVersion'] },
+    ],
+  },
+  {
+    system: 'support',
+    api: 'Zendesk-style Support API v2',
+    record: 'organization',
+    fields: [
+      { name: 'id', description: 'Organization id.', mapsTo: ['SourceIds.support'] },
+      { name: 'name', description: 'Organization name as support typed it.' },
+      { name: 'external_id', description: "canon's customer id, written by canon." },
+      { name: 'details', description: 'Free-text details.' },
+      { name: 'notes', description: 'Internal notes.' },
+      { name: 'organization_fields.support_plan', description: 'Support contract level.', mapsTo: ['Customer.supportPlan'] },
+      { name: 'tickets (count where status is new, open, pending or hold)', description: 'Unsolved tickets.', mapsTo: ['Customer.openTickets'] },
+      { name: 'tickets', description: "The organization's tickets.", mapsTo: ['Customer.tickets', 'Ticket.id', 'Ticket.subject', 'Ticket.body', 'Ticket.status', 'Ticket.priority', 'Ticket.createdAt'] },
+      { name: 'created_at', description: 'When the organization was created.' },
+      { name: 'updated_at', description: 'Last change.', mapsTo: ['Customer.supportVersion'] },
+    ],
+  },
+];

@@ -1,6 +1,6 @@
 // Everything derived from the canonical model: who owns which field, what apps may write, enum mappings, and the model's own consistency check.
 
-import { MODEL, OWNERS, type CanonicalModel, type EnumTypeSpec, type FieldSpec, type ObjectTypeSpec, type Owner, type SystemName } from './model.js';
+import { MODEL, OWNERS, SYSTEM_RECORDS, type CanonicalModel, type EnumTypeSpec, type FieldSpec, type ObjectTypeSpec, type Owner, type SystemName, type SystemRecordSpec } from './model.js';
 
 /** A field with its owner resolved (fields inherit their type's owner). */
 export interface ResolvedField extends FieldSpec {
@@ -115,6 +115,32 @@ export function validateModel(model: CanonicalModel): string[] {
       if (!f.description?.trim()) problems.push(`${where} has no description of what it means.`);
       if (!f.sourceField?.trim()) problems.push(`${where} has no source field.`);
       if (f.writable && owner === 'identity') problems.push(`${where} is owned by identity and cannot be writable.`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Checks the native records against the model: every mapping points at a canonical field the same system owns
+ * (or its own source id), and every field a system owns is fed by at least one of its native fields.
+ */
+export function validateSystemRecords(model: CanonicalModel = MODEL, records: SystemRecordSpec[] = SYSTEM_RECORDS): string[] {
+  const problems: string[] = [];
+  const owners = new Map<string, Owner>();
+  for (const t of objectTypes(model)) for (const f of resolvedFields(t)) owners.set(`${t.name}.${f.name}`, f.owner);
+  for (const r of records) {
+    const fed = new Set<string>();
+    for (const nf of r.fields) {
+      for (const target of nf.mapsTo ?? []) {
+        fed.add(target);
+        if (target === `SourceIds.${r.system}`) continue;
+        const owner = owners.get(target);
+        if (!owner) problems.push(`${r.system} ${r.record}.${nf.name} maps to ${target}, which is not a canonical field.`);
+        else if (owner !== r.system) problems.push(`${r.system} ${r.record}.${nf.name} maps to ${target}, but that field is owned by ${owner}.`);
+      }
+    }
+    for (const [path, owner] of owners) {
+      if (owner === r.system && !fed.has(path)) problems.push(`${path} is owned by ${r.system}, but no native field of its ${r.record} maps to it.`);
     }
   }
   return problems;

@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { composeCanon, type SubgraphSource } from '../gateway/compose.js';
 import { controlTypeDefs } from '../gateway/control/index.js';
 import { MODEL, SYSTEMS, type CanonicalModel } from '../schema/model.js';
-import { validateModel } from '../schema/ownership.js';
+import { validateModel, validateSystemRecords } from '../schema/ownership.js';
+import { SYSTEM_RECORDS } from '../schema/model.js';
 import { loadSubgraphSchema } from '../subgraphs/subgraph.js';
 
 const run = promisify(execFile);
@@ -162,5 +163,21 @@ describe('npm run compose', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('validateSystemRecords', () => {
+  it('finds every native mapping consistent with the owners', () => {
+    expect(validateSystemRecords()).toEqual([]);
+  });
+
+  it('refuses a native field mapped to a field another system owns, and an owned field nothing feeds', () => {
+    const records = SYSTEM_RECORDS.map((r) =>
+      r.system === 'marketing' ? { ...r, fields: r.fields.map((f) => (f.name === 'email_address' ? { ...f, mapsTo: ['Customer.email'] } : f.name === 'status' ? { ...f, mapsTo: [] } : f)) } : r,
+    );
+    expect(validateSystemRecords(MODEL, records)).toEqual([
+      'marketing member.email_address maps to Customer.email, but that field is owned by crm.',
+      'Customer.emailConsent is owned by marketing, but no native field of its member maps to it.',
+    ]);
   });
 });

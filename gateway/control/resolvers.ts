@@ -2,13 +2,14 @@
 
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../schema/errors.js';
-import { MODEL, type SystemName } from '../../schema/model.js';
+import { MODEL, SYSTEM_RECORDS, type SystemName } from '../../schema/model.js';
 import { resolvedFields } from '../../schema/ownership.js';
 import { validateUpdate, type UpdateInput } from '../validation.js';
 import { sliceByOwner, WriteExecutor, type WriteStep } from './writes.js';
 
 export function dataModel() {
   return {
+    systems: SYSTEM_RECORDS.map((r) => ({ ...r, fields: r.fields.map((f) => ({ ...f, mapsTo: f.mapsTo ?? [] })) })),
     types: MODEL.types.map((t) =>
       t.kind === 'enum'
         ? { name: t.name, kind: t.kind, description: t.description, owner: t.owner, sourceField: t.sourceField, fields: [], values: t.values.map((v) => ({ name: v.name, description: v.description, sourceValue: v.source })) }
