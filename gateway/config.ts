@@ -2,6 +2,8 @@
 
 import { resolve } from 'node:path';
 import { SYSTEMS, type SystemName } from '../schema/model.js';
+import type { ResilienceOptions } from '../subgraphs/resilience.js';
+import { DEFAULT_IDEMPOTENCY_TTL_MS } from './idempotency.js';
 
 export interface CanonConfig {
   /** Gateway port (`PORT`). Default 4000. 0 picks a free port. */
@@ -19,10 +21,20 @@ export interface CanonConfig {
   systemPorts: Record<SystemName, number>;
   /** Port of each subgraph (`<NAME>_SUBGRAPH_PORT`). Defaults 4200 (identity), 4201–4204; 0 picks free ports. */
   subgraphPorts: Record<SystemName | 'identity', number>;
-  /** Budget for one call from a connector to its system, in ms (`SYSTEM_TIMEOUT_MS`). Default 5000. */
-  systemTimeoutMs: number;
-  /** Budget for one call from the gateway to a subgraph, in ms (`SUBGRAPH_TIMEOUT_MS`). Default 10000. */
-  subgraphTimeoutMs: number;
+  /**
+   * Timeouts, retries and circuit breaking from each connector to its system: each setting a value or a function
+   * of the system (see subgraphs/resilience.ts for every setting and its default). `SYSTEM_TIMEOUT_MS` sets the
+   * budget of one call, retries included (default 5000).
+   */
+  systemResilience: ResilienceOptions;
+  /**
+   * The same from the gateway to each subgraph. Defaults: each attempt 8000 ms and the call 10000 ms
+   * (`SUBGRAPH_TIMEOUT_MS`), above a system call's budget so the subgraph can answer with its system's error;
+   * 2 attempts for reads; the rest as in subgraphs/resilience.ts.
+   */
+  subgraphResilience: ResilienceOptions;
+  /** How long idempotency keys and their responses are kept, in ms (`IDEMPOTENCY_TTL_MS`). Default 24 hours. */
+  idempotencyTtlMs: number;
   /** PostgreSQL for shared state when several gateways run (`DATABASE_URL`). Default: none, SQLite under dataDir. */
   databaseUrl: string | undefined;
   /** Redis for shared state when several gateways run (`REDIS_URL`). Default: none. */
@@ -51,8 +63,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
     seedSize: int(env.SEED_SIZE, 2000, 'SEED_SIZE'),
     systemPorts,
     subgraphPorts,
-    systemTimeoutMs: int(env.SYSTEM_TIMEOUT_MS, 5000, 'SYSTEM_TIMEOUT_MS'),
-    subgraphTimeoutMs: int(env.SUBGRAPH_TIMEOUT_MS, 10_000, 'SUBGRAPH_TIMEOUT_MS'),
+    systemResilience: { budgetMs: int(env.SYSTEM_TIMEOUT_MS, 5000, 'SYSTEM_TIMEOUT_MS') },
+    subgraphResilience: { attemptTimeoutMs: 8000, budgetMs: int(env.SUBGRAPH_TIMEOUT_MS, 10_000, 'SUBGRAPH_TIMEOUT_MS'), maxAttempts: 2 },
+    idempotencyTtlMs: int(env.IDEMPOTENCY_TTL_MS, DEFAULT_IDEMPOTENCY_TTL_MS, 'IDEMPOTENCY_TTL_MS'),
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
   };

@@ -6,11 +6,16 @@ import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLFormattedError } from 'graphql';
+import { Kind, parse, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
+import type { Owner } from '../schema/model.js';
+import type { PolicyRegistry } from '../subgraphs/resilience.js';
+import type { GatewayContext } from './context.js';
+import { fingerprintOf, parseIdempotencyKey, type IdempotencyStore } from './idempotency.js';
 import { composeCanon, type SubgraphSource } from './compose.js';
 import { ErrorCode } from '../schema/errors.js';
 import { customerFields } from '../schema/ownership.js';
 import { CanonDataSource } from './datasource.js';
+import { handleExplorer } from './explorer/explorer.js';
 import type { SubgraphDefinition } from '../subgraphs/subgraph.js';
 
 export interface GatewayOptions {
@@ -22,7 +27,10 @@ export interface GatewayOptions {
   localSubgraphs: { def: SubgraphDefinition; url: string }[];
   /** Source systems, for /health. */
   systems: { name: string; url: string }[];
-  subgraphTimeoutMs: number;
+  /** Resilience policies toward each subgraph (shared with canon's write path). */
+  policies: PolicyRegistry;
+  /** Where mutations' idempotency keys are kept. */
+  idempotency: IdempotencyStore;
 }
 
 export interface RunningGateway {
@@ -77,6 +85,42 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+interface HttpAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+function send(res: ServerResponse, answer: HttpAnswer): void {
+  res.writeHead(answer.status, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) });
+  res.end(answer.body);
+}
+
+/** Whether a GraphQL request body holds a mutation (the only operations idempotency keys apply to). */
+function isMutation(body: Record<string, unknown>): boolean {
+  if (typeof body.query !== 'string') return false;
+  try {
+    const doc = parse(body.query);
+    const ops = doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    const op = typeof body.operationName === 'string' ? ops.find((o) => o.name?.value === body.operationName) : ops[0];
+    return op?.operation === 'mutation';
+  } catch {
+    return false;
+  }
+}
+
+/** Codes that mean the request was refused before it ran, or may succeed if sent again: such answers are not replayed. */
+const NOT_FINAL = new Set<string>([ErrorCode.BAD_USER_INPUT, ErrorCode.FIELD_NOT_WRITABLE, 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND']);
+
+function isFinal(responseBody: string): boolean {
+  try {
+    const parsed = JSON.parse(responseBody) as { errors?: { extensions?: { code?: string; retryable?: boolean } }[] };
+    return !(parsed.errors ?? []).some((e) => e.extensions?.retryable || NOT_FINAL.has(String(e.extensions?.code)));
+  } catch {
+    return false;
+  }
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
@@ -124,7 +168,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     buildService: ({ name, url }) => {
       const schema = local.get(name);
       if (schema) return new LocalGraphQLDataSource(schema);
-      return new CanonDataSource({ name, url: url!, timeoutMs: opts.subgraphTimeoutMs });
+      return new CanonDataSource({ name: name as Owner, url: url!, policy: opts.policies.for(name as Owner) });
     },
   });
   const apollo = new ApolloServer({
@@ -135,33 +179,67 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   });
   await apollo.start();
 
+  /** Runs one GraphQL request through Apollo and collects its answer. */
+  async function execute(req: IncomingMessage, url: URL, body: unknown, idempotencyKey: string | null): Promise<HttpAnswer & { context: GatewayContext }> {
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    const context: GatewayContext = { headers: req.headers, idempotencyKey, outcome: { retryable: false } };
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: async () => context,
+    });
+    const outHeaders: Record<string, string> = {};
+    for (const [k, v] of result.headers) outHeaders[k] = v;
+    let text = '';
+    if (result.body.kind === 'complete') text = result.body.string;
+    else for await (const chunk of result.body.asyncIterator) text += chunk;
+    return { status: result.status ?? 200, headers: outHeaders, body: text, context };
+  }
+
+  /**
+   * A mutation under an Idempotency-Key: replayed, refused, or run once. Its response is stored for replay unless
+   * the run ended in a retryable failure or refused the input; then the key is freed, and a repeat runs again,
+   * skipping the steps that already succeeded.
+   */
+  async function idempotent(req: IncomingMessage, res: ServerResponse, url: URL, body: Record<string, unknown>, header: string): Promise<void> {
+    const parsed = parseIdempotencyKey(header);
+    if ('error' in parsed) return sendJson(res, 400, { errors: [{ message: parsed.error, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+    const fingerprint = fingerprintOf(body);
+    const claim = await opts.idempotency.claim(parsed.key, fingerprint);
+    if (claim.kind === 'replay') return send(res, { status: claim.response.status, headers: { 'content-type': 'application/json; charset=utf-8', 'idempotent-replayed': 'true' }, body: claim.response.body });
+    if (claim.kind === 'reused') {
+      return sendJson(res, 422, { errors: [{ message: `Idempotency-Key "${parsed.key}" was already used for a different request; use a new key for a new operation.`, extensions: { code: ErrorCode.IDEMPOTENCY_KEY_REUSED } }] });
+    }
+    if (claim.kind === 'in-progress') {
+      return sendJson(res, 409, { errors: [{ message: `A request with Idempotency-Key "${parsed.key}" is still running; send it again once that one has answered.`, extensions: { code: ErrorCode.IDEMPOTENCY_IN_PROGRESS, retryable: true } }] });
+    }
+    let out: (HttpAnswer & { context: GatewayContext }) | undefined;
+    try {
+      out = await execute(req, url, body, parsed.key);
+    } finally {
+      if (!out || out.status >= 500 || out.context.outcome.retryable || !isFinal(out.body)) await opts.idempotency.release(parsed.key);
+      else await opts.idempotency.complete(parsed.key, fingerprint, { status: out.status, body: out.body });
+    }
+    send(res, out);
+  }
+
   const server: Server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://gateway');
       if (url.pathname === '/health') return sendJson(res, 200, await health(opts));
+      if (await handleExplorer(req, res, url)) return;
       if (url.pathname !== '/graphql') return sendJson(res, 404, { error: `No route ${url.pathname}; see /graphql and /health.` });
-      const headers = new HeaderMap();
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
       const text = req.method === 'POST' ? await readBody(req) : '';
-      let body: unknown;
+      let body: Record<string, unknown> | undefined;
       try {
         body = text ? JSON.parse(text) : undefined;
       } catch {
         return sendJson(res, 400, { errors: [{ message: 'Request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
       }
-      const result = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-        context: async () => ({ headers: req.headers }),
-      });
-      const outHeaders: Record<string, string> = {};
-      for (const [k, v] of result.headers) outHeaders[k] = v;
-      res.writeHead(result.status ?? 200, outHeaders);
-      if (result.body.kind === 'complete') {
-        res.end(result.body.string);
-      } else {
-        for await (const chunk of result.body.asyncIterator) res.write(chunk);
-        res.end();
-      }
+      const keyHeader = req.headers['idempotency-key'];
+      if (typeof keyHeader === 'string' && body && isMutation(body)) return await idempotent(req, res, url, body, keyHeader);
+      const out = await execute(req, url, body, null);
+      send(res, out);
     } catch (e) {
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: `Gateway failed: ${(e as Error).message}` }] });
       else res.end();

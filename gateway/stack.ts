@@ -3,6 +3,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type RedisClientType } from '@redis/client';
+import KeyvRedis from '@keyv/redis';
+import Keyv from 'keyv';
+import { PolicyRegistry } from '../subgraphs/resilience.js';
+import { IdempotencyStore } from './idempotency.js';
+import { SqliteKeyvStore } from './keyv-sqlite.js';
 import type { SystemName } from '../schema/model.js';
 import { InProcessLock, RedisLock, type RecordLock } from '../subgraphs/record-lock.js';
 import { SYSTEMS } from '../schema/model.js';
@@ -27,6 +32,11 @@ import { startGateway, type RunningGateway } from './server.js';
 export interface Stack {
   config: CanonConfig;
   systems: Record<SystemName, RunningSandbox>;
+  /** Each system's resilience policy (breaker state, settings), as the connectors use them. */
+  systemPolicies: PolicyRegistry;
+  /** Each subgraph's resilience policy, as the gateway uses them. */
+  subgraphPolicies: PolicyRegistry;
+  idempotency: IdempotencyStore;
   subgraphs: Record<SystemName | 'identity', RunningSubgraph>;
   gateway: RunningGateway;
   /** Stops everything, gateway first so no request reaches a closed subgraph. */
@@ -40,14 +50,23 @@ const sandboxStarters: Record<SystemName, (opts: { file: string; port?: number }
   support: startSupportSandbox,
 };
 
-/** The subgraph definitions for systems reachable at `systemUrls`; `lock` serialises writes to systems without conditional writes. */
-export function systemSubgraphs(systemUrls: Record<SystemName, string>, timeoutMs: number, lock: RecordLock): Record<SystemName, SubgraphDefinition> {
+/**
+ * The subgraph definitions for systems reachable at `systemUrls`: `policies` hold each system's timeouts, retries
+ * and breaker; `lock` serialises writes to systems without conditional writes.
+ */
+export function systemSubgraphs(systemUrls: Record<SystemName, string>, policies: PolicyRegistry, lock: RecordLock): Record<SystemName, SubgraphDefinition> {
   return {
-    crm: crmSubgraph({ baseUrl: systemUrls.crm, timeoutMs, lock }),
-    erp: erpSubgraph({ baseUrl: systemUrls.erp, timeoutMs }),
-    marketing: marketingSubgraph({ baseUrl: systemUrls.marketing, listId: MARKETING_LIST_ID, timeoutMs, lock }),
-    support: supportSubgraph({ baseUrl: systemUrls.support, timeoutMs, lock }),
+    crm: crmSubgraph({ baseUrl: systemUrls.crm, policy: policies.for('crm'), lock }),
+    erp: erpSubgraph({ baseUrl: systemUrls.erp, policy: policies.for('erp') }),
+    marketing: marketingSubgraph({ baseUrl: systemUrls.marketing, listId: MARKETING_LIST_ID, policy: policies.for('marketing'), lock }),
+    support: supportSubgraph({ baseUrl: systemUrls.support, policy: policies.for('support'), lock }),
   };
+}
+
+/** Idempotency keys live with the rest of canon's state: SQLite under DATA_DIR, or Redis when several gateways share it. */
+function idempotencyKeyv(config: CanonConfig): Keyv {
+  if (config.redisUrl) return new Keyv({ store: new KeyvRedis(config.redisUrl), namespace: 'canon-idempotency', useKeyPrefix: false });
+  return new Keyv({ store: new SqliteKeyvStore({ file: join(config.dataDir, 'canon.sqlite'), table: 'idempotency' }) });
 }
 
 /**
@@ -70,6 +89,11 @@ export async function startStack(config: CanonConfig): Promise<Stack> {
   try {
     const locking = await recordLock(config);
     started.push(locking);
+    const systemPolicies = new PolicyRegistry(config.systemResilience);
+    const subgraphPolicies = new PolicyRegistry(config.subgraphResilience);
+    const keyv = idempotencyKeyv(config);
+    started.push({ close: () => keyv.disconnect() });
+    const idempotency = new IdempotencyStore(keyv, locking.lock, { ttlMs: config.idempotencyTtlMs });
     const systems = {} as Record<SystemName, RunningSandbox>;
     for (const s of SYSTEMS) {
       systems[s] = await sandboxStarters[s]({ file: join(config.dataDir, `${s}.sqlite`), port: config.systemPorts[s] });
@@ -77,7 +101,7 @@ export async function startStack(config: CanonConfig): Promise<Stack> {
     }
     const defs = {
       identity: identitySubgraph({ file: join(config.dataDir, 'identity.sqlite') }),
-      ...systemSubgraphs(Object.fromEntries(SYSTEMS.map((s) => [s, systems[s].url])) as Record<SystemName, string>, config.systemTimeoutMs, locking.lock),
+      ...systemSubgraphs(Object.fromEntries(SYSTEMS.map((s) => [s, systems[s].url])) as Record<SystemName, string>, systemPolicies, locking.lock),
     };
     const subgraphs = {} as Record<SystemName | 'identity', RunningSubgraph>;
     for (const name of ['identity', ...SYSTEMS] as const) {
@@ -90,16 +114,20 @@ export async function startStack(config: CanonConfig): Promise<Stack> {
       subgraphs: (['identity', ...SYSTEMS] as const).map((n) => ({ def: defs[n], url: subgraphs[n].url })),
       localSubgraphs: [
         {
-          def: controlSubgraph({ subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([n, sg]) => [n, sg.url])) as SubgraphUrls, timeoutMs: config.subgraphTimeoutMs }),
+          def: controlSubgraph({ subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([n, sg]) => [n, sg.url])) as SubgraphUrls, policies: subgraphPolicies, idempotency }),
           url: CONTROL_URL,
         },
       ],
       systems: SYSTEMS.map((s) => ({ name: s, url: systems[s].url })),
-      subgraphTimeoutMs: config.subgraphTimeoutMs,
+      policies: subgraphPolicies,
+      idempotency,
     });
     return {
       config,
       systems,
+      systemPolicies,
+      subgraphPolicies,
+      idempotency,
       subgraphs,
       gateway,
       async close() {

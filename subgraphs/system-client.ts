@@ -4,17 +4,18 @@
 // every other outcome rejects with a SystemError naming the system, the call and whether retrying may help.
 
 import { ErrorCode } from '../schema/errors.js';
-import type { SystemName } from '../schema/model.js';
+import type { Owner } from '../schema/model.js';
+import type { SystemPolicy } from './resilience.js';
 
 export class SystemError extends Error {
   readonly code: ErrorCode;
-  readonly system: SystemName;
+  readonly system: Owner;
   readonly status: number | undefined;
   readonly retryable: boolean;
   /** Seconds the system asked us to wait (its Retry-After header), if any. */
   readonly retryAfterSeconds: number | undefined;
   attempts = 1;
-  constructor(opts: { code: ErrorCode; system: SystemName; message: string; status?: number; retryable: boolean; retryAfterSeconds?: number; cause?: unknown }) {
+  constructor(opts: { code: ErrorCode; system: Owner; message: string; status?: number; retryable: boolean; retryAfterSeconds?: number; cause?: unknown }) {
     super(opts.message, { cause: opts.cause });
     this.name = 'SystemError';
     this.code = opts.code;
@@ -34,6 +35,13 @@ export interface SystemRequest {
   headers?: Record<string, string>;
   /** Non-2xx statuses the caller handles itself (e.g. 207 partial batch, 404 for a lookup). */
   accept?: number[];
+  /**
+   * Whether a failed attempt may be retried. Default: true for GET. Reads sent as POST (batch reads, searches)
+   * pass true; writes pass true only under an idempotency key, with the API's own means of making a repeat safe.
+   */
+  retry?: boolean;
+  /** Sent as the Idempotency-Key header, so the system (and its request log) can tell a retry from a new write. */
+  idempotencyKey?: string | null;
 }
 
 export interface SystemResponse<T = unknown> {
@@ -43,14 +51,16 @@ export interface SystemResponse<T = unknown> {
 }
 
 export interface SystemClientOptions {
-  system: SystemName;
+  system: Owner;
   baseUrl: string;
-  /** Budget for one call, in ms. Default 5000. */
+  /** Timeouts, retries and the circuit breaker for this system. Without one, a single attempt under `timeoutMs`. */
+  policy?: SystemPolicy;
+  /** Budget for one attempt when no policy is given, in ms. Default 5000. */
   timeoutMs?: number;
 }
 
 /** Turns whatever went wrong on a call to a system into a SystemError: the only place connectors shape upstream failures. */
-export function toSystemError(system: SystemName, req: Pick<SystemRequest, 'method' | 'path'>, outcome: { response?: { status: number; headers: Headers; text: string }; cause?: unknown; timedOut?: boolean }): SystemError {
+export function toSystemError(system: Owner, req: Pick<SystemRequest, 'method' | 'path'>, outcome: { response?: { status: number; headers: Headers; text: string }; cause?: unknown; timedOut?: boolean }): SystemError {
   const call = `${req.method} ${req.path.split('?')[0]}`;
   if (outcome.timedOut) {
     return new SystemError({ code: ErrorCode.SYSTEM_TIMEOUT, system, retryable: true, message: `${system} did not answer in time: ${call}`, cause: outcome.cause });
@@ -75,13 +85,18 @@ export function toSystemError(system: SystemName, req: Pick<SystemRequest, 'meth
 }
 
 /** The record changed since the version the app read: refused before anything was written. */
-export function staleWriteError(system: SystemName, record: string, expected: string, actual: string | null | undefined): SystemError {
+export function staleWriteError(system: Owner, record: string, expected: string, actual: string | null | undefined): SystemError {
   return new SystemError({
     code: ErrorCode.STALE_WRITE,
     system,
     retryable: false,
     message: `${system} ${record} changed since version ${expected} (now ${actual ?? 'unknown'}); read it again and reapply the change.`,
   });
+}
+
+/** Whether a record already holds every value a write would set (so that write, repeated, changes nothing). */
+export function holds(current: Record<string, unknown>, intended: Record<string, unknown>): boolean {
+  return Object.entries(intended).every(([k, v]) => (current[k] ?? null) === (v ?? null));
 }
 
 function parseRetryAfter(value: string | null): number | undefined {
@@ -105,20 +120,33 @@ function upstreamMessage(text: string): string {
 }
 
 export class SystemClient {
-  readonly system: SystemName;
+  readonly system: Owner;
   readonly baseUrl: string;
   readonly timeoutMs: number;
+  readonly policy: SystemPolicy | undefined;
 
   constructor(opts: SystemClientOptions) {
     this.system = opts.system;
     this.baseUrl = opts.baseUrl.replace(/\/$/, '');
     this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.policy = opts.policy;
   }
 
-  async request<T = unknown>(req: SystemRequest, signal?: AbortSignal): Promise<SystemResponse<T>> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  /** One call under the system's policy: retried (when allowed), failing fast while its breaker is open. */
+  async request<T = unknown>(req: SystemRequest): Promise<SystemResponse<T>> {
+    return this.run((signal) => this.attempt<T>(req, signal), req.retry ?? req.method === 'GET');
+  }
+
+  /** Runs several requests as one call under the policy (e.g. look up, then create), each attempt given its signal. */
+  run<T>(attempt: (signal: AbortSignal) => Promise<T>, retry: boolean): Promise<T> {
+    if (!this.policy) return attempt(AbortSignal.timeout(this.timeoutMs));
+    return this.policy.execute(attempt, { retry });
+  }
+
+  /** One attempt of `req`, no retry: for composing calls inside `run`. */
+  async attempt<T = unknown>(req: SystemRequest, signal: AbortSignal): Promise<SystemResponse<T>> {
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
     let body: string | undefined;
     if (req.body !== undefined) {
       body = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
@@ -127,10 +155,10 @@ export class SystemClient {
     let res: Response;
     let text: string;
     try {
-      res = await fetch(this.baseUrl + req.path, { method: req.method, headers, body, signal: combined });
+      res = await fetch(this.baseUrl + req.path, { method: req.method, headers, body, signal });
       text = await res.text();
     } catch (cause) {
-      throw toSystemError(this.system, req, { cause, timedOut: timeout.aborted });
+      throw toSystemError(this.system, req, { cause, timedOut: signal.aborted });
     }
     if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) {
       return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };

@@ -7,6 +7,9 @@ import { writeInputsSDL } from '../../schema/sdl.js';
 import { withModelDescriptions, type SubgraphDefinition } from '../../subgraphs/subgraph.js';
 import { createResolvers } from './resolvers.js';
 import { WriteExecutor, type SubgraphUrls } from './writes.js';
+import type { GatewayContext } from '../context.js';
+import type { IdempotencyStore } from '../idempotency.js';
+import type { PolicyRegistry } from '../../subgraphs/resilience.js';
 
 export const CONTROL_URL = 'local://control';
 
@@ -19,11 +22,12 @@ export function controlTypeDefs() {
   return withModelDescriptions(parse(`${own}\n${inputs}\n${enums}`));
 }
 
-export function controlSubgraph(opts: { subgraphUrls: SubgraphUrls; timeoutMs: number }): SubgraphDefinition<Record<string, never>> {
+export function controlSubgraph(opts: { subgraphUrls: SubgraphUrls; policies: PolicyRegistry; idempotency: IdempotencyStore }): SubgraphDefinition<GatewayContext> {
   return {
     name: 'control',
     typeDefs: controlTypeDefs(),
-    resolvers: createResolvers(new WriteExecutor(opts.subgraphUrls, opts.timeoutMs)) as never,
-    createContext: () => ({}),
+    resolvers: createResolvers(new WriteExecutor(opts.subgraphUrls, opts.policies), opts.idempotency) as never,
+    // Runs in the gateway process: its resolvers receive the gateway's own request context.
+    createContext: () => ({ headers: {}, idempotencyKey: null, outcome: { retryable: false } }),
   };
 }

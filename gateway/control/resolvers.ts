@@ -5,7 +5,9 @@ import { ErrorCode } from '../../schema/errors.js';
 import { MODEL, SYSTEM_RECORDS, type SystemName } from '../../schema/model.js';
 import { resolvedFields } from '../../schema/ownership.js';
 import { validateUpdate, type UpdateInput } from '../validation.js';
-import { sliceByOwner, WriteExecutor, type WriteStep } from './writes.js';
+import { sliceByOwner, stepKey, WriteExecutor, type WriteStep } from './writes.js';
+import type { GatewayContext } from '../context.js';
+import type { IdempotencyStore } from '../idempotency.js';
 
 export function dataModel() {
   return {
@@ -34,8 +36,8 @@ export function dataModel() {
   };
 }
 
-function step(system: SystemName, action: WriteStep['action'], nativeId: string, input: Record<string, unknown>, expectedVersion: string | null): WriteStep {
-  return { system, action, nativeId, input, expectedVersion, status: 'PENDING', attempts: 0, error: null, result: null };
+function step(system: SystemName, action: WriteStep['action'], nativeId: string, input: Record<string, unknown>, expectedVersion: string | null, operationKey: string | null): WriteStep {
+  return { system, action, nativeId, input, expectedVersion, status: 'PENDING', attempts: 0, error: null, result: null, idempotencyKey: operationKey ? stepKey(operationKey, system, action) : null };
 }
 
 async function customerNativeIds(executor: WriteExecutor, id: string) {
@@ -44,11 +46,31 @@ async function customerNativeIds(executor: WriteExecutor, id: string) {
   return ids;
 }
 
-export function createResolvers(executor: WriteExecutor) {
+/**
+ * Runs an operation's steps. Under an idempotency key, steps recorded as succeeded by an earlier run of the same
+ * operation are not sent again (a replay after a partial failure completes only what failed), and the outcome of
+ * every step is recorded for the next run. A step that failed retryably marks the request's outcome retryable.
+ */
+async function runSteps(steps: WriteStep[], executor: WriteExecutor, idempotency: IdempotencyStore, ctx: GatewayContext): Promise<void> {
+  const key = ctx.idempotencyKey;
+  const prior = key ? ((await idempotency.steps(key)) ?? []) : [];
+  for (const s of steps) {
+    const done = prior.find((p) => p.system === s.system && p.action === s.action && p.status === 'SUCCEEDED');
+    if (done) {
+      s.status = 'SUCCEEDED';
+      s.result = done.result;
+    }
+  }
+  await Promise.all(steps.filter((s) => s.status !== 'SUCCEEDED').map((s) => executor.runStep(s)));
+  if (key) await idempotency.saveSteps(key, steps.map((s) => ({ system: s.system, action: s.action, status: s.status, result: s.result })));
+  if (steps.some((s) => s.status === 'FAILED' && s.error?.retryable)) ctx.outcome.retryable = true;
+}
+
+export function createResolvers(executor: WriteExecutor, idempotency: IdempotencyStore) {
   return {
     Query: { dataModel },
     Mutation: {
-      async updateCustomer(_: unknown, args: { id: string; input: UpdateInput; expectedVersions?: Partial<Record<SystemName, string | null>> | null }) {
+      async updateCustomer(_: unknown, args: { id: string; input: UpdateInput; expectedVersions?: Partial<Record<SystemName, string | null>> | null }, ctx: GatewayContext) {
         const checked = validateUpdate(args.input);
         if (!checked.ok) {
           const first = checked.problems[0]!;
@@ -66,8 +88,8 @@ export function createResolvers(executor: WriteExecutor) {
             });
           }
         }
-        const steps = [...slices].map(([system, slice]) => step(system, 'updateCustomer', ids[system]!, slice, args.expectedVersions?.[system] ?? null));
-        await Promise.all(steps.map((s) => executor.runStep(s)));
+        const steps = [...slices].map(([system, slice]) => step(system, 'updateCustomer', ids[system]!, slice, args.expectedVersions?.[system] ?? null, ctx.idempotencyKey));
+        await runSteps(steps, executor, idempotency, ctx);
         return {
           customer: { id: args.id },
           results: steps.map((s) => ({
@@ -80,7 +102,7 @@ export function createResolvers(executor: WriteExecutor) {
         };
       },
 
-      async openTicket(_: unknown, args: { customerId: string; subject: string; body: string }) {
+      async openTicket(_: unknown, args: { customerId: string; subject: string; body: string }, ctx: GatewayContext) {
         const subject = args.subject.trim();
         const body = args.body.trim();
         if (!subject || !body) {
@@ -90,7 +112,8 @@ export function createResolvers(executor: WriteExecutor) {
         if (!ids.support) {
           throw new GraphQLError(`Customer ${args.customerId} has no support organization to open a ticket for.`, { extensions: { code: ErrorCode.NOT_FOUND, system: 'support' } });
         }
-        const s = await executor.runStep(step('support', 'createTicket', ids.support, { subject, body }, null));
+        const s = step('support', 'createTicket', ids.support, { subject, body }, null, ctx.idempotencyKey);
+        await runSteps([s], executor, idempotency, ctx);
         if (s.status === 'FAILED') {
           throw new GraphQLError(s.error!.message, { extensions: { code: s.error!.code, system: 'support', retryable: s.error!.retryable } });
         }

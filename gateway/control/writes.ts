@@ -10,6 +10,8 @@ import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../schema/errors.js';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
 import { ownershipMap } from '../../schema/ownership.js';
+import type { PolicyRegistry } from '../../subgraphs/resilience.js';
+import { SystemError } from '../../subgraphs/system-client.js';
 
 export type StepStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
 
@@ -31,6 +33,13 @@ export interface WriteStep {
   error: StepError | null;
   /** What the system answered: the record's new version token, or the created ticket's id. */
   result: string | null;
+  /** The key sent with this step (operation key + system + action), so a repeat of it is recognised; null without one. */
+  idempotencyKey: string | null;
+}
+
+/** The key a step carries: derived from the operation's key, so every repeat of the operation sends the same one. */
+export function stepKey(operationKey: string, system: SystemName, action: WriteStep['action']): string {
+  return `${operationKey}:${system}:${action}`;
 }
 
 /** Where each subgraph listens (its /graphql URL). */
@@ -53,56 +62,71 @@ export function sliceByOwner(input: Record<string, unknown>): Map<SystemName, Re
   return slices;
 }
 
-/** Posts a GraphQL operation to a subgraph; failures (network or GraphQL errors) come back as a StepError. */
-export async function callSubgraph(url: string, system: SystemName | 'identity', query: string, variables: Record<string, unknown>, timeoutMs: number): Promise<{ data: any } | { error: StepError }> {
-  let body: { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] };
-  try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), signal: AbortSignal.timeout(timeoutMs) });
-    body = (await res.json()) as typeof body;
-  } catch (e) {
-    const timedOut = (e as Error).name === 'TimeoutError';
-    return { error: { code: timedOut ? ErrorCode.SYSTEM_TIMEOUT : ErrorCode.SYSTEM_UNAVAILABLE, message: `${system} subgraph ${timedOut ? 'did not answer in time' : `is unreachable (${(e as Error).message})`}`, retryable: true } };
-  }
-  const err = body.errors?.[0];
-  if (err) {
-    const code = String(err.extensions?.code ?? ErrorCode.SYSTEM_ERROR);
-    return { error: { code, message: err.message, retryable: Boolean(err.extensions?.retryable) } };
-  }
-  return { data: body.data };
+/** Shapes a subgraph's GraphQL error (its system already named in extensions) as a step error. */
+function stepError(err: { message: string; extensions?: Record<string, unknown> }): StepError {
+  return { code: String(err.extensions?.code ?? ErrorCode.SYSTEM_ERROR), message: err.message, retryable: Boolean(err.extensions?.retryable) };
 }
 
 export class WriteExecutor {
   constructor(
     private readonly urls: SubgraphUrls,
-    private readonly timeoutMs: number,
+    /** The gateway's policies toward its subgraphs (timeouts, breaker; retries only for reads and keyed writes). */
+    private readonly policies: PolicyRegistry,
   ) {}
+
+  /**
+   * Posts an operation to a subgraph under its policy. Transport failures (refused, timed out, 5xx) are retried
+   * when `retry` allows; a GraphQL error in the answer is the subgraph's final word (it already retried its system).
+   */
+  async call(target: SystemName | 'identity', query: string, variables: Record<string, unknown>, retry: boolean): Promise<{ data: any } | { error: StepError }> {
+    const url = this.urls[target];
+    try {
+      const body = await this.policies.for(target).execute(async (signal) => {
+        let res: Response;
+        try {
+          res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), signal });
+        } catch (cause) {
+          throw new SystemError({ code: signal.aborted ? ErrorCode.SYSTEM_TIMEOUT : ErrorCode.SYSTEM_UNAVAILABLE, system: target, retryable: true, message: `${target} subgraph ${signal.aborted ? 'did not answer in time' : 'is unreachable'}`, cause });
+        }
+        if (res.status >= 500 || res.status === 429) throw new SystemError({ code: ErrorCode.SYSTEM_UNAVAILABLE, system: target, retryable: true, status: res.status, message: `${target} subgraph answered ${res.status}` });
+        return (await res.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+      }, { retry });
+      if (body.errors?.length) return { error: stepError(body.errors[0]!) };
+      return { data: body.data };
+    } catch (e) {
+      const err = e instanceof SystemError ? e : new SystemError({ code: ErrorCode.SYSTEM_ERROR, system: target, retryable: false, message: (e as Error).message });
+      return { error: { code: err.code, message: err.message, retryable: err.retryable } };
+    }
+  }
 
   /** The native ids of a canonical customer, or null when identity does not know it. */
   async nativeIds(customerId: string): Promise<NativeIds | null> {
-    const r = await callSubgraph(this.urls.identity, 'identity', 'query($id: ID!) { customer(id: $id) { crmId erpId marketingId supportId } }', { id: customerId }, this.timeoutMs);
+    const r = await this.call('identity', 'query($id: ID!) { customer(id: $id) { crmId erpId marketingId supportId } }', { id: customerId }, true);
     if ('error' in r) throw new GraphQLError(`Could not look up customer ${customerId}: ${r.error.message}`, { extensions: { code: r.error.code, system: 'identity', retryable: r.error.retryable } });
     const c = r.data.customer;
     return c ? { crm: c.crmId, erp: c.erpId, marketing: c.marketingId, support: c.supportId } : null;
   }
 
-  /** Runs one step against its owner's subgraph and records the outcome on it. */
+  /**
+   * Runs one step against its owner's subgraph and records the outcome on it. A step is retried (here and by the
+   * connector toward its system) only when it carries an idempotency key.
+   */
   async runStep(step: WriteStep): Promise<WriteStep> {
     step.attempts++;
+    const retry = step.idempotencyKey !== null;
     const r =
       step.action === 'updateCustomer'
-        ? await callSubgraph(
-            this.urls[step.system],
+        ? await this.call(
             step.system,
-            `mutation($id: ID!, $input: ${capitalised(step.system)}CustomerInput!, $v: String) { ${step.system}UpdateCustomer(${step.system}Id: $id, input: $input, expectedVersion: $v) { ${step.system}Version } }`,
-            { id: step.nativeId, input: step.input, v: step.expectedVersion },
-            this.timeoutMs,
+            `mutation($id: ID!, $input: ${capitalised(step.system)}CustomerInput!, $v: String, $key: String) { ${step.system}UpdateCustomer(${step.system}Id: $id, input: $input, expectedVersion: $v, idempotencyKey: $key) { ${step.system}Version } }`,
+            { id: step.nativeId, input: step.input, v: step.expectedVersion, key: step.idempotencyKey },
+            retry,
           )
-        : await callSubgraph(
-            this.urls.support,
+        : await this.call(
             'support',
-            'mutation($id: ID!, $subject: String!, $body: String!, $ext: String) { supportCreateTicket(supportId: $id, subject: $subject, body: $body, externalId: $ext) { id } }',
-            { id: step.nativeId, subject: step.input.subject, body: step.input.body, ext: step.input.externalId ?? null },
-            this.timeoutMs,
+            'mutation($id: ID!, $subject: String!, $body: String!, $key: String) { supportCreateTicket(supportId: $id, subject: $subject, body: $body, idempotencyKey: $key) { id } }',
+            { id: step.nativeId, subject: step.input.subject, body: step.input.body, key: step.idempotencyKey },
+            retry,
           );
     if ('error' in r) {
       step.status = 'FAILED';

@@ -2,7 +2,8 @@
 
 import DataLoader from 'dataloader';
 import { InProcessLock, type RecordLock } from '../record-lock.js';
-import { staleWriteError, SystemClient } from '../system-client.js';
+import type { SystemPolicy } from '../resilience.js';
+import { holds, staleWriteError, SystemClient } from '../system-client.js';
 
 /** A contact as the CRM returns it: string properties, as people typed them. */
 export interface CrmContact {
@@ -29,6 +30,8 @@ export interface CrmConnectorOptions {
   maxBatchSize?: number;
   /** Serialises writes per contact (HubSpot has no conditional PATCH). Default: in-process. */
   lock?: RecordLock;
+  /** Timeouts, retries and circuit breaker for the CRM. */
+  policy?: SystemPolicy;
 }
 
 export class CrmConnector {
@@ -37,7 +40,7 @@ export class CrmConnector {
   private readonly lock: RecordLock;
 
   constructor(opts: CrmConnectorOptions) {
-    this.client = new SystemClient({ system: 'crm', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs });
+    this.client = new SystemClient({ system: 'crm', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
     this.lock = opts.lock ?? new InProcessLock();
   }
@@ -54,6 +57,7 @@ export class CrmConnector {
       path: '/crm/v3/objects/contacts/batch/read',
       body: { properties: CRM_PROPERTIES, inputs: ids.map((id) => ({ id })) },
       accept: [207],
+      retry: true,
     });
     const byId = new Map(res.body.results.map((c) => [c.id, c]));
     return ids.map((id) => byId.get(id) ?? null);
@@ -62,15 +66,23 @@ export class CrmConnector {
   /**
    * PATCHes native properties of one contact. HubSpot has no If-Match, so every canon write to a contact holds
    * its record lock; with `expectedVersion` the contact's lastmodifieddate is read and compared first.
+   * With `idempotencyKey` the PATCH is retried (setting the same values twice is harmless), and a version that
+   * moved on is accepted when the contact already holds exactly what this write sets: that is our own earlier
+   * attempt, which landed before its answer was lost.
    */
-  async updateContact(id: string, properties: Record<string, string | null>, expectedVersion?: string | null): Promise<CrmContact> {
+  async updateContact(id: string, properties: Record<string, string | null>, expectedVersion?: string | null, idempotencyKey?: string | null): Promise<CrmContact> {
+    const path = `/crm/v3/objects/contacts/${encodeURIComponent(id)}`;
     return this.lock.run(`crm:contact:${id}`, async () => {
       if (expectedVersion) {
-        const current = await this.client.request<CrmContact>({ method: 'GET', path: `/crm/v3/objects/contacts/${encodeURIComponent(id)}?properties=lastmodifieddate` });
+        const wanted = [...new Set([...CRM_PROPERTIES, ...Object.keys(properties)])].join(',');
+        const current = await this.client.request<CrmContact>({ method: 'GET', path: `${path}?properties=${wanted}` });
         const actual = current.body.properties.lastmodifieddate;
-        if (actual !== expectedVersion) throw staleWriteError('crm', `contact ${id}`, expectedVersion, actual);
+        if (actual !== expectedVersion) {
+          if (idempotencyKey && holds(current.body.properties, properties)) return current.body;
+          throw staleWriteError('crm', `contact ${id}`, expectedVersion, actual);
+        }
       }
-      const res = await this.client.request<CrmContact>({ method: 'PATCH', path: `/crm/v3/objects/contacts/${encodeURIComponent(id)}`, body: { properties } });
+      const res = await this.client.request<CrmContact>({ method: 'PATCH', path, body: { properties }, retry: Boolean(idempotencyKey), idempotencyKey });
       return res.body;
     });
   }

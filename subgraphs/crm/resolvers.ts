@@ -20,13 +20,13 @@ export function splitName(name: string): { firstname: string; lastname: string |
 
 export const resolvers: Resolvers = {
   Mutation: {
-    crmUpdateCustomer: async (_, { crmId, input, expectedVersion }, ctx) => {
+    crmUpdateCustomer: async (_, { crmId, input, expectedVersion, idempotencyKey }, ctx) => {
       const properties: Record<string, string | null> = {};
       if (input.name !== undefined) Object.assign(properties, input.name === null ? { firstname: null, lastname: null } : splitName(input.name));
       if (input.email !== undefined) properties.email = input.email;
       if (input.phone !== undefined) properties.phone = input.phone;
       if (input.lifecycleStage !== undefined) properties.lifecyclestage = input.lifecycleStage === null ? null : lifecycle.toNative(input.lifecycleStage);
-      return ctx.connector.updateContact(crmId, properties, expectedVersion);
+      return ctx.connector.updateContact(crmId, properties, expectedVersion, idempotencyKey);
     },
   },
   Customer: {

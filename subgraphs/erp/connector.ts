@@ -1,7 +1,9 @@
 // The only code that talks to the ERP (an OData v4 business-partner service, SAP-style): batched partner reads.
 
 import DataLoader from 'dataloader';
-import { SystemClient } from '../system-client.js';
+import { ErrorCode } from '../../schema/errors.js';
+import type { SystemPolicy } from '../resilience.js';
+import { holds, SystemClient, SystemError } from '../system-client.js';
 
 /** A business partner as the ERP returns it, with its OData ETag. */
 export interface ErpPartner {
@@ -36,6 +38,8 @@ export interface ErpConnectorOptions {
   timeoutMs?: number;
   /** Most ids in one `$filter=BusinessPartner in (...)`. Default: no limit (the query goes in the body, so URL length is no bound). */
   maxBatchSize?: number;
+  /** Timeouts, retries and circuit breaker for the ERP. */
+  policy?: SystemPolicy;
 }
 
 /** OData string literal: single quotes doubled. */
@@ -48,7 +52,7 @@ export class ErpConnector {
   private readonly maxBatchSize: number;
 
   constructor(opts: ErpConnectorOptions) {
-    this.client = new SystemClient({ system: 'erp', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs });
+    this.client = new SystemClient({ system: 'erp', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
   }
 
@@ -70,6 +74,7 @@ export class ErpConnector {
       path: '/odata/v4/BusinessPartners/$query',
       body: options.toString(),
       contentType: 'text/plain',
+      retry: true,
     });
     const byId = new Map(res.body.value.map((p) => [p.BusinessPartner, p]));
     return ids.map((id) => byId.get(id) ?? null);
@@ -78,14 +83,26 @@ export class ErpConnector {
   /**
    * PATCHes one business partner under the ERP's own precondition: If-Match with the ETag the app read, so the ERP
    * itself refuses (412) a write over a newer change; no lock is needed. Without a version, `If-Match: *`.
+   * With `idempotencyKey` the PATCH is retried; a 412 then may be our own earlier attempt that landed before its
+   * answer was lost, so the partner is read back and accepted when it already holds exactly what this write sets.
    */
-  async updatePartner(id: string, properties: Partial<ErpPartner>, expectedVersion?: string | null): Promise<ErpPartner> {
-    const res = await this.client.request<ErpPartner>({
-      method: 'PATCH',
-      path: `/odata/v4/BusinessPartners(${encodeURIComponent(odataString(id))})`,
-      body: properties,
-      headers: { 'if-match': expectedVersion || '*', prefer: 'return=representation' },
-    });
-    return res.body;
+  async updatePartner(id: string, properties: Partial<ErpPartner>, expectedVersion?: string | null, idempotencyKey?: string | null): Promise<ErpPartner> {
+    const path = `/odata/v4/BusinessPartners(${encodeURIComponent(odataString(id))})`;
+    try {
+      const res = await this.client.request<ErpPartner>({
+        method: 'PATCH',
+        path,
+        body: properties,
+        headers: { 'if-match': expectedVersion || '*', prefer: 'return=representation' },
+        retry: Boolean(idempotencyKey),
+        idempotencyKey,
+      });
+      return res.body;
+    } catch (e) {
+      if (!(idempotencyKey && e instanceof SystemError && e.code === ErrorCode.STALE_WRITE)) throw e;
+      const current = await this.client.request<ErpPartner>({ method: 'GET', path });
+      if (holds(current.body as unknown as Record<string, unknown>, properties)) return current.body;
+      throw e;
+    }
   }
 }

@@ -18,7 +18,7 @@ function address(p: ErpPartner) {
 
 export const resolvers: Resolvers = {
   Mutation: {
-    erpUpdateCustomer: async (_, { erpId, input, expectedVersion }, ctx) => {
+    erpUpdateCustomer: async (_, { erpId, input, expectedVersion, idempotencyKey }, ctx) => {
       const p: Partial<ErpPartner> = {};
       if (input.legalName !== undefined) p.BusinessPartnerName = input.legalName;
       if (input.taxId !== undefined) p.TaxNumber = input.taxId;
@@ -27,7 +27,7 @@ export const resolvers: Resolvers = {
         const a = input.billingAddress;
         Object.assign(p, { StreetName: a?.line1 ?? null, AdditionalStreetName: a?.line2 ?? null, CityName: a?.city ?? null, PostalCode: a?.postalCode ?? null, Country: a?.country ?? null });
       }
-      return ctx.connector.updatePartner(erpId, p, expectedVersion);
+      return ctx.connector.updatePartner(erpId, p, expectedVersion, idempotencyKey);
     },
   },
   Customer: {

@@ -2,7 +2,8 @@
 
 import DataLoader from 'dataloader';
 import { InProcessLock, type RecordLock } from '../record-lock.js';
-import { staleWriteError, SystemClient } from '../system-client.js';
+import type { SystemPolicy } from '../resilience.js';
+import { holds, staleWriteError, SystemClient } from '../system-client.js';
 
 /** A list member as the marketing tool returns it; its id is the subscriber hash (md5 of the lower-cased email). */
 export interface MarketingMember {
@@ -32,6 +33,8 @@ export interface MarketingConnectorOptions {
   concurrency?: number;
   /** Serialises writes per member (Mailchimp has no conditional PATCH). Default: in-process. */
   lock?: RecordLock;
+  /** Timeouts, retries and circuit breaker for the marketing tool. */
+  policy?: SystemPolicy;
 }
 
 export class MarketingConnector {
@@ -43,7 +46,7 @@ export class MarketingConnector {
 
   constructor(opts: MarketingConnectorOptions) {
     this.lock = opts.lock ?? new InProcessLock();
-    this.client = new SystemClient({ system: 'marketing', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs });
+    this.client = new SystemClient({ system: 'marketing', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy });
     this.listId = opts.listId;
     this.batch = opts.batchRead ?? true;
     this.concurrency = opts.concurrency ?? 8;
@@ -58,6 +61,7 @@ export class MarketingConnector {
       method: 'POST',
       path: `/3.0/lists/${this.listId}/members/batch-read`,
       body: { subscriber_hashes: hashes },
+      retry: true,
     });
     const byHash = new Map(res.body.members.map((m) => [m.id, m]));
     return hashes.map((h) => byHash.get(h) ?? null);
@@ -82,15 +86,23 @@ export class MarketingConnector {
     return out;
   }
 
-  /** PATCHes one member under its record lock; with `expectedVersion`, its last_changed is compared first. */
-  async updateMember(hash: string, body: { status?: string }, expectedVersion?: string | null): Promise<MarketingMember> {
+  /**
+   * PATCHes one member under its record lock; with `expectedVersion`, its last_changed is compared first.
+   * A member is addressed by its subscriber hash, so repeating the same PATCH (with `idempotencyKey`, it is
+   * retried) sets the same status on the same member: a repeat cannot create or duplicate anything. Under a key,
+   * a moved-on version is accepted when the member already holds what this write sets (our earlier attempt).
+   */
+  async updateMember(hash: string, body: { status?: string }, expectedVersion?: string | null, idempotencyKey?: string | null): Promise<MarketingMember> {
     const path = `/3.0/lists/${this.listId}/members/${encodeURIComponent(hash)}`;
     return this.lock.run(`marketing:member:${hash}`, async () => {
       if (expectedVersion) {
         const current = await this.client.request<MarketingMember>({ method: 'GET', path });
-        if (current.body.last_changed !== expectedVersion) throw staleWriteError('marketing', `member ${hash}`, expectedVersion, current.body.last_changed);
+        if (current.body.last_changed !== expectedVersion) {
+          if (idempotencyKey && holds(current.body as unknown as Record<string, unknown>, body)) return current.body;
+          throw staleWriteError('marketing', `member ${hash}`, expectedVersion, current.body.last_changed);
+        }
       }
-      return (await this.client.request<MarketingMember>({ method: 'PATCH', path, body })).body;
+      return (await this.client.request<MarketingMember>({ method: 'PATCH', path, body, retry: Boolean(idempotencyKey), idempotencyKey })).body;
     });
   }
 }

@@ -7,10 +7,10 @@ const consent = enumMapping('EmailConsent');
 
 export const resolvers: Resolvers = {
   Mutation: {
-    marketingUpdateCustomer: async (_, { marketingId, input, expectedVersion }, ctx) => {
+    marketingUpdateCustomer: async (_, { marketingId, input, expectedVersion, idempotencyKey }, ctx) => {
       const body: { status?: string } = {};
       if (input.emailConsent != null) body.status = consent.toNative(input.emailConsent);
-      return ctx.connector.updateMember(marketingId, body, expectedVersion);
+      return ctx.connector.updateMember(marketingId, body, expectedVersion, idempotencyKey);
     },
   },
   Customer: {

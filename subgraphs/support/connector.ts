@@ -2,7 +2,8 @@
 
 import DataLoader from 'dataloader';
 import { InProcessLock, type RecordLock } from '../record-lock.js';
-import { staleWriteError, SystemClient } from '../system-client.js';
+import type { SystemPolicy } from '../resilience.js';
+import { holds, staleWriteError, SystemClient } from '../system-client.js';
 
 export interface SupportOrganization {
   id: number;
@@ -40,6 +41,8 @@ export interface SupportConnectorOptions {
   maxBatchSize?: number;
   /** Serialises writes per organization (Zendesk's PUT has no precondition). Default: in-process. */
   lock?: RecordLock;
+  /** Timeouts, retries and circuit breaker for the support desk. */
+  policy?: SystemPolicy;
 }
 
 /** Ticket reads by id have no batch endpoint in the sandbox; at most this many GETs run at once. */
@@ -52,7 +55,7 @@ export class SupportConnector {
 
   constructor(opts: SupportConnectorOptions) {
     this.lock = opts.lock ?? new InProcessLock();
-    this.client = new SystemClient({ system: 'support', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs });
+    this.client = new SystemClient({ system: 'support', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
   }
 
@@ -107,26 +110,55 @@ export class SupportConnector {
     );
   }
 
-  /** Updates one organization under its record lock; with `expectedVersion`, its updated_at is compared first. */
-  async updateOrganization(id: string, organization: Record<string, unknown>, expectedVersion?: string | null): Promise<SupportOrganization> {
+  /**
+   * Updates one organization under its record lock; with `expectedVersion`, its updated_at is compared first.
+   * With `idempotencyKey` the PUT (absolute values) is retried, and a moved-on version is accepted when the
+   * organization already holds what this write sets (our own earlier attempt, its answer lost).
+   */
+  async updateOrganization(id: string, organization: { organization_fields?: Record<string, unknown> }, expectedVersion?: string | null, idempotencyKey?: string | null): Promise<SupportOrganization> {
     const path = `/api/v2/organizations/${encodeURIComponent(id)}.json`;
     return this.lock.run(`support:organization:${id}`, async () => {
       if (expectedVersion) {
         const current = await this.client.request<{ organization: SupportOrganization }>({ method: 'GET', path });
-        if (current.body.organization.updated_at !== expectedVersion) throw staleWriteError('support', `organization ${id}`, expectedVersion, current.body.organization.updated_at);
+        if (current.body.organization.updated_at !== expectedVersion) {
+          const already = idempotencyKey && holds(current.body.organization.organization_fields, organization.organization_fields ?? {});
+          if (!already) throw staleWriteError('support', `organization ${id}`, expectedVersion, current.body.organization.updated_at);
+        } else {
+          await this.client.request({ method: 'PUT', path, body: { organization }, retry: Boolean(idempotencyKey), idempotencyKey });
+        }
+      } else {
+        await this.client.request({ method: 'PUT', path, body: { organization }, retry: Boolean(idempotencyKey), idempotencyKey });
       }
-      const res = await this.client.request<{ organization: Omit<SupportOrganization, 'openTickets'> }>({ method: 'PUT', path, body: { organization } });
+      // The PUT answers without the open-ticket count the Customer type serves; read the organization back.
       const [fresh] = await this.showMany([id]);
-      return fresh ?? { ...res.body.organization, openTickets: 0 };
+      return fresh!;
     });
   }
 
-  async createTicket(ticket: { organizationId: string; subject: string; body: string; externalId?: string | null }): Promise<SupportTicket> {
-    const res = await this.client.request<{ ticket: SupportTicket }>({
-      method: 'POST',
+  /** The ticket canon created under `key` (its external_id), if any. One attempt: the caller's policy retries. */
+  private async ticketByKey(key: string, signal: AbortSignal): Promise<SupportTicket | null> {
+    const res = await this.client.attempt<{ tickets: SupportTicket[] }>({ method: 'GET', path: `/api/v2/tickets.json?external_id=${encodeURIComponent(key)}` }, signal);
+    return res.body.tickets[0] ?? null;
+  }
+
+  /**
+   * Creates a ticket. Zendesk has no idempotency keys, so under a key canon writes the key onto the ticket as its
+   * external_id and, before every attempt, looks for a ticket carrying it: a create whose answer was lost (or a
+   * replay of the whole operation) finds the first ticket instead of making a second. Without a key: one attempt.
+   */
+  async createTicket(ticket: { organizationId: string; subject: string; body: string }, idempotencyKey?: string | null): Promise<SupportTicket> {
+    const post = {
+      method: 'POST' as const,
       path: '/api/v2/tickets.json',
-      body: { ticket: { subject: ticket.subject, comment: { body: ticket.body }, organization_id: Number(ticket.organizationId), external_id: ticket.externalId ?? undefined } },
-    });
-    return res.body.ticket;
+      body: { ticket: { subject: ticket.subject, comment: { body: ticket.body }, organization_id: Number(ticket.organizationId), external_id: idempotencyKey ?? undefined } },
+      idempotencyKey,
+    };
+    return this.client.run(async (signal) => {
+      if (idempotencyKey) {
+        const existing = await this.ticketByKey(idempotencyKey, signal);
+        if (existing) return existing;
+      }
+      return (await this.client.attempt<{ ticket: SupportTicket }>(post, signal)).body.ticket;
+    }, Boolean(idempotencyKey));
   }
 }

@@ -10,13 +10,13 @@ const ticketStatus = enumMapping('TicketStatus');
 
 export const resolvers: Resolvers = {
   Mutation: {
-    supportUpdateCustomer: async (_, { supportId, input, expectedVersion }, ctx) => {
-      const organization: Record<string, unknown> = {};
+    supportUpdateCustomer: async (_, { supportId, input, expectedVersion, idempotencyKey }, ctx) => {
+      const organization: { organization_fields?: Record<string, unknown> } = {};
       if (input.supportPlan !== undefined) organization.organization_fields = { support_plan: input.supportPlan === null ? null : plan.toNative(input.supportPlan) };
-      return ctx.connector.updateOrganization(supportId, organization, expectedVersion);
+      return ctx.connector.updateOrganization(supportId, organization, expectedVersion, idempotencyKey);
     },
-    supportCreateTicket: async (_, { supportId, subject, body, externalId }, ctx) =>
-      ctx.connector.createTicket({ organizationId: supportId, subject, body, externalId }),
+    supportCreateTicket: async (_, { supportId, subject, body, idempotencyKey }, ctx) =>
+      ctx.connector.createTicket({ organizationId: supportId, subject, body }, idempotencyKey),
   },
   Customer: {
     __resolveReference: (ref, ctx) => (ref.supportId == null ? null : ctx.organizations.load(String(ref.supportId))),

@@ -45,7 +45,7 @@ export type LifecycleStage =
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Writes CRM-owned fields of one contact. Hidden from apps: only canon's control subgraph calls it, after validation. With expectedVersion, refused with STALE_WRITE when the contact changed since. */
+  /** Writes CRM-owned fields of one contact. Hidden from apps: only canon's control subgraph calls it, after validation. With expectedVersion, refused with STALE_WRITE when the contact changed since. With idempotencyKey, failed attempts are retried. */
   crmUpdateCustomer?: Maybe<Customer>;
 };
 
@@ -53,6 +53,7 @@ export type Mutation = {
 export type MutationCrmUpdateCustomerArgs = {
   crmId: Scalars['ID']['input'];
   expectedVersion?: InputMaybe<Scalars['String']['input']>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: CrmCustomerInput;
 };
 

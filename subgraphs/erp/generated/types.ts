@@ -74,6 +74,7 @@ export type Mutation = {
 export type MutationErpUpdateCustomerArgs = {
   erpId: Scalars['ID']['input'];
   expectedVersion?: InputMaybe<Scalars['String']['input']>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: ErpCustomerInput;
 };
 

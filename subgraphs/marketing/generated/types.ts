@@ -42,6 +42,7 @@ export type Mutation = {
 
 export type MutationMarketingUpdateCustomerArgs = {
   expectedVersion?: InputMaybe<Scalars['String']['input']>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: MarketingCustomerInput;
   marketingId: Scalars['ID']['input'];
 };

@@ -31,7 +31,7 @@ export type CustomerTicketsArgs = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Opens a ticket for an organization. Hidden from apps: canon's openTicket calls it. externalId is canon's key for finding this ticket again instead of creating a second. */
+  /** Opens a ticket for an organization. Hidden from apps: canon's openTicket calls it. With idempotencyKey, the ticket carries it as its external_id, and a repeat finds that ticket instead of creating a second. */
   supportCreateTicket?: Maybe<Ticket>;
   /** Writes support-owned fields of one organization. Hidden from apps. */
   supportUpdateCustomer?: Maybe<Customer>;
@@ -40,7 +40,7 @@ export type Mutation = {
 
 export type MutationSupportCreateTicketArgs = {
   body: Scalars['String']['input'];
-  externalId?: InputMaybe<Scalars['String']['input']>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   subject: Scalars['String']['input'];
   supportId: Scalars['ID']['input'];
 };
@@ -48,6 +48,7 @@ export type MutationSupportCreateTicketArgs = {
 
 export type MutationSupportUpdateCustomerArgs = {
   expectedVersion?: InputMaybe<Scalars['String']['input']>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: SupportCustomerInput;
   supportId: Scalars['ID']['input'];
 };

@@ -1,0 +1,14 @@
+// What every GraphQL request carries through the gateway, into canon's own resolvers (the control subgraph runs in process).
+
+import type { IncomingHttpHeaders } from 'node:http';
+
+export interface GatewayContext {
+  headers: IncomingHttpHeaders;
+  /** The request's Idempotency-Key, for mutations that sent one; null otherwise. */
+  idempotencyKey: string | null;
+  /**
+   * Set by canon's mutations when a step failed in a way a retry may fix. The key's response is then not stored:
+   * sending the key again re-runs only the steps that did not succeed.
+   */
+  outcome: { retryable: boolean };
+}
