@@ -175,6 +175,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     gateway,
     plugins: [ApolloServerPluginLandingPageDisabled()],
     includeStacktraceInErrorResponses: false,
+    // The explorer's graph and every GraphQL tool need the schema; Apollo turns introspection off under NODE_ENV=production.
+    introspection: true,
     formatError,
   });
   await apollo.start();

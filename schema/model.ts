@@ -470,7 +470,7 @@ export const SYSTEM_RECORDS: SystemRecordSpec[] = [
       { name: 'details', description: 'Free-text details.' },
       { name: 'notes', description: 'Internal notes.' },
       { name: 'organization_fields.support_plan', description: 'Support contract level.', mapsTo: ['Customer.supportPlan'] },
-      { name: 'tickets (count where status is new, open, pending or hold)', description: 'Unsolved tickets.', mapsTo: ['Customer.openTickets'] },
+      { name: 'open_ticket_counts (show_many sideload)', description: 'Unsolved tickets (new, open, pending or on hold) per organization.', mapsTo: ['Customer.openTickets'] },
       { name: 'tickets', description: "The organization's tickets.", mapsTo: ['Customer.tickets', 'Ticket.id', 'Ticket.subject', 'Ticket.body', 'Ticket.status', 'Ticket.priority', 'Ticket.createdAt'] },
       { name: 'created_at', description: 'When the organization was created.' },
       { name: 'updated_at', description: 'Last change.', mapsTo: ['Customer.supportVersion'] },

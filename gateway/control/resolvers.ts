@@ -25,6 +25,7 @@ export function dataModel() {
             fields: resolvedFields(t).map((f) => ({
               name: f.name,
               type: f.type,
+              args: f.args ?? null,
               owner: f.owner,
               description: f.description,
               sourceField: f.sourceField,
