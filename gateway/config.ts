@@ -35,8 +35,14 @@ export interface CanonConfig {
   subgraphResilience: ResilienceOptions;
   /** How long idempotency keys and their responses are kept, in ms (`IDEMPOTENCY_TTL_MS`). Default 24 hours. */
   idempotencyTtlMs: number;
-  /** PostgreSQL for shared state when several gateways run (`DATABASE_URL`). Default: none, SQLite under dataDir. */
+  /** PostgreSQL for the ledger when several gateways run (`DATABASE_URL`). Default: none, SQLite under dataDir. */
   databaseUrl: string | undefined;
+  /** PostgreSQL schema for canon's tables (`DATABASE_SCHEMA`). Default public. */
+  databaseSchema: string;
+  /** How long operations stay in the ledger, in days (`LEDGER_RETENTION_DAYS`). Default 30; older ones are pruned hourly. */
+  ledgerRetentionDays: number;
+  /** OTLP/HTTP endpoint spans are exported to (`OTEL_EXPORTER_OTLP_ENDPOINT`). Default: none, nothing is exported. */
+  otlpEndpoint: string | undefined;
   /** Redis for shared state when several gateways run (`REDIS_URL`). Default: none. */
   redisUrl: string | undefined;
 }
@@ -67,6 +73,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
     subgraphResilience: { attemptTimeoutMs: 8000, budgetMs: int(env.SUBGRAPH_TIMEOUT_MS, 10_000, 'SUBGRAPH_TIMEOUT_MS'), maxAttempts: 2 },
     idempotencyTtlMs: int(env.IDEMPOTENCY_TTL_MS, DEFAULT_IDEMPOTENCY_TTL_MS, 'IDEMPOTENCY_TTL_MS'),
     databaseUrl: env.DATABASE_URL || undefined,
+    databaseSchema: env.DATABASE_SCHEMA || 'public',
+    ledgerRetentionDays: int(env.LEDGER_RETENTION_DAYS, 30, 'LEDGER_RETENTION_DAYS'),
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     redisUrl: env.REDIS_URL || undefined,
   };
 }

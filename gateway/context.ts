@@ -11,4 +11,12 @@ export interface GatewayContext {
    * sending the key again re-runs only the steps that did not succeed.
    */
   outcome: { retryable: boolean };
+  /** The ledger id this request's record gets, if it gets one. */
+  operationId: string;
+  /** The W3C trace id of this request, the app's own when it sent a traceparent. */
+  traceId: string | null;
+  /** The app that sent the request (`apollographql-client-name` header). */
+  app: string | null;
+  /** Set once canon's resolvers recorded the operation in the ledger, so the gateway does not record it twice. */
+  recorded: boolean;
 }

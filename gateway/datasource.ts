@@ -7,6 +7,12 @@ import { ErrorCode } from '../schema/errors.js';
 import type { Owner } from '../schema/model.js';
 import type { SystemPolicy } from '../subgraphs/resilience.js';
 import { SystemError } from '../subgraphs/system-client.js';
+import { injectTrace } from '../subgraphs/telemetry.js';
+
+/** The W3C traceparent of the active span (Apollo's own fetch span, under the app's trace). */
+function traceparentOf(): string {
+  return injectTrace({}).traceparent ?? '';
+}
 
 /** Whether a request body sent to a subgraph is a mutation: those are never retried here (no key travels with them). */
 function isMutation(body: unknown): boolean {
@@ -26,8 +32,11 @@ export function subgraphFetcher(system: Owner, policy: SystemPolicy): Fetcher {
     try {
       return await policy.execute(async (signal) => {
         let res: Response;
+        const headers = new Headers(init?.headers);
+        const traceparent = traceparentOf();
+        if (traceparent) headers.set('traceparent', traceparent);
         try {
-          res = await fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+          res = await fetch(url, { ...init, headers, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
         } catch (cause) {
           const reason = (cause as Error).cause instanceof Error ? ((cause as Error).cause as Error).message : (cause as Error).message;
           throw new SystemError({ code: signal.aborted ? ErrorCode.SYSTEM_TIMEOUT : ErrorCode.SYSTEM_UNAVAILABLE, system, retryable: true, message: signal.aborted ? `${system} subgraph did not answer in time` : `${system} subgraph is unreachable (${reason})`, cause });

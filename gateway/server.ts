@@ -11,6 +11,11 @@ import type { Owner } from '../schema/model.js';
 import type { PolicyRegistry } from '../subgraphs/resilience.js';
 import type { GatewayContext } from './context.js';
 import { fingerprintOf, parseIdempotencyKey, type IdempotencyStore } from './idempotency.js';
+import type { Ledger } from './ledger.js';
+import { operationsPlugin } from './operations-plugin.js';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { activeTraceId, extractTrace, inSpan, SpanKind } from '../subgraphs/telemetry.js';
 import { composeCanon, type SubgraphSource } from './compose.js';
 import { ErrorCode } from '../schema/errors.js';
 import { customerFields } from '../schema/ownership.js';
@@ -31,6 +36,10 @@ export interface GatewayOptions {
   policies: PolicyRegistry;
   /** Where mutations' idempotency keys are kept. */
   idempotency: IdempotencyStore;
+  /** Where operations are recorded. */
+  ledger: Ledger;
+  /** One JSON line per operation. */
+  log: Logger;
 }
 
 export interface RunningGateway {
@@ -171,9 +180,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       return new CanonDataSource({ name: name as Owner, url: url!, policy: opts.policies.for(name as Owner) });
     },
   });
-  const apollo = new ApolloServer({
+  const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), operationsPlugin(opts.ledger, opts.log)],
     includeStacktraceInErrorResponses: false,
     // The explorer's graph and every GraphQL tool need the schema; Apollo turns introspection off under NODE_ENV=production.
     introspection: true,
@@ -185,7 +194,16 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   async function execute(req: IncomingMessage, url: URL, body: unknown, idempotencyKey: string | null): Promise<HttpAnswer & { context: GatewayContext }> {
     const headers = new HeaderMap();
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-    const context: GatewayContext = { headers: req.headers, idempotencyKey, outcome: { retryable: false } };
+    const app = req.headers['apollographql-client-name'];
+    const context: GatewayContext = {
+      headers: req.headers,
+      idempotencyKey,
+      outcome: { retryable: false },
+      operationId: randomUUID(),
+      traceId: activeTraceId(),
+      app: typeof app === 'string' && app ? app : null,
+      recorded: false,
+    };
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: async () => context,
@@ -205,15 +223,16 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
    */
   async function idempotent(req: IncomingMessage, res: ServerResponse, url: URL, body: Record<string, unknown>, header: string): Promise<void> {
     const parsed = parseIdempotencyKey(header);
-    if ('error' in parsed) return sendJson(res, 400, { errors: [{ message: parsed.error, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+    const traceId = activeTraceId();
+    if ('error' in parsed) return sendJson(res, 400, { errors: [{ message: parsed.error, extensions: { code: ErrorCode.BAD_USER_INPUT, traceId } }] });
     const fingerprint = fingerprintOf(body);
     const claim = await opts.idempotency.claim(parsed.key, fingerprint);
     if (claim.kind === 'replay') return send(res, { status: claim.response.status, headers: { 'content-type': 'application/json; charset=utf-8', 'idempotent-replayed': 'true' }, body: claim.response.body });
     if (claim.kind === 'reused') {
-      return sendJson(res, 422, { errors: [{ message: `Idempotency-Key "${parsed.key}" was already used for a different request; use a new key for a new operation.`, extensions: { code: ErrorCode.IDEMPOTENCY_KEY_REUSED } }] });
+      return sendJson(res, 422, { errors: [{ message: `Idempotency-Key "${parsed.key}" was already used for a different request; use a new key for a new operation.`, extensions: { code: ErrorCode.IDEMPOTENCY_KEY_REUSED, traceId } }] });
     }
     if (claim.kind === 'in-progress') {
-      return sendJson(res, 409, { errors: [{ message: `A request with Idempotency-Key "${parsed.key}" is still running; send it again once that one has answered.`, extensions: { code: ErrorCode.IDEMPOTENCY_IN_PROGRESS, retryable: true } }] });
+      return sendJson(res, 409, { errors: [{ message: `A request with Idempotency-Key "${parsed.key}" is still running; send it again once that one has answered.`, extensions: { code: ErrorCode.IDEMPOTENCY_IN_PROGRESS, retryable: true, traceId } }] });
     }
     let out: (HttpAnswer & { context: GatewayContext }) | undefined;
     try {
@@ -238,10 +257,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       } catch {
         return sendJson(res, 400, { errors: [{ message: 'Request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
       }
-      const keyHeader = req.headers['idempotency-key'];
-      if (typeof keyHeader === 'string' && body && isMutation(body)) return await idempotent(req, res, url, body, keyHeader);
-      const out = await execute(req, url, body, null);
-      send(res, out);
+      // The app's traceparent (or a new trace) becomes this request's span; everything below joins it.
+      await inSpan(`${req.method} /graphql`, { kind: SpanKind.SERVER, parent: extractTrace(req.headers) }, async () => {
+        const keyHeader = req.headers['idempotency-key'];
+        if (typeof keyHeader === 'string' && body && isMutation(body)) return await idempotent(req, res, url, body, keyHeader);
+        send(res, await execute(req, url, body, null));
+      });
     } catch (e) {
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: `Gateway failed: ${(e as Error).message}` }] });
       else res.end();

@@ -8,6 +8,9 @@ import Keyv from 'keyv';
 import { PolicyRegistry } from '../subgraphs/resilience.js';
 import { IdempotencyStore } from './idempotency.js';
 import { SqliteKeyvStore } from './keyv-sqlite.js';
+import { PostgresLedger, SqliteLedger, type Ledger } from './ledger.js';
+import type { Logger } from 'pino';
+import { createLogger, startTelemetry } from '../subgraphs/telemetry.js';
 import type { SystemName } from '../schema/model.js';
 import { InProcessLock, RedisLock, type RecordLock } from '../subgraphs/record-lock.js';
 import { SYSTEMS } from '../schema/model.js';
@@ -37,6 +40,7 @@ export interface Stack {
   /** Each subgraph's resilience policy, as the gateway uses them. */
   subgraphPolicies: PolicyRegistry;
   idempotency: IdempotencyStore;
+  ledger: Ledger;
   subgraphs: Record<SystemName | 'identity', RunningSubgraph>;
   gateway: RunningGateway;
   /** Stops everything, gateway first so no request reaches a closed subgraph. */
@@ -54,13 +58,31 @@ const sandboxStarters: Record<SystemName, (opts: { file: string; port?: number }
  * The subgraph definitions for systems reachable at `systemUrls`: `policies` hold each system's timeouts, retries
  * and breaker; `lock` serialises writes to systems without conditional writes.
  */
-export function systemSubgraphs(systemUrls: Record<SystemName, string>, policies: PolicyRegistry, lock: RecordLock): Record<SystemName, SubgraphDefinition> {
+export function systemSubgraphs(systemUrls: Record<SystemName, string>, policies: PolicyRegistry, lock: RecordLock, log: Logger): Record<SystemName, SubgraphDefinition> {
   return {
-    crm: crmSubgraph({ baseUrl: systemUrls.crm, policy: policies.for('crm'), lock }),
-    erp: erpSubgraph({ baseUrl: systemUrls.erp, policy: policies.for('erp') }),
-    marketing: marketingSubgraph({ baseUrl: systemUrls.marketing, listId: MARKETING_LIST_ID, policy: policies.for('marketing'), lock }),
-    support: supportSubgraph({ baseUrl: systemUrls.support, policy: policies.for('support'), lock }),
+    crm: crmSubgraph({ baseUrl: systemUrls.crm, policy: policies.for('crm'), lock, log }),
+    erp: erpSubgraph({ baseUrl: systemUrls.erp, policy: policies.for('erp'), log }),
+    marketing: marketingSubgraph({ baseUrl: systemUrls.marketing, listId: MARKETING_LIST_ID, policy: policies.for('marketing'), lock, log }),
+    support: supportSubgraph({ baseUrl: systemUrls.support, policy: policies.for('support'), lock, log }),
   };
+}
+
+/** The ledger: SQLite under DATA_DIR, or PostgreSQL when several gateways share it. */
+async function openLedger(config: CanonConfig): Promise<Ledger> {
+  if (config.databaseUrl) return PostgresLedger.open(config.databaseUrl, { schema: config.databaseSchema });
+  return new SqliteLedger(join(config.dataDir, 'canon.sqlite'));
+}
+
+const HOUR_MS = 60 * 60 * 1000;
+
+/** Prunes operations past the retention now and every hour; returns the stopper. */
+function pruneLedger(ledger: Ledger, days: number, log: Logger): { close(): Promise<void> } {
+  const prune = () =>
+    ledger.prune(new Date(Date.now() - days * 24 * HOUR_MS).toISOString()).catch((e: Error) => log.error({ error: e.message }, 'ledger prune failed'));
+  void prune();
+  const timer = setInterval(prune, HOUR_MS);
+  timer.unref();
+  return { close: async () => clearInterval(timer) };
 }
 
 /** Idempotency keys live with the rest of canon's state: SQLite under DATA_DIR, or Redis when several gateways share it. */
@@ -87,6 +109,11 @@ export async function startStack(config: CanonConfig): Promise<Stack> {
 
   const started: { close(): Promise<void> }[] = [];
   try {
+    startTelemetry({ otlpEndpoint: config.otlpEndpoint });
+    const log = createLogger(config.logLevel);
+    const ledger = await openLedger(config);
+    started.push(ledger);
+    started.push(pruneLedger(ledger, config.ledgerRetentionDays, log));
     const locking = await recordLock(config);
     started.push(locking);
     const systemPolicies = new PolicyRegistry(config.systemResilience);
@@ -101,7 +128,7 @@ export async function startStack(config: CanonConfig): Promise<Stack> {
     }
     const defs = {
       identity: identitySubgraph({ file: join(config.dataDir, 'identity.sqlite') }),
-      ...systemSubgraphs(Object.fromEntries(SYSTEMS.map((s) => [s, systems[s].url])) as Record<SystemName, string>, systemPolicies, locking.lock),
+      ...systemSubgraphs(Object.fromEntries(SYSTEMS.map((s) => [s, systems[s].url])) as Record<SystemName, string>, systemPolicies, locking.lock, log),
     };
     const subgraphs = {} as Record<SystemName | 'identity', RunningSubgraph>;
     for (const name of ['identity', ...SYSTEMS] as const) {
@@ -114,13 +141,15 @@ export async function startStack(config: CanonConfig): Promise<Stack> {
       subgraphs: (['identity', ...SYSTEMS] as const).map((n) => ({ def: defs[n], url: subgraphs[n].url })),
       localSubgraphs: [
         {
-          def: controlSubgraph({ subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([n, sg]) => [n, sg.url])) as SubgraphUrls, policies: subgraphPolicies, idempotency }),
+          def: controlSubgraph({ subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([n, sg]) => [n, sg.url])) as SubgraphUrls, policies: subgraphPolicies, idempotency, ledger }),
           url: CONTROL_URL,
         },
       ],
       systems: SYSTEMS.map((s) => ({ name: s, url: systems[s].url })),
       policies: subgraphPolicies,
       idempotency,
+      ledger,
+      log,
     });
     return {
       config,
@@ -128,6 +157,7 @@ export async function startStack(config: CanonConfig): Promise<Stack> {
       systemPolicies,
       subgraphPolicies,
       idempotency,
+      ledger,
       subgraphs,
       gateway,
       async close() {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { execute, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { systemGraphQLError, type SubgraphDefinition } from './subgraph.js';
+import { extractTrace, inSpan, SpanKind } from './telemetry.js';
 
 export interface RunningSubgraph {
   name: string;
@@ -127,7 +128,8 @@ export async function startSubgraphServer(def: SubgraphDefinition, opts: { port?
       stats.requests++;
       const op = body.operationName ?? 'anonymous';
       stats.byOperation[op] = (stats.byOperation[op] ?? 0) + 1;
-      const result = await executor.run(body, req.headers);
+      // Continue the caller's trace (the gateway's traceparent), so system calls below join the app's trace.
+      const result = await inSpan(`subgraph ${def.name} ${op}`, { kind: SpanKind.SERVER, parent: extractTrace(req.headers), attributes: { 'canon.subgraph': def.name } }, () => executor.run(body, req.headers));
       send(res, 200, result.errors ? { data: result.data, errors: collapseErrors(result.errors) } : { data: result.data });
     } catch (e) {
       send(res, 500, { errors: [{ message: `Subgraph ${def.name} failed: ${(e as Error).message}` }] });

@@ -5,7 +5,9 @@
 
 import { ErrorCode } from '../schema/errors.js';
 import type { Owner } from '../schema/model.js';
+import type { Logger } from 'pino';
 import type { SystemPolicy } from './resilience.js';
+import { activeTraceId, inSpan, injectTrace, silentLogger, SpanKind } from './telemetry.js';
 
 export class SystemError extends Error {
   readonly code: ErrorCode;
@@ -57,6 +59,8 @@ export interface SystemClientOptions {
   policy?: SystemPolicy;
   /** Budget for one attempt when no policy is given, in ms. Default 5000. */
   timeoutMs?: number;
+  /** Where the one log line per system call goes. Default: nowhere. */
+  log?: Logger;
 }
 
 /** Turns whatever went wrong on a call to a system into a SystemError: the only place connectors shape upstream failures. */
@@ -124,45 +128,67 @@ export class SystemClient {
   readonly baseUrl: string;
   readonly timeoutMs: number;
   readonly policy: SystemPolicy | undefined;
+  private readonly log: Logger;
 
   constructor(opts: SystemClientOptions) {
     this.system = opts.system;
     this.baseUrl = opts.baseUrl.replace(/\/$/, '');
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.policy = opts.policy;
+    this.log = opts.log ?? silentLogger;
   }
 
   /** One call under the system's policy: retried (when allowed), failing fast while its breaker is open. */
   async request<T = unknown>(req: SystemRequest): Promise<SystemResponse<T>> {
-    return this.run((signal) => this.attempt<T>(req, signal), req.retry ?? req.method === 'GET');
+    return this.run((signal) => this.attempt<T>(req, signal), req.retry ?? req.method === 'GET', `${req.method} ${req.path.split('?')[0]}`);
   }
 
-  /** Runs several requests as one call under the policy (e.g. look up, then create), each attempt given its signal. */
-  run<T>(attempt: (signal: AbortSignal) => Promise<T>, retry: boolean): Promise<T> {
-    if (!this.policy) return attempt(AbortSignal.timeout(this.timeoutMs));
-    return this.policy.execute(attempt, { retry });
-  }
-
-  /** One attempt of `req`, no retry: for composing calls inside `run`. */
-  async attempt<T = unknown>(req: SystemRequest, signal: AbortSignal): Promise<SystemResponse<T>> {
-    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
-    if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
-    let body: string | undefined;
-    if (req.body !== undefined) {
-      body = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
-      headers['content-type'] = req.contentType ?? 'application/json';
-    }
-    let res: Response;
-    let text: string;
+  /**
+   * Runs several requests as one call under the policy (e.g. look up, then create), each attempt given its signal.
+   * Leaves one log line for the call: system, call, outcome, attempts, duration and trace id.
+   */
+  async run<T>(attempt: (signal: AbortSignal) => Promise<T>, retry: boolean, call: string): Promise<T> {
+    const started = performance.now();
+    let attempts = 0;
+    const counted = (signal: AbortSignal) => {
+      attempts++;
+      return attempt(signal);
+    };
     try {
-      res = await fetch(this.baseUrl + req.path, { method: req.method, headers, body, signal });
-      text = await res.text();
-    } catch (cause) {
-      throw toSystemError(this.system, req, { cause, timedOut: signal.aborted });
+      const out = this.policy ? await this.policy.execute(counted, { retry }) : await counted(AbortSignal.timeout(this.timeoutMs));
+      this.log.info({ traceId: activeTraceId(), system: this.system, call, outcome: 'ok', attempts, durationMs: Math.round(performance.now() - started) }, 'system call');
+      return out;
+    } catch (e) {
+      const err = e as SystemError;
+      this.log.warn({ traceId: activeTraceId(), system: this.system, call, outcome: err.code ?? 'ERROR', attempts, durationMs: Math.round(performance.now() - started), error: err.message }, 'system call failed');
+      throw e;
     }
-    if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) {
-      return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };
-    }
-    throw toSystemError(this.system, req, { response: { status: res.status, headers: res.headers, text } });
+  }
+
+  /** One attempt of `req`, no retry, in its own span, carrying the trace to the system in `traceparent`. */
+  async attempt<T = unknown>(req: SystemRequest, signal: AbortSignal): Promise<SystemResponse<T>> {
+    const path = req.path.split('?')[0]!;
+    return inSpan(`${this.system} ${req.method} ${path}`, { kind: SpanKind.CLIENT, attributes: { 'canon.system': this.system, 'http.request.method': req.method, 'url.path': path } }, async (span) => {
+      const headers: Record<string, string> = injectTrace({ accept: 'application/json', ...req.headers });
+      if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
+      let body: string | undefined;
+      if (req.body !== undefined) {
+        body = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+        headers['content-type'] = req.contentType ?? 'application/json';
+      }
+      let res: Response;
+      let text: string;
+      try {
+        res = await fetch(this.baseUrl + req.path, { method: req.method, headers, body, signal });
+        text = await res.text();
+      } catch (cause) {
+        throw toSystemError(this.system, req, { cause, timedOut: signal.aborted });
+      }
+      span.setAttribute('http.response.status_code', res.status);
+      if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) {
+        return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };
+      }
+      throw toSystemError(this.system, req, { response: { status: res.status, headers: res.headers, text } });
+    });
   }
 }

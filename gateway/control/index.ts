@@ -9,6 +9,7 @@ import { createResolvers } from './resolvers.js';
 import { WriteExecutor, type SubgraphUrls } from './writes.js';
 import type { GatewayContext } from '../context.js';
 import type { IdempotencyStore } from '../idempotency.js';
+import type { Ledger } from '../ledger.js';
 import type { PolicyRegistry } from '../../subgraphs/resilience.js';
 
 export const CONTROL_URL = 'local://control';
@@ -22,12 +23,14 @@ export function controlTypeDefs() {
   return withModelDescriptions(parse(`${own}\n${inputs}\n${enums}`));
 }
 
-export function controlSubgraph(opts: { subgraphUrls: SubgraphUrls; policies: PolicyRegistry; idempotency: IdempotencyStore }): SubgraphDefinition<GatewayContext> {
+export function controlSubgraph(opts: { subgraphUrls: SubgraphUrls; policies: PolicyRegistry; idempotency: IdempotencyStore; ledger: Ledger }): SubgraphDefinition<GatewayContext> {
   return {
     name: 'control',
     typeDefs: controlTypeDefs(),
-    resolvers: createResolvers(new WriteExecutor(opts.subgraphUrls, opts.policies), opts.idempotency) as never,
-    // Runs in the gateway process: its resolvers receive the gateway's own request context.
-    createContext: () => ({ headers: {}, idempotencyKey: null, outcome: { retryable: false } }),
+    resolvers: createResolvers({ executor: new WriteExecutor(opts.subgraphUrls, opts.policies), idempotency: opts.idempotency, ledger: opts.ledger }) as never,
+    // Runs in the gateway process: its resolvers receive the gateway's own request context, never this one.
+    createContext: () => {
+      throw new Error('The control subgraph runs inside the gateway and takes the gateway request context.');
+    },
   };
 }

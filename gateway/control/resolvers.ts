@@ -1,13 +1,15 @@
-// Control subgraph resolvers: the canonical model as data, and canonical writes split by owner.
+// Control subgraph resolvers: the canonical model as data, canonical writes split by owner, and the operations ledger.
 
+import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../schema/errors.js';
 import { MODEL, SYSTEM_RECORDS, type SystemName } from '../../schema/model.js';
 import { resolvedFields } from '../../schema/ownership.js';
-import { validateUpdate, type UpdateInput } from '../validation.js';
-import { sliceByOwner, stepKey, WriteExecutor, type WriteStep } from './writes.js';
 import type { GatewayContext } from '../context.js';
 import type { IdempotencyStore } from '../idempotency.js';
+import { decodeCursor, encodeCursor, statusOf, type Ledger, type LedgerStep, type OperationRecord, type OperationStatus } from '../ledger.js';
+import { validateUpdate, type UpdateInput } from '../validation.js';
+import { sliceByOwner, stepKey, WriteExecutor, type WriteStep } from './writes.js';
 
 export function dataModel() {
   return {
@@ -38,7 +40,7 @@ export function dataModel() {
 }
 
 function step(system: SystemName, action: WriteStep['action'], nativeId: string, input: Record<string, unknown>, expectedVersion: string | null, operationKey: string | null): WriteStep {
-  return { system, action, nativeId, input, expectedVersion, status: 'PENDING', attempts: 0, error: null, result: null, idempotencyKey: operationKey ? stepKey(operationKey, system, action) : null };
+  return { system, action, nativeId, input, expectedVersion, status: 'PENDING', attempts: 0, error: null, result: null, idempotencyKey: operationKey ? stepKey(operationKey, system, action) : null, durationMs: null };
 }
 
 async function customerNativeIds(executor: WriteExecutor, id: string) {
@@ -47,14 +49,125 @@ async function customerNativeIds(executor: WriteExecutor, id: string) {
   return ids;
 }
 
+function ledgerStep(s: WriteStep): LedgerStep {
+  return {
+    system: s.system,
+    action: s.action,
+    status: s.status,
+    attempts: s.attempts,
+    durationMs: s.durationMs,
+    idempotencyKey: s.idempotencyKey,
+    error: s.error ? { code: s.error.code, message: s.error.message, retryable: s.error.retryable } : null,
+    nativeId: s.nativeId,
+    input: s.input,
+    expectedVersion: s.expectedVersion,
+    result: s.result,
+  };
+}
+
+function writeStep(s: LedgerStep): WriteStep {
+  return {
+    system: s.system as SystemName,
+    action: s.action as WriteStep['action'],
+    nativeId: s.nativeId ?? '',
+    input: s.input ?? {},
+    expectedVersion: s.expectedVersion,
+    status: s.status,
+    attempts: s.attempts,
+    error: s.error,
+    result: s.result,
+    idempotencyKey: s.idempotencyKey,
+    durationMs: s.durationMs,
+  };
+}
+
+/**
+ * Keeps one ledger record per operation up to date as it runs. An operation sent again under the same
+ * idempotency key continues the record of its first run, so the ledger shows one logical operation.
+ */
+class Recorder {
+  private op: OperationRecord | null = null;
+  // Saves are chained so a slower earlier save never lands after a later one (steps finish in parallel).
+  private saving: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly ctx: GatewayContext,
+    private readonly name: string,
+    private readonly variables: unknown,
+  ) {}
+
+  private async base(): Promise<OperationRecord> {
+    if (this.op) return this.op;
+    const now = new Date().toISOString();
+    const earlier = this.ctx.idempotencyKey ? await this.ledger.byIdempotencyKey(this.ctx.idempotencyKey) : null;
+    this.ctx.recorded = true;
+    this.op = earlier
+      ? { ...earlier, traceId: this.ctx.traceId ?? earlier.traceId, updatedAt: now }
+      : {
+          id: this.ctx.operationId,
+          traceId: this.ctx.traceId,
+          name: this.name,
+          kind: 'mutation',
+          app: this.ctx.app,
+          idempotencyKey: this.ctx.idempotencyKey,
+          inputHash: createHash('sha256').update(JSON.stringify(this.variables)).digest('hex'),
+          status: 'PENDING',
+          createdAt: now,
+          updatedAt: now,
+          error: null,
+          steps: [],
+        };
+    return this.op;
+  }
+
+  private save(op: OperationRecord): Promise<void> {
+    const snapshot = structuredClone(op);
+    this.saving = this.saving.then(() => this.ledger.save(snapshot));
+    return this.saving;
+  }
+
+  /** Records the steps about to run (status PENDING), so the ledger shows what is in flight. */
+  async begin(steps: WriteStep[]): Promise<void> {
+    const op = await this.base();
+    op.steps = steps.map(ledgerStep);
+    op.status = statusOf(op.steps);
+    op.error = null;
+    await this.save(op);
+  }
+
+  async progress(steps: WriteStep[]): Promise<void> {
+    const op = await this.base();
+    op.steps = steps.map(ledgerStep);
+    op.status = statusOf(op.steps);
+    op.updatedAt = new Date().toISOString();
+    await this.save(op);
+  }
+
+  /** Records an operation refused or failed before any system was called. */
+  async failed(error: GraphQLError): Promise<void> {
+    const op = await this.base();
+    op.status = 'FAILED';
+    op.error = { code: String(error.extensions?.code ?? ErrorCode.SYSTEM_ERROR), message: error.message, retryable: Boolean(error.extensions?.retryable) };
+    op.updatedAt = new Date().toISOString();
+    await this.save(op);
+  }
+}
+
+export interface ControlDeps {
+  executor: WriteExecutor;
+  idempotency: IdempotencyStore;
+  ledger: Ledger;
+}
+
 /**
  * Runs an operation's steps. Under an idempotency key, steps recorded as succeeded by an earlier run of the same
  * operation are not sent again (a replay after a partial failure completes only what failed), and the outcome of
  * every step is recorded for the next run. A step that failed retryably marks the request's outcome retryable.
  */
-async function runSteps(steps: WriteStep[], executor: WriteExecutor, idempotency: IdempotencyStore, ctx: GatewayContext): Promise<void> {
+async function runSteps(steps: WriteStep[], deps: ControlDeps, ctx: GatewayContext, recorder: Recorder): Promise<void> {
   const key = ctx.idempotencyKey;
-  const prior = key ? ((await idempotency.steps(key)) ?? []) : [];
+  const prior = key ? ((await deps.idempotency.steps(key)) ?? []) : [];
   for (const s of steps) {
     const done = prior.find((p) => p.system === s.system && p.action === s.action && p.status === 'SUCCEEDED');
     if (done) {
@@ -62,37 +175,89 @@ async function runSteps(steps: WriteStep[], executor: WriteExecutor, idempotency
       s.result = done.result;
     }
   }
-  await Promise.all(steps.filter((s) => s.status !== 'SUCCEEDED').map((s) => executor.runStep(s)));
-  if (key) await idempotency.saveSteps(key, steps.map((s) => ({ system: s.system, action: s.action, status: s.status, result: s.result })));
+  await recorder.begin(steps);
+  await Promise.all(
+    steps
+      .filter((s) => s.status !== 'SUCCEEDED')
+      .map(async (s) => {
+        await deps.executor.runStep(s);
+        await recorder.progress(steps);
+      }),
+  );
+  if (key) await deps.idempotency.saveSteps(key, steps.map((s) => ({ system: s.system, action: s.action, status: s.status, result: s.result })));
   if (steps.some((s) => s.status === 'FAILED' && s.error?.retryable)) ctx.outcome.retryable = true;
 }
 
-export function createResolvers(executor: WriteExecutor, idempotency: IdempotencyStore) {
+/** Records a failure that happened before any system was called, then rethrows it. */
+async function refused<T>(recorder: Recorder, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof GraphQLError) await recorder.failed(e);
+    throw e;
+  }
+}
+
+function operationView(op: OperationRecord) {
+  return { ...op, steps: op.steps.map((s) => ({ ...s, system: s.system.toUpperCase() })) };
+}
+
+export function createResolvers(deps: ControlDeps) {
+  const { executor, ledger } = deps;
   return {
-    Query: { dataModel },
-    Mutation: {
-      async updateCustomer(_: unknown, args: { id: string; input: UpdateInput; expectedVersions?: Partial<Record<SystemName, string | null>> | null }, ctx: GatewayContext) {
-        const checked = validateUpdate(args.input);
-        if (!checked.ok) {
-          const first = checked.problems[0]!;
-          throw new GraphQLError(checked.problems.map((p) => p.message).join(' '), {
-            extensions: { code: ErrorCode.BAD_USER_INPUT, field: first.field, fields: checked.problems.map((p) => p.field) },
-          });
-        }
-        const ids = await customerNativeIds(executor, args.id);
-        const slices = sliceByOwner(checked.value);
-        // Every owner must hold the customer before anything is written, or the write would land half.
-        for (const system of slices.keys()) {
-          if (ids[system] === null) {
-            throw new GraphQLError(`Customer ${args.id} has no ${system} record, so ${[...Object.keys(slices.get(system)!)].join(', ')} cannot be written; nothing was changed.`, {
-              extensions: { code: ErrorCode.NOT_FOUND, system },
-            });
+    Query: {
+      dataModel,
+      async operations(_: unknown, args: { status?: OperationStatus[] | null; system?: string | null; app?: string | null; since?: string | null; first?: number | null; after?: string | null }) {
+        const first = args.first ?? 20;
+        if (first < 0 || first > 200) throw new GraphQLError(`operations(first:) must be between 0 and 200; got ${first}.`, { extensions: { code: ErrorCode.BAD_USER_INPUT } });
+        if (args.since && Number.isNaN(Date.parse(args.since))) throw new GraphQLError(`since "${args.since}" is not an ISO 8601 time.`, { extensions: { code: ErrorCode.BAD_USER_INPUT } });
+        if (args.after) {
+          try {
+            decodeCursor(args.after);
+          } catch (e) {
+            throw new GraphQLError((e as Error).message, { extensions: { code: ErrorCode.BAD_USER_INPUT } });
           }
         }
-        const steps = [...slices].map(([system, slice]) => step(system, 'updateCustomer', ids[system]!, slice, args.expectedVersions?.[system] ?? null, ctx.idempotencyKey));
-        await runSteps(steps, executor, idempotency, ctx);
+        const page = await ledger.list(
+          { status: args.status ?? undefined, system: args.system?.toLowerCase(), app: args.app ?? undefined, since: args.since ? new Date(args.since).toISOString() : undefined },
+          first,
+          args.after,
+        );
+        const edges = page.records.map((op) => ({ cursor: encodeCursor(op), node: operationView(op) }));
+        return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+      },
+      async operation(_: unknown, args: { id: string }) {
+        const op = await ledger.get(args.id);
+        return op ? operationView(op) : null;
+      },
+    },
+    Mutation: {
+      async updateCustomer(_: unknown, args: { id: string; input: UpdateInput; expectedVersions?: Partial<Record<SystemName, string | null>> | null }, ctx: GatewayContext) {
+        const recorder = new Recorder(ledger, ctx, 'updateCustomer', args);
+        const steps = await refused(recorder, async () => {
+          const checked = validateUpdate(args.input);
+          if (!checked.ok) {
+            const first = checked.problems[0]!;
+            throw new GraphQLError(checked.problems.map((p) => p.message).join(' '), {
+              extensions: { code: ErrorCode.BAD_USER_INPUT, field: first.field, fields: checked.problems.map((p) => p.field) },
+            });
+          }
+          const ids = await customerNativeIds(executor, args.id);
+          const slices = sliceByOwner(checked.value);
+          // Every owner must hold the customer before anything is written, or the write would land half.
+          for (const system of slices.keys()) {
+            if (ids[system] === null) {
+              throw new GraphQLError(`Customer ${args.id} has no ${system} record, so ${[...Object.keys(slices.get(system)!)].join(', ')} cannot be written; nothing was changed.`, {
+                extensions: { code: ErrorCode.NOT_FOUND, system },
+              });
+            }
+          }
+          return [...slices].map(([system, slice]) => step(system, 'updateCustomer', ids[system]!, slice, args.expectedVersions?.[system] ?? null, ctx.idempotencyKey));
+        });
+        await runSteps(steps, deps, ctx, recorder);
         return {
           customer: { id: args.id },
+          operationId: ctx.operationId,
           results: steps.map((s) => ({
             system: s.system.toUpperCase(),
             status: s.status,
@@ -104,21 +269,54 @@ export function createResolvers(executor: WriteExecutor, idempotency: Idempotenc
       },
 
       async openTicket(_: unknown, args: { customerId: string; subject: string; body: string }, ctx: GatewayContext) {
-        const subject = args.subject.trim();
-        const body = args.body.trim();
-        if (!subject || !body) {
-          throw new GraphQLError(`${!subject ? 'subject' : 'body'} must not be empty.`, { extensions: { code: ErrorCode.BAD_USER_INPUT, field: !subject ? 'subject' : 'body' } });
-        }
-        const ids = await customerNativeIds(executor, args.customerId);
-        if (!ids.support) {
-          throw new GraphQLError(`Customer ${args.customerId} has no support organization to open a ticket for.`, { extensions: { code: ErrorCode.NOT_FOUND, system: 'support' } });
-        }
-        const s = step('support', 'createTicket', ids.support, { subject, body }, null, ctx.idempotencyKey);
-        await runSteps([s], executor, idempotency, ctx);
+        const recorder = new Recorder(ledger, ctx, 'openTicket', args);
+        const s = await refused(recorder, async () => {
+          const subject = args.subject.trim();
+          const body = args.body.trim();
+          if (!subject || !body) {
+            throw new GraphQLError(`${!subject ? 'subject' : 'body'} must not be empty.`, { extensions: { code: ErrorCode.BAD_USER_INPUT, field: !subject ? 'subject' : 'body' } });
+          }
+          const ids = await customerNativeIds(executor, args.customerId);
+          if (!ids.support) {
+            throw new GraphQLError(`Customer ${args.customerId} has no support organization to open a ticket for.`, { extensions: { code: ErrorCode.NOT_FOUND, system: 'support' } });
+          }
+          return step('support', 'createTicket', ids.support, { subject, body }, null, ctx.idempotencyKey);
+        });
+        await runSteps([s], deps, ctx, recorder);
         if (s.status === 'FAILED') {
           throw new GraphQLError(s.error!.message, { extensions: { code: s.error!.code, system: 'support', retryable: s.error!.retryable } });
         }
         return { id: s.result };
+      },
+
+      /**
+       * Re-runs only the failed steps of a recorded write, with the keys they carried (a step sent without one gets
+       * a key derived from the operation id, so the system can recognise this retry). Steps that succeeded are not sent.
+       */
+      async retryOperation(_: unknown, args: { id: string }, ctx: GatewayContext) {
+        const op = await ledger.get(args.id);
+        if (!op) throw new GraphQLError(`No operation with id "${args.id}".`, { extensions: { code: ErrorCode.NOT_FOUND } });
+        if (op.kind !== 'mutation') throw new GraphQLError(`Operation ${op.id} is a ${op.kind}; only writes are retried (send the query again).`, { extensions: { code: ErrorCode.BAD_USER_INPUT } });
+        const failed = op.steps.filter((s) => s.status !== 'SUCCEEDED' && s.nativeId);
+        if (failed.length === 0) return operationView(op);
+        const steps = op.steps.map(writeStep);
+        await Promise.all(
+          steps
+            .filter((s) => s.status !== 'SUCCEEDED')
+            .map(async (s) => {
+              s.idempotencyKey ??= stepKey(`op-${op.id}`, s.system, s.action);
+              await executor.runStep(s);
+            }),
+        );
+        op.steps = steps.map(ledgerStep);
+        op.status = statusOf(op.steps);
+        op.updatedAt = new Date().toISOString();
+        op.traceId = op.traceId ?? ctx.traceId;
+        await ledger.save(op);
+        // An app replaying its key later must not send these steps again either.
+        if (op.idempotencyKey) await deps.idempotency.saveSteps(op.idempotencyKey, steps.map((s) => ({ system: s.system, action: s.action, status: s.status, result: s.result })));
+        ctx.recorded = true;
+        return operationView(op);
       },
     },
   };

@@ -12,6 +12,7 @@ import { SYSTEMS, type SystemName } from '../../schema/model.js';
 import { ownershipMap } from '../../schema/ownership.js';
 import type { PolicyRegistry } from '../../subgraphs/resilience.js';
 import { SystemError } from '../../subgraphs/system-client.js';
+import { injectTrace } from '../../subgraphs/telemetry.js';
 
 export type StepStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
 
@@ -19,6 +20,8 @@ export interface StepError {
   code: string;
   message: string;
   retryable: boolean;
+  /** Calls the connector made toward its system before giving up, when it said. */
+  attempts?: number;
 }
 
 export interface WriteStep {
@@ -35,6 +38,8 @@ export interface WriteStep {
   result: string | null;
   /** The key sent with this step (operation key + system + action), so a repeat of it is recognised; null without one. */
   idempotencyKey: string | null;
+  /** How long the last run of the step took, in ms. */
+  durationMs: number | null;
 }
 
 /** The key a step carries: derived from the operation's key, so every repeat of the operation sends the same one. */
@@ -64,7 +69,8 @@ export function sliceByOwner(input: Record<string, unknown>): Map<SystemName, Re
 
 /** Shapes a subgraph's GraphQL error (its system already named in extensions) as a step error. */
 function stepError(err: { message: string; extensions?: Record<string, unknown> }): StepError {
-  return { code: String(err.extensions?.code ?? ErrorCode.SYSTEM_ERROR), message: err.message, retryable: Boolean(err.extensions?.retryable) };
+  const attempts = typeof err.extensions?.attempts === 'number' ? err.extensions.attempts : undefined;
+  return { code: String(err.extensions?.code ?? ErrorCode.SYSTEM_ERROR), message: err.message, retryable: Boolean(err.extensions?.retryable), ...(attempts ? { attempts } : {}) };
 }
 
 export class WriteExecutor {
@@ -84,7 +90,7 @@ export class WriteExecutor {
       const body = await this.policies.for(target).execute(async (signal) => {
         let res: Response;
         try {
-          res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), signal });
+          res = await fetch(url, { method: 'POST', headers: injectTrace({ 'content-type': 'application/json' }), body: JSON.stringify({ query, variables }), signal });
         } catch (cause) {
           throw new SystemError({ code: signal.aborted ? ErrorCode.SYSTEM_TIMEOUT : ErrorCode.SYSTEM_UNAVAILABLE, system: target, retryable: true, message: `${target} subgraph ${signal.aborted ? 'did not answer in time' : 'is unreachable'}`, cause });
         }
@@ -95,7 +101,7 @@ export class WriteExecutor {
       return { data: body.data };
     } catch (e) {
       const err = e instanceof SystemError ? e : new SystemError({ code: ErrorCode.SYSTEM_ERROR, system: target, retryable: false, message: (e as Error).message });
-      return { error: { code: err.code, message: err.message, retryable: err.retryable } };
+      return { error: { code: err.code, message: err.message, retryable: err.retryable, attempts: err.attempts } };
     }
   }
 
@@ -112,7 +118,7 @@ export class WriteExecutor {
    * connector toward its system) only when it carries an idempotency key.
    */
   async runStep(step: WriteStep): Promise<WriteStep> {
-    step.attempts++;
+    const started = performance.now();
     const retry = step.idempotencyKey !== null;
     const r =
       step.action === 'updateCustomer'
@@ -128,12 +134,15 @@ export class WriteExecutor {
             { id: step.nativeId, subject: step.input.subject, body: step.input.body, key: step.idempotencyKey },
             retry,
           );
+    step.durationMs = Math.round(performance.now() - started);
     if ('error' in r) {
       step.status = 'FAILED';
       step.error = r.error;
+      step.attempts += r.error.attempts ?? 1;
     } else {
       step.status = 'SUCCEEDED';
       step.error = null;
+      step.attempts += 1;
       step.result = step.action === 'updateCustomer' ? (r.data[`${step.system}UpdateCustomer`]?.[`${step.system}Version`] ?? null) : String(r.data.supportCreateTicket.id);
     }
     return step;

@@ -1,6 +1,7 @@
 // The only code that talks to the CRM (HubSpot CRM v3 objects API): batched contact reads.
 
 import DataLoader from 'dataloader';
+import type { Logger } from 'pino';
 import { InProcessLock, type RecordLock } from '../record-lock.js';
 import type { SystemPolicy } from '../resilience.js';
 import { holds, staleWriteError, SystemClient } from '../system-client.js';
@@ -21,6 +22,8 @@ export interface CrmContext {
 export const CRM_PROPERTIES = ['firstname', 'lastname', 'email', 'phone', 'country', 'lifecyclestage', 'lastmodifieddate'] as const;
 
 export interface CrmConnectorOptions {
+  /** One JSON line per call to the system. Default: none. */
+  log?: Logger;
   baseUrl: string;
   timeoutMs?: number;
   /**
@@ -40,7 +43,7 @@ export class CrmConnector {
   private readonly lock: RecordLock;
 
   constructor(opts: CrmConnectorOptions) {
-    this.client = new SystemClient({ system: 'crm', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy });
+    this.client = new SystemClient({ system: 'crm', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy, log: opts.log });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
     this.lock = opts.lock ?? new InProcessLock();
   }

@@ -1,6 +1,7 @@
 // The only code that talks to the ERP (an OData v4 business-partner service, SAP-style): batched partner reads.
 
 import DataLoader from 'dataloader';
+import type { Logger } from 'pino';
 import { ErrorCode } from '../../schema/errors.js';
 import type { SystemPolicy } from '../resilience.js';
 import { holds, SystemClient, SystemError } from '../system-client.js';
@@ -34,6 +35,8 @@ export const ERP_SELECT = [
 ] as const;
 
 export interface ErpConnectorOptions {
+  /** One JSON line per call to the system. Default: none. */
+  log?: Logger;
   baseUrl: string;
   timeoutMs?: number;
   /** Most ids in one `$filter=BusinessPartner in (...)`. Default: no limit (the query goes in the body, so URL length is no bound). */
@@ -52,7 +55,7 @@ export class ErpConnector {
   private readonly maxBatchSize: number;
 
   constructor(opts: ErpConnectorOptions) {
-    this.client = new SystemClient({ system: 'erp', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy });
+    this.client = new SystemClient({ system: 'erp', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy, log: opts.log });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
   }
 

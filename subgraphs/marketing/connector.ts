@@ -1,6 +1,7 @@
 // The only code that talks to the marketing tool (Mailchimp marketing API 3.0, list members): batched member reads.
 
 import DataLoader from 'dataloader';
+import type { Logger } from 'pino';
 import { InProcessLock, type RecordLock } from '../record-lock.js';
 import type { SystemPolicy } from '../resilience.js';
 import { holds, staleWriteError, SystemClient } from '../system-client.js';
@@ -21,6 +22,8 @@ export interface MarketingContext {
 }
 
 export interface MarketingConnectorOptions {
+  /** One JSON line per call to the system. Default: none. */
+  log?: Logger;
   baseUrl: string;
   listId: string;
   timeoutMs?: number;
@@ -46,7 +49,7 @@ export class MarketingConnector {
 
   constructor(opts: MarketingConnectorOptions) {
     this.lock = opts.lock ?? new InProcessLock();
-    this.client = new SystemClient({ system: 'marketing', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy });
+    this.client = new SystemClient({ system: 'marketing', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy, log: opts.log });
     this.listId = opts.listId;
     this.batch = opts.batchRead ?? true;
     this.concurrency = opts.concurrency ?? 8;

@@ -1,6 +1,7 @@
 // The only code that talks to the support desk (Zendesk Support API v2): batched organization and ticket reads.
 
 import DataLoader from 'dataloader';
+import type { Logger } from 'pino';
 import { InProcessLock, type RecordLock } from '../record-lock.js';
 import type { SystemPolicy } from '../resilience.js';
 import { holds, staleWriteError, SystemClient } from '../system-client.js';
@@ -35,6 +36,8 @@ export interface SupportContext {
 }
 
 export interface SupportConnectorOptions {
+  /** One JSON line per call to the system. Default: none. */
+  log?: Logger;
   baseUrl: string;
   timeoutMs?: number;
   /** Zendesk caps show_many at 100 ids; set 100 against the real API (calls then go out in parallel). The sandbox has no cap. */
@@ -55,7 +58,7 @@ export class SupportConnector {
 
   constructor(opts: SupportConnectorOptions) {
     this.lock = opts.lock ?? new InProcessLock();
-    this.client = new SystemClient({ system: 'support', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy });
+    this.client = new SystemClient({ system: 'support', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy, log: opts.log });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
   }
 
@@ -159,6 +162,6 @@ export class SupportConnector {
         if (existing) return existing;
       }
       return (await this.client.attempt<{ ticket: SupportTicket }>(post, signal)).body.ticket;
-    }, Boolean(idempotencyKey));
+    }, Boolean(idempotencyKey), 'POST /api/v2/tickets.json');
   }
 }

@@ -1,0 +1,87 @@
+// An Apollo Server plugin that makes every operation visible: the trace id on every response and error, a ledger record for writes and partly failed reads, and one log line.
+
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
+import type { Logger } from 'pino';
+import { createHash } from 'node:crypto';
+import type { GatewayContext } from './context.js';
+import type { Ledger, LedgerStep, OperationRecord } from './ledger.js';
+
+function kindOf(query: string | undefined, known: 'query' | 'mutation' | 'subscription' | undefined): 'query' | 'mutation' {
+  if (known) return known === 'mutation' ? 'mutation' : 'query';
+  return /^\s*(#[^\n]*\n\s*)*mutation\b/.test(query ?? '') ? 'mutation' : 'query';
+}
+
+/** One failed step per system named in the errors: what a partly failed read looks like in the ledger. */
+function readSteps(errors: readonly GraphQLFormattedError[]): LedgerStep[] {
+  const bySystem = new Map<string, LedgerStep>();
+  for (const e of errors) {
+    const ext = (e.extensions ?? {}) as Record<string, unknown>;
+    if (typeof ext.system !== 'string' || bySystem.has(ext.system)) continue;
+    bySystem.set(ext.system, {
+      system: ext.system,
+      action: 'read',
+      status: 'FAILED',
+      attempts: typeof ext.attempts === 'number' ? ext.attempts : 1,
+      durationMs: null,
+      idempotencyKey: null,
+      error: { code: String(ext.code ?? 'SYSTEM_ERROR'), message: e.message, retryable: Boolean(ext.retryable) },
+      nativeId: null,
+      input: null,
+      expectedVersion: null,
+      result: null,
+    });
+  }
+  return [...bySystem.values()];
+}
+
+export function operationsPlugin(ledger: Ledger, log: Logger): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      const started = performance.now();
+      return {
+        async willSendResponse({ response, contextValue: ctx, operation, request }) {
+          if (response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          const traceId = ctx.traceId;
+          if (traceId) {
+            result.extensions = { ...result.extensions, traceId };
+            if (result.errors) result.errors = result.errors.map((e) => ({ ...e, extensions: { ...e.extensions, traceId } }));
+          }
+          const kind = kindOf(request.query, operation?.operation);
+          const name = request.operationName ?? operation?.selectionSet.selections.map((s) => ('name' in s ? s.name.value : '')).join(',') ?? kind;
+          const errors = result.errors ?? [];
+          const steps = readSteps(errors);
+          const outcome = errors.length === 0 ? 'ok' : result.data ? 'partial' : 'failed';
+          log.info({ traceId, operation: name, kind, app: ctx.app, outcome, errors: errors.map((e) => e.extensions?.code), durationMs: Math.round(performance.now() - started) }, 'operation');
+
+          // canon's own mutations record themselves step by step; here: writes refused before they ran, and reads that failed in part.
+          const record = kind === 'mutation' ? !ctx.recorded : steps.length > 0;
+          if (!record) return;
+          const now = new Date().toISOString();
+          const first = errors[0];
+          const op: OperationRecord = {
+            id: ctx.operationId,
+            traceId,
+            name: name || kind,
+            kind,
+            app: ctx.app,
+            idempotencyKey: ctx.idempotencyKey,
+            inputHash: createHash('sha256').update(JSON.stringify(request.variables ?? {})).digest('hex'),
+            status: kind === 'query' && result.data ? 'PARTIAL' : 'FAILED',
+            createdAt: now,
+            updatedAt: now,
+            error: kind === 'mutation' && first ? { code: String(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR'), message: first.message, retryable: Boolean(first.extensions?.retryable) } : null,
+            steps,
+          };
+          try {
+            await ledger.save(op);
+          } catch (e) {
+            // A ledger outage must not fail the app's request; it is logged loudly instead.
+            log.error({ traceId, operation: name, error: (e as Error).message }, 'ledger write failed');
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// Tracing and logs shared by the gateway, the subgraphs and every connector: one W3C trace id from the app through every system, and one JSON log line per operation and per system call.
+//
+// Guarantees: `startTelemetry` registers one tracer provider per process (later calls only add an exporter if
+// one is asked for); spans are always made, so every operation has a trace id to show, but leave the process only
+// when an OTLP endpoint is configured. `injectTrace` writes `traceparent` for the active span onto outgoing headers.
+
+import { context, propagation, trace, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { pino, type Logger } from 'pino';
+
+export { SpanKind, SpanStatusCode };
+export type { Span };
+
+export const tracer = trace.getTracer('canon');
+
+let provider: NodeTracerProvider | null = null;
+let exporting = false;
+
+export interface TelemetryOptions {
+  /** OTLP/HTTP endpoint for spans (`OTEL_EXPORTER_OTLP_ENDPOINT`); without one, nothing leaves the process. */
+  otlpEndpoint?: string;
+}
+
+/** Registers canon's tracer provider (W3C trace context, async-hooks context manager) once per process. */
+export function startTelemetry(opts: TelemetryOptions = {}): void {
+  if (!provider) {
+    const processors = opts.otlpEndpoint ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }))] : [];
+    exporting = Boolean(opts.otlpEndpoint);
+    provider = new NodeTracerProvider({ resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'canon' }), spanProcessors: processors });
+    provider.register();
+  } else if (opts.otlpEndpoint && !exporting) {
+    // The provider is process-wide; a second stack in the same process asking for export gets a fresh registration.
+    throw new Error('Telemetry already started without an OTLP endpoint in this process; set OTEL_EXPORTER_OTLP_ENDPOINT before the first start.');
+  }
+}
+
+export async function stopTelemetry(): Promise<void> {
+  await provider?.forceFlush();
+}
+
+/** Adds `traceparent` (and `tracestate`) for the active span to outgoing request headers. */
+export function injectTrace(headers: Record<string, string>, ctx: Context = context.active()): Record<string, string> {
+  propagation.inject(ctx, headers);
+  return headers;
+}
+
+/** The trace context an incoming request carries (a new root when it carries none). */
+export function extractTrace(headers: Record<string, string | string[] | undefined>): Context {
+  return propagation.extract(context.active(), headers);
+}
+
+/** The active span's trace id, or null outside any span. */
+export function activeTraceId(): string | null {
+  const id = trace.getActiveSpan()?.spanContext().traceId;
+  return id && !/^0+$/.test(id) ? id : null;
+}
+
+/** Runs `fn` inside a new active span, ending it (with an error status if `fn` throws) when `fn` settles. */
+export function inSpan<T>(name: string, opts: { kind?: SpanKind; attributes?: Record<string, string | number | boolean>; parent?: Context }, fn: (span: Span) => Promise<T>): Promise<T> {
+  const run = (span: Span) =>
+    fn(span).then(
+      (v) => {
+        span.end();
+        return v;
+      },
+      (e: unknown) => {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
+        span.end();
+        throw e;
+      },
+    );
+  return opts.parent
+    ? tracer.startActiveSpan(name, { kind: opts.kind, attributes: opts.attributes }, opts.parent, run)
+    : tracer.startActiveSpan(name, { kind: opts.kind, attributes: opts.attributes }, run);
+}
+
+const loggers = new Map<string, Logger>();
+
+/** A pino JSON logger at `level` (shared per level): lines carry `traceId` from the caller. */
+export function createLogger(level: string): Logger {
+  let l = loggers.get(level);
+  if (!l) {
+    l = pino({ level, base: { service: 'canon' }, timestamp: pino.stdTimeFunctions.isoTime });
+    loggers.set(level, l);
+  }
+  return l;
+}
+
+/** A logger that writes nothing: the default for code built without one (tests, tools). */
+export const silentLogger: Logger = pino({ level: 'silent' });
