@@ -3,6 +3,7 @@
 import { loadConfig } from './config.js';
 import { CompositionError } from './server.js';
 import { startStack } from './stack.js';
+import { stopTelemetry } from '../subgraphs/telemetry.js';
 
 const config = loadConfig();
 try {
@@ -20,6 +21,8 @@ try {
     stopping = true;
     console.log(`\n${signal}: stopping canon…`);
     await stack.close();
+    // Spans still batched for the OTLP exporter leave before the process does.
+    await stopTelemetry();
     console.log('canon stopped.');
     process.exit(0);
   };

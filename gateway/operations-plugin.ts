@@ -51,7 +51,8 @@ export function operationsPlugin(ledger: Ledger, log: Logger): ApolloServerPlugi
           const kind = kindOf(request.query, operation?.operation);
           const name = request.operationName ?? operation?.selectionSet.selections.map((s) => ('name' in s ? s.name.value : '')).join(',') ?? kind;
           const errors = result.errors ?? [];
-          const steps = readSteps(errors);
+          // A write canon's resolvers did not record never reached a system: its errors name owners, not calls.
+          const steps = kind === 'query' ? readSteps(errors) : [];
           const outcome = errors.length === 0 ? 'ok' : result.data ? 'partial' : 'failed';
           log.info({ traceId, operation: name, kind, app: ctx.app, outcome, errors: errors.map((e) => e.extensions?.code), durationMs: Math.round(performance.now() - started) }, 'operation');
 

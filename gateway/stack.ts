@@ -103,14 +103,19 @@ async function recordLock(config: CanonConfig): Promise<{ lock: RecordLock; clos
   return { lock: new RedisLock(client as RedisClientType), close: async () => void (await client.quit()) };
 }
 
-export async function startStack(config: CanonConfig): Promise<Stack> {
+export interface StackOptions {
+  /** Where log lines go. Default: pino to stdout at config.logLevel. */
+  log?: Logger;
+}
+
+export async function startStack(config: CanonConfig, opts: StackOptions = {}): Promise<Stack> {
   mkdirSync(config.dataDir, { recursive: true });
   if (!isSeeded(config.dataDir)) seedAll(config.dataDir, { seed: config.seed, size: config.seedSize });
 
   const started: { close(): Promise<void> }[] = [];
   try {
     startTelemetry({ otlpEndpoint: config.otlpEndpoint });
-    const log = createLogger(config.logLevel);
+    const log = opts.log ?? createLogger(config.logLevel);
     const ledger = await openLedger(config);
     started.push(ledger);
     started.push(pruneLedger(ledger, config.ledgerRetentionDays, log));

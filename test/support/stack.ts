@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
 import { testConfig, type CanonConfig } from '../../gateway/config.js';
-import { startStack, type Stack } from '../../gateway/stack.js';
+import { startStack, type Stack, type StackOptions } from '../../gateway/stack.js';
 
 export interface GraphQLResponse<T = any> {
   data?: T;
@@ -28,13 +28,13 @@ export interface TestStack extends Stack {
   resetStats(): Promise<void>;
   setFaults(system: SystemName, faults: Record<string, unknown>): Promise<void>;
   clearFaults(): Promise<void>;
-  /** Stops the stack and deletes its data directory. */
-  stop(): Promise<void>;
+  /** Stops the stack and deletes its data directory (kept with `keepData`, to start again on it). */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
 }
 
-export async function startTestStack(overrides: Partial<CanonConfig> = {}): Promise<TestStack> {
-  const dir = mkdtempSync(join(tmpdir(), 'canon-test-'));
-  const stack = await startStack(testConfig(dir, overrides));
+export async function startTestStack(overrides: Partial<CanonConfig> = {}, opts: StackOptions = {}): Promise<TestStack> {
+  const dir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'canon-test-'));
+  const stack = await startStack(testConfig(dir, overrides), opts);
   const gatewayUrl = `${stack.gateway.url}/graphql`;
   return {
     ...stack,
@@ -59,9 +59,9 @@ export async function startTestStack(overrides: Partial<CanonConfig> = {}): Prom
     async clearFaults() {
       await Promise.all(SYSTEMS.map((s) => fetch(`${stack.systems[s].url}/_admin/faults`, { method: 'DELETE' })));
     },
-    async stop() {
+    async stop(opts = {}) {
       await stack.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!opts.keepData) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

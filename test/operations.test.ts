@@ -1,0 +1,196 @@
+// One trace across every system, and the operations ledger end to end: what triggered, what failed, what is pending; retried; kept across restarts.
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { pino } from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SYSTEMS, type SystemName } from '../schema/model.js';
+import { startTestStack, type TestStack } from './support/stack.js';
+import { PG_URL, postgresSkipReason } from './support/postgres.js';
+
+const OPERATION = 'query($id: ID!) { operation(id: $id) { id traceId name kind app idempotencyKey status error { code message } steps { system action status attempts durationMs idempotencyKey error { code message retryable } } } }';
+const UPDATE = 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { operationId results { system status error { code } } } }';
+
+/** Captures pino's JSON lines in memory. */
+function memoryLog() {
+  const lines: Record<string, any>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split('\n')) if (l.trim()) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { lines, logger: pino({ level: 'info' }, stream) };
+}
+
+function traceparent(): { header: string; traceId: string } {
+  const traceId = randomBytes(16).toString('hex');
+  return { header: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, traceId };
+}
+
+let stack: TestStack;
+let customer: { id: string; sourceIds: Record<SystemName, string | null> };
+const log = memoryLog();
+
+beforeAll(async () => {
+  stack = await startTestStack({ seedSize: 60, systemResilience: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2, breakerThreshold: 1000 } }, { log: log.logger });
+  const res = await stack.gql('{ customers(first: 60) { edges { node { id sourceIds { crm erp marketing support } } } } }');
+  customer = res.data.customers.edges.map((e: any) => e.node).find((n: any) => SYSTEMS.every((s) => n.sourceIds[s] !== null));
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+beforeEach(async () => {
+  await stack.clearFaults();
+  await stack.resetStats();
+});
+
+describe('one trace id end to end', () => {
+  it('puts the trace id in every response and every error', async () => {
+    const tp = traceparent();
+    const ok = await stack.gql('{ customers(first: 1) { totalCount } }', {}, { traceparent: tp.header });
+    expect(ok.extensions?.traceId).toBe(tp.traceId);
+    const fresh = await stack.gql('{ customers(first: 1) { totalCount } }');
+    expect(fresh.extensions?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(fresh.extensions?.traceId).not.toBe(tp.traceId);
+    const bad = await stack.gql('{ customers(first: 5000) { totalCount } }');
+    expect(bad.errors?.[0].extensions?.traceId).toBe(bad.extensions?.traceId);
+  });
+
+  it('carries the app\'s traceparent to every system a query reads', async () => {
+    const tp = traceparent();
+    await stack.gql('{ customers(first: 5) { edges { node { name legalName emailConsent supportPlan } } } }', {}, { traceparent: tp.header });
+    for (const s of SYSTEMS) {
+      const requests = await fetch(`${stack.systems[s].url}/_admin/requests?limit=5`).then((r) => r.json());
+      expect({ system: s, traceId: requests[0].traceparent?.split('-')[1] }).toEqual({ system: s, traceId: tp.traceId });
+    }
+  });
+
+  it('writes one JSON log line per operation and per system call, each with the trace id', async () => {
+    const tp = traceparent();
+    await stack.gql('{ customers(first: 3) { edges { node { name legalName } } } }', {}, { traceparent: tp.header });
+    const mine = log.lines.filter((l) => l.traceId === tp.traceId);
+    const operation = mine.filter((l) => l.msg === 'operation');
+    expect(operation).toHaveLength(1);
+    expect(operation[0]).toMatchObject({ kind: 'query', outcome: 'ok', durationMs: expect.any(Number) });
+    const calls = mine.filter((l) => l.msg === 'system call');
+    expect(calls.map((c) => c.system).sort()).toEqual(['crm', 'erp']);
+    for (const c of calls) expect(c).toMatchObject({ outcome: 'ok', attempts: 1, durationMs: expect.any(Number), call: expect.stringMatching(/^(POST|GET) \//) });
+  });
+});
+
+describe('the operations ledger', () => {
+  it('records a multi-owner write with one owner failing as one PARTIAL operation, traced into every system it called', async () => {
+    const tp = traceparent();
+    await stack.setFaults('erp', { errorRate: 1 });
+    const key = randomUUID();
+    const res = await stack.gql(UPDATE, { id: customer.id, input: { name: 'Ledger Partial', legalName: 'Ledger Partial GmbH' } }, { traceparent: tp.header, 'apollographql-client-name': 'ledger-test', 'idempotency-key': key });
+    const opId = res.data.updateCustomer.operationId;
+    const op = (await stack.gql(OPERATION, { id: opId })).data.operation;
+    expect(op).toMatchObject({ id: opId, traceId: tp.traceId, name: 'updateCustomer', kind: 'mutation', app: 'ledger-test', idempotencyKey: key, status: 'PARTIAL', error: null });
+    expect(op.steps).toHaveLength(2);
+    const [crm, erp] = op.steps;
+    expect(crm).toMatchObject({ system: 'CRM', action: 'updateCustomer', status: 'SUCCEEDED', attempts: 1, idempotencyKey: `${key}:crm:updateCustomer`, error: null });
+    expect(erp).toMatchObject({ system: 'ERP', action: 'updateCustomer', status: 'FAILED', attempts: 2, idempotencyKey: `${key}:erp:updateCustomer`, error: { code: 'SYSTEM_UNAVAILABLE', retryable: true } });
+    expect(erp.durationMs).toBeGreaterThanOrEqual(0);
+    // Each system received the app's trace id in the traceparent of the calls this operation made.
+    for (const s of ['crm', 'erp'] as const) {
+      const requests = await fetch(`${stack.systems[s].url}/_admin/requests?limit=20`).then((r) => r.json());
+      const writes = requests.filter((r: any) => r.method === 'PATCH');
+      expect(writes.length).toBeGreaterThan(0);
+      for (const w of writes) expect({ system: s, traceId: w.traceparent?.split('-')[1] }).toEqual({ system: s, traceId: tp.traceId });
+    }
+    const listed = await stack.gql('{ operations(status: [PARTIAL], app: "ledger-test", system: ERP) { edges { node { id } } } }');
+    expect(listed.data.operations.edges.map((e: any) => e.node.id)).toContain(opId);
+  });
+
+  it('completes only the failed step with retryOperation once the fault clears, and marks the operation SUCCEEDED', async () => {
+    await stack.setFaults('marketing', { errorRate: 1 });
+    const res = await stack.gql(UPDATE, { id: customer.id, input: { lifecycleStage: 'CUSTOMER', emailConsent: 'PENDING' } });
+    const opId = res.data.updateCustomer.operationId;
+    expect((await stack.gql(OPERATION, { id: opId })).data.operation.status).toBe('PARTIAL');
+    await stack.clearFaults();
+    await stack.resetStats();
+    const retried = await stack.gql('mutation($id: ID!) { retryOperation(id: $id) { id status steps { system status error { code } } } }', { id: opId });
+    expect(retried.data.retryOperation).toEqual({ id: opId, status: 'SUCCEEDED', steps: [{ system: 'CRM', status: 'SUCCEEDED', error: null }, { system: 'MARKETING', status: 'SUCCEEDED', error: null }] });
+    const stats = await stack.systemStats();
+    expect({ crm: stats.crm.writes, marketing: stats.marketing.writes }).toEqual({ crm: 0, marketing: 1 });
+    expect((await stack.gql(OPERATION, { id: opId })).data.operation.status).toBe('SUCCEEDED');
+    // Retrying a finished operation sends nothing.
+    await stack.resetStats();
+    await stack.gql('mutation($id: ID!) { retryOperation(id: $id) { status } }', { id: opId });
+    expect((await stack.systemStats()).marketing.writes).toBe(0);
+  });
+
+  it('records a read that failed in part, with one failed step per system', async () => {
+    await stack.setFaults('support', { down: true });
+    const res = await stack.gql('{ customers(first: 3) { edges { node { name supportPlan } } } }', {}, { 'apollographql-client-name': 'reader' });
+    const traceId = res.extensions?.traceId;
+    const listed = await stack.gql('{ operations(app: "reader", status: [PARTIAL]) { edges { node { traceId kind status steps { system action status error { code } } } } } }');
+    const op = listed.data.operations.edges.map((e: any) => e.node).find((n: any) => n.traceId === traceId);
+    expect(op).toMatchObject({ kind: 'query', status: 'PARTIAL', steps: [{ system: 'SUPPORT', action: 'read', status: 'FAILED', error: { code: expect.stringMatching(/SYSTEM_UNAVAILABLE|CIRCUIT_OPEN/) } }] });
+  });
+
+  it('records a write refused before any system was called as FAILED, with the reason', async () => {
+    const res = await stack.gql('mutation($id: ID!) { updateCustomer(id: $id, input: { creditLimit: { amount: "1", currency: "EUR" } }) { operationId } }', { id: customer.id }, { 'apollographql-client-name': 'refused-app' });
+    const listed = await stack.gql('{ operations(app: "refused-app") { edges { node { traceId kind status error { code } steps { system } } } } }');
+    const op = listed.data.operations.edges.map((e: any) => e.node).find((n: any) => n.traceId === res.errors?.[0].extensions?.traceId);
+    expect(op).toEqual({ traceId: expect.any(String), kind: 'mutation', status: 'FAILED', error: { code: 'FIELD_NOT_WRITABLE' }, steps: [] });
+  });
+
+  it('refuses bad filters with BAD_USER_INPUT', async () => {
+    const res = await stack.gql('{ operations(since: "yesterday") { edges { cursor } } }');
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const cursor = await stack.gql('{ operations(after: "garbage") { edges { cursor } } }');
+    expect(cursor.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+const pgSkip = await postgresSkipReason();
+
+describe.each([
+  { name: 'SQLite', skip: null as string | null, pg: false },
+  { name: 'PostgreSQL', skip: pgSkip, pg: true },
+])('the ledger across a gateway restart on $name', ({ skip, pg: usePg }) => {
+  const schema = `canon_restart_${process.pid}`;
+  afterAll(async () => {
+    if (!usePg || skip) return;
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.end();
+  });
+
+  it.skipIf(skip)('keeps every operation, its status and steps, with nothing lost', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'canon-restart-'));
+    const overrides = { seedSize: 40, dataDir, ...(usePg ? { databaseUrl: PG_URL, databaseSchema: schema } : {}) };
+    try {
+      const first = await startTestStack(overrides);
+      const res = await first.gql('{ customers(first: 40) { edges { node { id sourceIds { crm erp } } } } }');
+      const c = res.data.customers.edges.map((e: any) => e.node).find((n: any) => n.sourceIds.crm && n.sourceIds.erp);
+      await first.setFaults('erp', { errorRate: 1 });
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await first.gql(UPDATE, { id: c.id, input: { name: `Restart ${i}`, legalName: `Restart ${i} AG` } })).data.updateCustomer.operationId);
+      const before = await Promise.all(ids.map(async (id) => (await first.gql(OPERATION, { id })).data.operation));
+      await first.stop({ keepData: true });
+
+      const second = await startTestStack(overrides);
+      try {
+        const after = await Promise.all(ids.map(async (id) => (await second.gql(OPERATION, { id })).data.operation));
+        expect(after).toEqual(before);
+        expect(after.every((o: any) => o.status === 'PARTIAL')).toBe(true);
+        // And the restarted gateway can still finish them.
+        const retried = await second.gql('mutation($id: ID!) { retryOperation(id: $id) { status } }', { id: ids[0] });
+        expect(retried.data.retryOperation.status).toBe('SUCCEEDED');
+      } finally {
+        await second.stop({ keepData: true });
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
