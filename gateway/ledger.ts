@@ -44,6 +44,10 @@ export interface OperationRecord {
   idempotencyKey: string | null;
   /** sha256 of the request's variables: tells two runs of one key apart without storing personal data twice. */
   inputHash: string | null;
+  /** The canonical customer the operation concerned, when it named one. */
+  customerId?: string | null;
+  /** Trace ids of the retries run on it (retryOperation), oldest first: each retry's system calls carry its own. */
+  retryTraceIds?: string[];
   status: OperationStatus;
   createdAt: string;
   updatedAt: string;

@@ -69,6 +69,8 @@ export function operationsPlugin(ledger: Ledger, log: Logger): ApolloServerPlugi
             app: ctx.app,
             idempotencyKey: ctx.idempotencyKey,
             inputHash: createHash('sha256').update(JSON.stringify(request.variables ?? {})).digest('hex'),
+            customerId: null,
+            retryTraceIds: [],
             status: kind === 'query' && result.data ? 'PARTIAL' : 'FAILED',
             createdAt: now,
             updatedAt: now,

@@ -21,6 +21,7 @@ import { ErrorCode } from '../schema/errors.js';
 import { customerFields } from '../schema/ownership.js';
 import { CanonDataSource } from './datasource.js';
 import { handleExplorer } from './explorer/explorer.js';
+import { handleConsole } from './console/console.js';
 import type { SubgraphDefinition } from '../subgraphs/subgraph.js';
 
 export interface GatewayOptions {
@@ -249,7 +250,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       const url = new URL(req.url ?? '/', 'http://gateway');
       if (url.pathname === '/health') return sendJson(res, 200, await health(opts));
       if (await handleExplorer(req, res, url)) return;
-      if (url.pathname !== '/graphql') return sendJson(res, 404, { error: `No route ${url.pathname}; see /graphql and /health.` });
+      if (await handleConsole(req, res, url)) return;
+      if (url.pathname !== '/graphql') return sendJson(res, 404, { error: `No route ${url.pathname}; canon serves /graphql, /health, /explorer and /console.` });
       const text = req.method === 'POST' ? await readBody(req) : '';
       let body: Record<string, unknown> | undefined;
       try {

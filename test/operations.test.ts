@@ -194,3 +194,35 @@ describe.each([
     }
   });
 });
+
+describe('retryOperation', () => {
+  it('leaves a step refused for good (STALE_WRITE) failed: it needs a fresh read, not a retry', async () => {
+    const read = await stack.gql('query($id: ID!) { customer(id: $id) { crmVersion } }', { id: customer.id });
+    await stack.gql(UPDATE, { id: customer.id, input: { name: 'Moved On' } });
+    const stale = await stack.gql('mutation($id: ID!, $v: String) { updateCustomer(id: $id, input: { name: "Too Late" }, expectedVersions: { crm: $v }) { operationId } }', { id: customer.id, v: read.data.customer.crmVersion });
+    const opId = stale.data.updateCustomer.operationId;
+    await stack.resetStats();
+    const retried = await stack.gql('mutation($id: ID!) { retryOperation(id: $id) { status customerId steps { status error { code } } } }', { id: opId });
+    expect(retried.data.retryOperation).toEqual({ status: 'FAILED', customerId: customer.id, steps: [{ status: 'FAILED', error: { code: 'STALE_WRITE' } }] });
+    expect((await stack.systemStats()).crm.writes).toBe(0);
+  });
+
+  it('runs concurrent retries of one operation one at a time, sending the failed step once', async () => {
+    await stack.setFaults('erp', { errorRate: 1 });
+    const res = await stack.gql(UPDATE, { id: customer.id, input: { legalName: 'Concurrent Retry SE' } });
+    const opId = res.data.updateCustomer.operationId;
+    await stack.clearFaults();
+    await stack.resetStats();
+    const tp = traceparent();
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => stack.gql('mutation($id: ID!) { retryOperation(id: $id) { status retryTraceIds } }', { id: opId }, i === 0 ? { traceparent: tp.header } : {})));
+    expect(results.every((r) => r.data.retryOperation.status === 'SUCCEEDED')).toBe(true);
+    expect((await stack.systemStats()).erp.writes).toBe(1);
+    const op = (await stack.gql('query($id: ID!) { operation(id: $id) { retryTraceIds } }', { id: opId })).data.operation;
+    expect(op.retryTraceIds).toHaveLength(1);
+  });
+
+  it('answers NOT_FOUND for an unknown operation', async () => {
+    const res = await stack.gql('mutation { retryOperation(id: "nope") { id } }');
+    expect(res.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+});

@@ -9,6 +9,7 @@ import type { GatewayContext } from '../context.js';
 import type { IdempotencyStore } from '../idempotency.js';
 import { decodeCursor, encodeCursor, statusOf, type Ledger, type LedgerStep, type OperationRecord, type OperationStatus } from '../ledger.js';
 import { validateUpdate, type UpdateInput } from '../validation.js';
+import type { RecordLock } from '../../subgraphs/record-lock.js';
 import { sliceByOwner, stepKey, WriteExecutor, type WriteStep } from './writes.js';
 
 export function dataModel() {
@@ -95,6 +96,7 @@ class Recorder {
     private readonly ctx: GatewayContext,
     private readonly name: string,
     private readonly variables: unknown,
+    private readonly customerId: string | null,
   ) {}
 
   private async base(): Promise<OperationRecord> {
@@ -112,6 +114,8 @@ class Recorder {
           app: this.ctx.app,
           idempotencyKey: this.ctx.idempotencyKey,
           inputHash: createHash('sha256').update(JSON.stringify(this.variables)).digest('hex'),
+          customerId: this.customerId,
+          retryTraceIds: [],
           status: 'PENDING',
           createdAt: now,
           updatedAt: now,
@@ -158,6 +162,8 @@ export interface ControlDeps {
   executor: WriteExecutor;
   idempotency: IdempotencyStore;
   ledger: Ledger;
+  /** Serialises retries of one operation (in process, or across gateways through Redis). */
+  lock: RecordLock;
 }
 
 /**
@@ -199,7 +205,7 @@ async function refused<T>(recorder: Recorder, work: () => Promise<T>): Promise<T
 }
 
 function operationView(op: OperationRecord) {
-  return { ...op, steps: op.steps.map((s) => ({ ...s, system: s.system.toUpperCase() })) };
+  return { ...op, customerId: op.customerId ?? null, retryTraceIds: op.retryTraceIds ?? [], steps: op.steps.map((s) => ({ ...s, system: s.system.toUpperCase() })) };
 }
 
 export function createResolvers(deps: ControlDeps) {
@@ -233,7 +239,7 @@ export function createResolvers(deps: ControlDeps) {
     },
     Mutation: {
       async updateCustomer(_: unknown, args: { id: string; input: UpdateInput; expectedVersions?: Partial<Record<SystemName, string | null>> | null }, ctx: GatewayContext) {
-        const recorder = new Recorder(ledger, ctx, 'updateCustomer', args);
+        const recorder = new Recorder(ledger, ctx, 'updateCustomer', args, args.id);
         const steps = await refused(recorder, async () => {
           const checked = validateUpdate(args.input);
           if (!checked.ok) {
@@ -269,7 +275,7 @@ export function createResolvers(deps: ControlDeps) {
       },
 
       async openTicket(_: unknown, args: { customerId: string; subject: string; body: string }, ctx: GatewayContext) {
-        const recorder = new Recorder(ledger, ctx, 'openTicket', args);
+        const recorder = new Recorder(ledger, ctx, 'openTicket', args, args.customerId);
         const s = await refused(recorder, async () => {
           const subject = args.subject.trim();
           const body = args.body.trim();
@@ -290,33 +296,36 @@ export function createResolvers(deps: ControlDeps) {
       },
 
       /**
-       * Re-runs only the failed steps of a recorded write, with the keys they carried (a step sent without one gets
-       * a key derived from the operation id, so the system can recognise this retry). Steps that succeeded are not sent.
+       * Re-runs the failed steps of a recorded write whose errors a retry may fix, with the keys they carried (a step
+       * sent without one gets a key derived from the operation id, so the system can recognise this retry). Steps that
+       * succeeded are not sent; a step refused for good (STALE_WRITE, bad input) stays failed: it needs a fresh read.
+       * Retries of one operation run one at a time; an operation still PENDING is not touched.
        */
       async retryOperation(_: unknown, args: { id: string }, ctx: GatewayContext) {
-        const op = await ledger.get(args.id);
-        if (!op) throw new GraphQLError(`No operation with id "${args.id}".`, { extensions: { code: ErrorCode.NOT_FOUND } });
-        if (op.kind !== 'mutation') throw new GraphQLError(`Operation ${op.id} is a ${op.kind}; only writes are retried (send the query again).`, { extensions: { code: ErrorCode.BAD_USER_INPUT } });
-        const failed = op.steps.filter((s) => s.status !== 'SUCCEEDED' && s.nativeId);
-        if (failed.length === 0) return operationView(op);
-        const steps = op.steps.map(writeStep);
-        await Promise.all(
-          steps
-            .filter((s) => s.status !== 'SUCCEEDED')
-            .map(async (s) => {
+        ctx.recorded = true;
+        return deps.lock.run(`operation:${args.id}`, async () => {
+          const op = await ledger.get(args.id);
+          if (!op) throw new GraphQLError(`No operation with id "${args.id}".`, { extensions: { code: ErrorCode.NOT_FOUND } });
+          if (op.kind !== 'mutation') throw new GraphQLError(`Operation ${op.id} is a ${op.kind}; only writes are retried (send the query again).`, { extensions: { code: ErrorCode.BAD_USER_INPUT } });
+          if (op.status === 'PENDING') throw new GraphQLError(`Operation ${op.id} is still running (PENDING); retry it once it has ended.`, { extensions: { code: ErrorCode.IDEMPOTENCY_IN_PROGRESS, retryable: true } });
+          const steps = op.steps.map(writeStep);
+          const retryable = steps.filter((s) => s.status === 'FAILED' && s.nativeId && s.error?.retryable);
+          if (retryable.length === 0) return operationView(op);
+          await Promise.all(
+            retryable.map(async (s) => {
               s.idempotencyKey ??= stepKey(`op-${op.id}`, s.system, s.action);
               await executor.runStep(s);
             }),
-        );
-        op.steps = steps.map(ledgerStep);
-        op.status = statusOf(op.steps);
-        op.updatedAt = new Date().toISOString();
-        op.traceId = op.traceId ?? ctx.traceId;
-        await ledger.save(op);
-        // An app replaying its key later must not send these steps again either.
-        if (op.idempotencyKey) await deps.idempotency.saveSteps(op.idempotencyKey, steps.map((s) => ({ system: s.system, action: s.action, status: s.status, result: s.result })));
-        ctx.recorded = true;
-        return operationView(op);
+          );
+          op.steps = steps.map(ledgerStep);
+          op.status = statusOf(op.steps);
+          op.updatedAt = new Date().toISOString();
+          if (ctx.traceId) op.retryTraceIds = [...(op.retryTraceIds ?? []), ctx.traceId];
+          await ledger.save(op);
+          // An app replaying its key later must not send these steps again either.
+          if (op.idempotencyKey) await deps.idempotency.saveSteps(op.idempotencyKey, steps.map((s) => ({ system: s.system, action: s.action, status: s.status, result: s.result })));
+          return operationView(op);
+        });
       },
     },
   };
