@@ -33,6 +33,11 @@ export interface CanonConfig {
    * 2 attempts for reads; the rest as in subgraphs/resilience.ts.
    */
   subgraphResilience: ResilienceOptions;
+  /**
+   * Send identical subgraph reads that overlap in time once (`DEDUPE_READS`, 'false' to turn off). Default true:
+   * reads only, never a mutation's, and only reads sent after the request arrived (see gateway/datasource.ts).
+   */
+  dedupeReads: boolean;
   /** How long idempotency keys and their responses are kept, in ms (`IDEMPOTENCY_TTL_MS`). Default 24 hours. */
   idempotencyTtlMs: number;
   /** PostgreSQL for the ledger when several gateways run (`DATABASE_URL`). Default: none, SQLite under dataDir. */
@@ -71,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
     subgraphPorts,
     systemResilience: { budgetMs: int(env.SYSTEM_TIMEOUT_MS, 5000, 'SYSTEM_TIMEOUT_MS') },
     subgraphResilience: { attemptTimeoutMs: 8000, budgetMs: int(env.SUBGRAPH_TIMEOUT_MS, 10_000, 'SUBGRAPH_TIMEOUT_MS'), maxAttempts: 2 },
+    dedupeReads: env.DEDUPE_READS !== 'false',
     idempotencyTtlMs: int(env.IDEMPOTENCY_TTL_MS, DEFAULT_IDEMPOTENCY_TTL_MS, 'IDEMPOTENCY_TTL_MS'),
     databaseUrl: env.DATABASE_URL || undefined,
     databaseSchema: env.DATABASE_SCHEMA || 'public',

@@ -19,4 +19,6 @@ export interface GatewayContext {
   app: string | null;
   /** Set once canon's resolvers recorded the operation in the ledger, so the gateway does not record it twice. */
   recorded: boolean;
+  /** When the gateway received the request (performance.now()): its reads may join identical ones sent since, no earlier. */
+  receivedAt: number;
 }

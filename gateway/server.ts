@@ -41,6 +41,8 @@ export interface GatewayOptions {
   ledger: Ledger;
   /** One JSON line per operation. */
   log: Logger;
+  /** Send identical subgraph reads that overlap in time once (see CanonDataSource). Default true. */
+  dedupeReads?: boolean;
 }
 
 export interface RunningGateway {
@@ -108,7 +110,8 @@ function send(res: ServerResponse, answer: HttpAnswer): void {
 
 /** Whether a GraphQL request body holds a mutation (the only operations idempotency keys apply to). */
 function isMutation(body: Record<string, unknown>): boolean {
-  if (typeof body.query !== 'string') return false;
+  // Most requests are reads: only a text that mentions the word at all is worth parsing.
+  if (typeof body.query !== 'string' || !body.query.includes('mutation')) return false;
   try {
     const doc = parse(body.query);
     const ops = doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
@@ -178,7 +181,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     buildService: ({ name, url }) => {
       const schema = local.get(name);
       if (schema) return new LocalGraphQLDataSource(schema);
-      return new CanonDataSource({ name: name as Owner, url: url!, policy: opts.policies.for(name as Owner) });
+      return new CanonDataSource({ name: name as Owner, url: url!, policy: opts.policies.for(name as Owner), dedupe: opts.dedupeReads });
     },
   });
   const apollo = new ApolloServer<GatewayContext>({
@@ -204,6 +207,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       traceId: activeTraceId(),
       app: typeof app === 'string' && app ? app : null,
       recorded: false,
+      receivedAt: performance.now(),
     };
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },

@@ -155,6 +155,7 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
       idempotency,
       ledger,
       log,
+      dedupeReads: config.dedupeReads,
     });
     return {
       config,

@@ -21,6 +21,7 @@ import {
   timeout,
   wrap,
   type CircuitBreakerPolicy,
+  type IPolicy,
   type IRetryBackoffContext,
 } from 'cockatiel';
 import { ErrorCode } from '../schema/errors.js';
@@ -77,10 +78,21 @@ export interface ExecuteOptions {
   retry: boolean;
 }
 
+/** Why an attempt's signal aborted when its own time ran out (the budget's carries cockatiel's reason). */
+class AttemptTimeout extends Error {
+  constructor(ms: number) {
+    super(`attempt took longer than ${ms} ms`);
+    this.name = 'TimeoutError';
+  }
+}
+
 /** One system's policy. Share one instance per system: the breaker must see every call to count failures. */
 export class SystemPolicy {
   readonly settings: ResilienceSettings;
   private readonly breaker: CircuitBreakerPolicy;
+  /** Budget, retries and breaker, built once: cockatiel policies keep no per-call state, so calls can share them. */
+  private readonly retrying: IPolicy;
+  private readonly once: IPolicy;
 
   constructor(
     readonly system: Owner,
@@ -94,6 +106,18 @@ export class SystemPolicy {
       handleWhen((e) => e instanceof SystemError && e.retryable),
       { halfOpenAfter: this.settings.halfOpenAfterMs, breaker: new ConsecutiveBreaker(this.settings.breakerThreshold) },
     );
+    this.retrying = this.build(Math.max(0, this.settings.maxAttempts - 1));
+    this.once = this.build(0);
+  }
+
+  private build(retries: number): IPolicy {
+    const retryPolicy = retry(
+      handleWhen((e) => e instanceof SystemError && e.retryable),
+      { maxAttempts: retries, backoff: new DelegateBackoff((ctx: IRetryBackoffContext<unknown>) => this.delayBefore(ctx.attempt, 'error' in ctx.result ? ctx.result.error : undefined)) },
+    );
+    // abortOnReturn off: each attempt has settled (its body read) by the time the call returns, so aborting the
+    // budget signal then cancels nothing and only costs an AbortError (a DOMException) per call.
+    return wrap(timeout(this.settings.budgetMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }), retryPolicy, this.breaker);
   }
 
   get state(): 'closed' | 'open' | 'half-open' {
@@ -110,28 +134,32 @@ export class SystemPolicy {
 
   /**
    * Runs `attempt(signal)` under the policy. `signal` aborts when the attempt's or the whole call's time is up;
-   * pass it to fetch so an abandoned request does not linger.
+   * pass it to the request so an abandoned one does not linger. It is never aborted after the attempt settles, so
+   * an attempt must finish its own I/O (read the whole body) before it returns.
    */
   async execute<T>(attempt: (signal: AbortSignal) => Promise<T>, opts: ExecuteOptions): Promise<T> {
-    const s = this.settings;
+    const attemptTimeoutMs = this.settings.attemptTimeoutMs;
     let attempts = 0;
     let last: unknown;
-    const retries = retry(
-      handleWhen((e) => e instanceof SystemError && e.retryable),
-      {
-        maxAttempts: opts.retry ? Math.max(0, s.maxAttempts - 1) : 0,
-        backoff: new DelegateBackoff((ctx: IRetryBackoffContext<unknown>) => this.delayBefore(ctx.attempt, 'error' in ctx.result ? ctx.result.error : undefined)),
-      },
-    );
-    const policy = wrap(timeout(s.budgetMs, TimeoutStrategy.Aggressive), retries, this.breaker);
     try {
-      return await policy.execute(async ({ signal }) => {
+      return await (opts.retry ? this.retrying : this.once).execute(async ({ signal: budget }) => {
         attempts++;
+        // One controller per attempt, aborted by its own timer or by the budget. Timer and listener are removed when
+        // the attempt settles: nothing outlives it, and a successful attempt builds no abort reason at all (unlike
+        // AbortSignal.timeout, whose timer fires and builds a DOMException even after the attempt succeeded).
+        const ctrl = new AbortController();
+        const onBudget = () => ctrl.abort(budget.reason);
+        const timer = setTimeout(() => ctrl.abort(new AttemptTimeout(attemptTimeoutMs)), attemptTimeoutMs);
+        if (budget.aborted) onBudget();
+        else budget.addEventListener('abort', onBudget);
         try {
-          return await attempt(AbortSignal.any([signal, AbortSignal.timeout(s.attemptTimeoutMs)]));
+          return await attempt(ctrl.signal);
         } catch (e) {
           last = e;
           throw e;
+        } finally {
+          clearTimeout(timer);
+          budget.removeEventListener('abort', onBudget);
         }
       });
     } catch (e) {
