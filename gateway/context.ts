@@ -6,6 +6,8 @@ export interface GatewayContext {
   headers: IncomingHttpHeaders;
   /** The request's Idempotency-Key, for mutations that sent one; null otherwise. */
   idempotencyKey: string | null;
+  /** The key's earlier run failed retryably: this run continues it (its ledger record, its succeeded steps). */
+  resume: boolean;
   /**
    * Set by canon's mutations when a step failed in a way a retry may fix. The key's response is then not stored:
    * sending the key again re-runs only the steps that did not succeed.

@@ -8,7 +8,7 @@
 // - Same key, same request, earlier one finished → its stored response, replayed; nothing runs again.
 // - Same key, different request → IDEMPOTENCY_KEY_REUSED. Same key while the first still runs → IDEMPOTENCY_IN_PROGRESS.
 // - A request that ended in a retryable failure, or was refused as bad input, stores no response: sending the key
-//   again runs it again, and the step records kept under the key let that run skip the steps that already succeeded.
+//   again runs it again, and that run skips the steps the ledger recorded as succeeded under the key.
 // - Claiming is atomic across gateways: the check-and-mark runs under the record lock (in process, or Redis).
 
 import { createHash } from 'node:crypto';
@@ -22,19 +22,13 @@ export interface StoredResponse {
 
 interface KeyRecord {
   fingerprint: string;
-  state: 'IN_PROGRESS' | 'COMPLETE';
+  /** RESUMABLE: an earlier run ended in a retryable failure; the next run continues it. */
+  state: 'IN_PROGRESS' | 'COMPLETE' | 'RESUMABLE';
   response?: StoredResponse;
 }
 
-export type Claim = { kind: 'execute' } | { kind: 'replay'; response: StoredResponse } | { kind: 'reused' } | { kind: 'in-progress' };
-
-/** What a step recorded under an operation key: enough to skip it when the operation is sent again. */
-export interface StepRecord {
-  system: string;
-  action: string;
-  status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
-  result: string | null;
-}
+/** `resume`: an earlier run of this operation failed retryably, so the new run skips the steps that succeeded then. */
+export type Claim = { kind: 'execute'; resume: boolean } | { kind: 'replay'; response: StoredResponse } | { kind: 'reused' } | { kind: 'in-progress' };
 
 export interface IdempotencyOptions {
   /** How long a key and its response are kept, in ms. Default 24 hours. */
@@ -88,10 +82,10 @@ export class IdempotencyStore {
       if (rec) {
         if (rec.fingerprint !== fingerprint) return { kind: 'reused' };
         if (rec.state === 'IN_PROGRESS') return { kind: 'in-progress' };
-        return { kind: 'replay', response: rec.response! };
+        if (rec.state === 'COMPLETE') return { kind: 'replay', response: rec.response! };
       }
       await this.keyv.set(`key:${key}`, { fingerprint, state: 'IN_PROGRESS' } satisfies KeyRecord, this.inProgressTtlMs);
-      return { kind: 'execute' };
+      return { kind: 'execute', resume: rec?.state === 'RESUMABLE' };
     });
   }
 
@@ -100,16 +94,14 @@ export class IdempotencyStore {
     await this.keyv.set(`key:${key}`, { fingerprint, state: 'COMPLETE', response } satisfies KeyRecord, this.ttlMs);
   }
 
-  /** Frees the key without a stored response: the next request with it runs again (skipping recorded successful steps). */
-  async release(key: string): Promise<void> {
-    await this.keyv.delete(`key:${key}`);
+  /**
+   * Frees the key without a stored response: the next request with it runs again. After a retryable failure
+   * (`resumable`), that run continues this one, skipping the steps that succeeded, for as long as the key lives;
+   * after refused input nothing ran, and the key is simply forgotten.
+   */
+  async release(key: string, fingerprint: string, opts: { resumable: boolean }): Promise<void> {
+    if (opts.resumable) await this.keyv.set(`key:${key}`, { fingerprint, state: 'RESUMABLE' } satisfies KeyRecord, this.ttlMs);
+    else await this.keyv.delete(`key:${key}`);
   }
 
-  async steps(key: string): Promise<StepRecord[] | undefined> {
-    return (await this.keyv.get(`steps:${key}`)) as StepRecord[] | undefined;
-  }
-
-  async saveSteps(key: string, steps: StepRecord[]): Promise<void> {
-    await this.keyv.set(`steps:${key}`, steps, this.ttlMs);
-  }
 }

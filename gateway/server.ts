@@ -195,13 +195,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   await apollo.start();
 
   /** Runs one GraphQL request through Apollo and collects its answer. */
-  async function execute(req: IncomingMessage, url: URL, body: unknown, idempotencyKey: string | null): Promise<HttpAnswer & { context: GatewayContext }> {
+  async function execute(req: IncomingMessage, url: URL, body: unknown, idempotencyKey: string | null, resume = false): Promise<HttpAnswer & { context: GatewayContext }> {
     const headers = new HeaderMap();
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     const app = req.headers['apollographql-client-name'];
     const context: GatewayContext = {
       headers: req.headers,
       idempotencyKey,
+      resume,
       outcome: { retryable: false },
       operationId: randomUUID(),
       traceId: activeTraceId(),
@@ -241,10 +242,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     }
     let out: (HttpAnswer & { context: GatewayContext }) | undefined;
     try {
-      out = await execute(req, url, body, parsed.key);
+      out = await execute(req, url, body, parsed.key, claim.resume);
     } finally {
-      if (!out || out.status >= 500 || out.context.outcome.retryable || !isFinal(out.body)) await opts.idempotency.release(parsed.key);
-      else await opts.idempotency.complete(parsed.key, fingerprint, { status: out.status, body: out.body });
+      if (!out || out.status >= 500 || out.context.outcome.retryable || !isFinal(out.body)) {
+        await opts.idempotency.release(parsed.key, fingerprint, { resumable: Boolean(out?.context.outcome.retryable) || claim.resume });
+      } else await opts.idempotency.complete(parsed.key, fingerprint, { status: out.status, body: out.body });
     }
     send(res, out);
   }

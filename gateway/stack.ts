@@ -146,7 +146,7 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
       subgraphs: (['identity', ...SYSTEMS] as const).map((n) => ({ def: defs[n], url: subgraphs[n].url })),
       localSubgraphs: [
         {
-          def: controlSubgraph({ subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([n, sg]) => [n, sg.url])) as SubgraphUrls, policies: subgraphPolicies, idempotency, ledger, lock: locking.lock }),
+          def: controlSubgraph({ subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([n, sg]) => [n, sg.url])) as SubgraphUrls, policies: subgraphPolicies, ledger, lock: locking.lock }),
           url: CONTROL_URL,
         },
       ],

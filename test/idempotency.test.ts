@@ -64,7 +64,7 @@ describe.each(stores)('IdempotencyStore on $name', ({ make, skip }) => {
 
   it.skipIf(skip)('lets the first request with a key execute and later ones with it wait while it runs', async () => {
     const key = randomUUID();
-    expect(await store.claim(key, 'f1')).toEqual({ kind: 'execute' });
+    expect(await store.claim(key, 'f1')).toEqual({ kind: 'execute', resume: false });
     expect(await store.claim(key, 'f1')).toEqual({ kind: 'in-progress' });
   });
 
@@ -83,11 +83,28 @@ describe.each(stores)('IdempotencyStore on $name', ({ make, skip }) => {
     expect(await store.claim(key, 'f2')).toEqual({ kind: 'reused' });
   });
 
-  it.skipIf(skip)('frees a released key so the next request runs again', async () => {
+  it.skipIf(skip)('frees a key released after refused input so the next request runs afresh', async () => {
     const key = randomUUID();
     await store.claim(key, 'f1');
-    await store.release(key);
-    expect(await store.claim(key, 'f1')).toEqual({ kind: 'execute' });
+    await store.release(key, 'f1', { resumable: false });
+    expect(await store.claim(key, 'f1')).toEqual({ kind: 'execute', resume: false });
+  });
+
+  it.skipIf(skip)('lets the next request continue a run that failed retryably, and only for the same request', async () => {
+    const key = randomUUID();
+    await store.claim(key, 'f1');
+    await store.release(key, 'f1', { resumable: true });
+    expect(await store.claim(key, 'f2')).toEqual({ kind: 'reused' });
+    expect(await store.claim(key, 'f1')).toEqual({ kind: 'execute', resume: true });
+  });
+
+  it.skipIf(skip)('starts afresh once a resumable key has expired (fake clock)', async () => {
+    const key = randomUUID();
+    await store.claim(key, 'f1');
+    await store.release(key, 'f1', { resumable: true });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 60_001);
+    expect(await store.claim(key, 'f1')).toEqual({ kind: 'execute', resume: false });
   });
 
   it.skipIf(skip)('forgets a key after its time to live (fake clock)', async () => {
@@ -96,7 +113,7 @@ describe.each(stores)('IdempotencyStore on $name', ({ make, skip }) => {
     await store.complete(key, 'f1', { status: 200, body: '{}' });
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.now() + 60_001);
-    expect(await store.claim(key, 'f1')).toEqual({ kind: 'execute' });
+    expect(await store.claim(key, 'f1')).toEqual({ kind: 'execute', resume: false });
   });
 
   it.skipIf(skip)('frees a claim whose request never finished after the in-progress time to live', async () => {
@@ -104,7 +121,7 @@ describe.each(stores)('IdempotencyStore on $name', ({ make, skip }) => {
     await store.claim(key, 'f1');
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.now() + 5_001);
-    expect(await store.claim(key, 'f1')).toEqual({ kind: 'execute' });
+    expect(await store.claim(key, 'f1')).toEqual({ kind: 'execute', resume: false });
   });
 
   it.skipIf(skip)('grants a key to exactly one of many concurrent claims', async () => {
@@ -114,12 +131,6 @@ describe.each(stores)('IdempotencyStore on $name', ({ make, skip }) => {
     expect(claims.filter((c) => c.kind === 'in-progress')).toHaveLength(49);
   });
 
-  it.skipIf(skip)('keeps step records under the key', async () => {
-    const key = randomUUID();
-    expect(await store.steps(key)).toBeUndefined();
-    await store.saveSteps(key, [{ system: 'crm', action: 'updateCustomer', status: 'SUCCEEDED', result: 'v2' }]);
-    expect(await store.steps(key)).toEqual([{ system: 'crm', action: 'updateCustomer', status: 'SUCCEEDED', result: 'v2' }]);
-  });
 });
 
 describe('fingerprintOf', () => {

@@ -8,7 +8,6 @@ import { withModelDescriptions, type SubgraphDefinition } from '../../subgraphs/
 import { createResolvers } from './resolvers.js';
 import { WriteExecutor, type SubgraphUrls } from './writes.js';
 import type { GatewayContext } from '../context.js';
-import type { IdempotencyStore } from '../idempotency.js';
 import type { Ledger } from '../ledger.js';
 import type { PolicyRegistry } from '../../subgraphs/resilience.js';
 import type { RecordLock } from '../../subgraphs/record-lock.js';
@@ -24,11 +23,11 @@ export function controlTypeDefs() {
   return withModelDescriptions(parse(`${own}\n${inputs}\n${enums}`));
 }
 
-export function controlSubgraph(opts: { subgraphUrls: SubgraphUrls; policies: PolicyRegistry; idempotency: IdempotencyStore; ledger: Ledger; lock: RecordLock }): SubgraphDefinition<GatewayContext> {
+export function controlSubgraph(opts: { subgraphUrls: SubgraphUrls; policies: PolicyRegistry; ledger: Ledger; lock: RecordLock }): SubgraphDefinition<GatewayContext> {
   return {
     name: 'control',
     typeDefs: controlTypeDefs(),
-    resolvers: createResolvers({ executor: new WriteExecutor(opts.subgraphUrls, opts.policies), idempotency: opts.idempotency, ledger: opts.ledger, lock: opts.lock }) as never,
+    resolvers: createResolvers({ executor: new WriteExecutor(opts.subgraphUrls, opts.policies), ledger: opts.ledger, lock: opts.lock }) as never,
     // Runs in the gateway process: its resolvers receive the gateway's own request context, never this one.
     createContext: () => {
       throw new Error('The control subgraph runs inside the gateway and takes the gateway request context.');

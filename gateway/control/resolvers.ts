@@ -6,7 +6,6 @@ import { ErrorCode } from '../../schema/errors.js';
 import { MODEL, SYSTEM_RECORDS, type SystemName } from '../../schema/model.js';
 import { resolvedFields } from '../../schema/ownership.js';
 import type { GatewayContext } from '../context.js';
-import type { IdempotencyStore } from '../idempotency.js';
 import { decodeCursor, encodeCursor, statusOf, type Ledger, type LedgerStep, type OperationRecord, type OperationStatus } from '../ledger.js';
 import { validateUpdate, type UpdateInput } from '../validation.js';
 import type { RecordLock } from '../../subgraphs/record-lock.js';
@@ -102,7 +101,8 @@ class Recorder {
   private async base(): Promise<OperationRecord> {
     if (this.op) return this.op;
     const now = new Date().toISOString();
-    const earlier = this.ctx.idempotencyKey ? await this.ledger.byIdempotencyKey(this.ctx.idempotencyKey) : null;
+    // A resumed run (its key's earlier run failed retryably) continues that run's record; anything else is new.
+    const earlier = this.ctx.idempotencyKey && this.ctx.resume ? await this.ledger.byIdempotencyKey(this.ctx.idempotencyKey) : null;
     this.ctx.recorded = true;
     this.op = earlier
       ? { ...earlier, traceId: this.ctx.traceId ?? earlier.traceId, updatedAt: now }
@@ -129,6 +129,11 @@ class Recorder {
     const snapshot = structuredClone(op);
     this.saving = this.saving.then(() => this.ledger.save(snapshot));
     return this.saving;
+  }
+
+  /** The steps an earlier run of this operation (same idempotency key) recorded; none for a new operation. */
+  async priorSteps(): Promise<LedgerStep[]> {
+    return (await this.base()).steps;
   }
 
   /** Records the steps about to run (status PENDING), so the ledger shows what is in flight. */
@@ -160,26 +165,21 @@ class Recorder {
 
 export interface ControlDeps {
   executor: WriteExecutor;
-  idempotency: IdempotencyStore;
   ledger: Ledger;
   /** Serialises retries of one operation (in process, or across gateways through Redis). */
   lock: RecordLock;
 }
 
 /**
- * Runs an operation's steps. Under an idempotency key, steps recorded as succeeded by an earlier run of the same
- * operation are not sent again (a replay after a partial failure completes only what failed), and the outcome of
- * every step is recorded for the next run. A step that failed retryably marks the request's outcome retryable.
+ * Runs an operation's steps. Under an idempotency key, steps the ledger recorded as succeeded for an earlier run
+ * of the same operation are not sent again (a replay after a partial failure completes only what failed); every
+ * step's outcome is recorded as it lands. A step that failed retryably marks the request's outcome retryable.
  */
 async function runSteps(steps: WriteStep[], deps: ControlDeps, ctx: GatewayContext, recorder: Recorder): Promise<void> {
-  const key = ctx.idempotencyKey;
-  const prior = key ? ((await deps.idempotency.steps(key)) ?? []) : [];
+  const prior = ctx.resume ? await recorder.priorSteps() : [];
   for (const s of steps) {
     const done = prior.find((p) => p.system === s.system && p.action === s.action && p.status === 'SUCCEEDED');
-    if (done) {
-      s.status = 'SUCCEEDED';
-      s.result = done.result;
-    }
+    if (done) Object.assign(s, { status: 'SUCCEEDED', result: done.result, attempts: done.attempts, durationMs: done.durationMs });
   }
   await recorder.begin(steps);
   await Promise.all(
@@ -190,7 +190,6 @@ async function runSteps(steps: WriteStep[], deps: ControlDeps, ctx: GatewayConte
         await recorder.progress(steps);
       }),
   );
-  if (key) await deps.idempotency.saveSteps(key, steps.map((s) => ({ system: s.system, action: s.action, status: s.status, result: s.result })));
   if (steps.some((s) => s.status === 'FAILED' && s.error?.retryable)) ctx.outcome.retryable = true;
 }
 
@@ -321,9 +320,8 @@ export function createResolvers(deps: ControlDeps) {
           op.status = statusOf(op.steps);
           op.updatedAt = new Date().toISOString();
           if (ctx.traceId) op.retryTraceIds = [...(op.retryTraceIds ?? []), ctx.traceId];
+          // An app replaying its key later finds these steps succeeded here and does not send them again.
           await ledger.save(op);
-          // An app replaying its key later must not send these steps again either.
-          if (op.idempotencyKey) await deps.idempotency.saveSteps(op.idempotencyKey, steps.map((s) => ({ system: s.system, action: s.action, status: s.status, result: s.result })));
           return operationView(op);
         });
       },
