@@ -190,6 +190,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     includeStacktraceInErrorResponses: false,
     // The explorer's graph and every GraphQL tool need the schema; Apollo turns introspection off under NODE_ENV=production.
     introspection: true,
+    // canon stops its whole stack in order on SIGINT/SIGTERM (gateway/main.ts); Apollo's own handlers would race it.
+    stopOnTerminationSignals: false,
     formatError,
   });
   await apollo.start();

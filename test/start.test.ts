@@ -9,10 +9,10 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(import.meta.dirname, '..');
 
 describe('npm start', () => {
-  it('seeds an empty data directory, serves /health as ok, and exits 0 on SIGINT', async () => {
+  it('seeds an empty data directory, serves /health as ok, takes a write, and stops cleanly on SIGINT', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'canon-start-')), 'data');
     const ports = { PORT: '0', CRM_PORT: '0', ERP_PORT: '0', MARKETING_PORT: '0', SUPPORT_PORT: '0', IDENTITY_SUBGRAPH_PORT: '0', CRM_SUBGRAPH_PORT: '0', ERP_SUBGRAPH_PORT: '0', MARKETING_SUBGRAPH_PORT: '0', SUPPORT_SUBGRAPH_PORT: '0' };
-    const child = spawn('npm', ['start'], { cwd: ROOT, env: { ...process.env, ...ports, DATA_DIR: dataDir, LOG_LEVEL: 'silent' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['start'], { cwd: ROOT, env: { ...process.env, ...ports, DATA_DIR: dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'production' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (out += c));
@@ -32,6 +32,15 @@ describe('npm start', () => {
       for (const f of ['crm', 'erp', 'marketing', 'support', 'identity']) expect(existsSync(join(dataDir, `${f}.sqlite`))).toBe(true);
       const res = await fetch(`${gatewayUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ customers(first: 1) { totalCount } }' }) }).then((r) => r.json());
       expect(res.data.customers.totalCount).toBe(2000);
+      // A write (ledger, idempotency store, write connections) before Ctrl-C: all of it must close cleanly too.
+      const some = await fetch(`${gatewayUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ customers(first: 50) { edges { node { id sourceIds { erp } } } } }' }) }).then((r) => r.json());
+      const withErp = some.data.customers.edges.find((e: { node: { sourceIds: { erp: string | null } } }) => e.node.sourceIds.erp).node.id;
+      const write = await fetch(`${gatewayUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'start-test-1' },
+        body: JSON.stringify({ query: 'mutation($id: ID!) { updateCustomer(id: $id, input: { legalName: "Shutdown Test GmbH" }) { results { status } } }', variables: { id: withErp } }),
+      }).then((r) => r.json());
+      expect(write.data.updateCustomer.results).toEqual([{ status: 'SUCCEEDED' }]);
       process.kill(-child.pid!, 'SIGINT');
       // npm re-raises the signal it got; canon's own process must have closed everything and said so.
       expect(['0', 'SIGINT']).toContain(await exited);
