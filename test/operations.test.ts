@@ -226,3 +226,27 @@ describe('retryOperation', () => {
     expect(res.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 });
+
+describe('retryOperation on interrupted work', () => {
+  it('refuses an operation still running, and finishes one its gateway left PENDING', async () => {
+    const now = new Date().toISOString();
+    const pending = {
+      id: randomUUID(), traceId: null, name: 'updateCustomer', kind: 'mutation' as const, app: 'crashed-gateway', idempotencyKey: null, inputHash: null,
+      customerId: customer.id, retryTraceIds: [], status: 'PENDING' as const, createdAt: now, updatedAt: now, error: null,
+      steps: [{ system: 'erp', action: 'updateCustomer', status: 'PENDING' as const, attempts: 0, durationMs: null, idempotencyKey: `recovered-${randomUUID()}:erp:updateCustomer`, error: null, nativeId: customer.sourceIds.erp, input: { legalName: 'Recovered GmbH' }, expectedVersion: null, result: null }],
+    };
+    await stack.ledger.save(pending);
+    const running = await stack.gql('mutation($id: ID!) { retryOperation(id: $id) { status } }', { id: pending.id });
+    expect(running.errors?.[0].extensions?.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+
+    // The same operation, untouched for longer than any write takes: its gateway stopped mid-way.
+    const long = new Date(Date.now() - 3 * 60_000).toISOString();
+    await stack.ledger.save({ ...pending, createdAt: long, updatedAt: long });
+    await stack.resetStats();
+    const recovered = await stack.gql('mutation($id: ID!) { retryOperation(id: $id) { status steps { status } } }', { id: pending.id });
+    expect(recovered.data.retryOperation).toEqual({ status: 'SUCCEEDED', steps: [{ status: 'SUCCEEDED' }] });
+    expect((await stack.systemStats()).erp.writes).toBe(1);
+    const now2 = await stack.gql('query($id: ID!) { customer(id: $id) { legalName } }', { id: customer.id });
+    expect(now2.data.customer.legalName).toBe('Recovered GmbH');
+  });
+});

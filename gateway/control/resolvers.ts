@@ -203,6 +203,12 @@ async function refused<T>(recorder: Recorder, work: () => Promise<T>): Promise<T
   }
 }
 
+/**
+ * How long a PENDING operation may go untouched before it counts as interrupted (its gateway stopped mid-way):
+ * longer than a write step's whole budget (subgraph call budget, default 10 s) with a wide margin.
+ */
+export const INTERRUPTED_AFTER_MS = 2 * 60_000;
+
 function operationView(op: OperationRecord) {
   return { ...op, customerId: op.customerId ?? null, retryTraceIds: op.retryTraceIds ?? [], steps: op.steps.map((s) => ({ ...s, system: s.system.toUpperCase() })) };
 }
@@ -306,9 +312,12 @@ export function createResolvers(deps: ControlDeps) {
           const op = await ledger.get(args.id);
           if (!op) throw new GraphQLError(`No operation with id "${args.id}".`, { extensions: { code: ErrorCode.NOT_FOUND } });
           if (op.kind !== 'mutation') throw new GraphQLError(`Operation ${op.id} is a ${op.kind}; only writes are retried (send the query again).`, { extensions: { code: ErrorCode.BAD_USER_INPUT } });
-          if (op.status === 'PENDING') throw new GraphQLError(`Operation ${op.id} is still running (PENDING); retry it once it has ended.`, { extensions: { code: ErrorCode.IDEMPOTENCY_IN_PROGRESS, retryable: true } });
+          // PENDING and recently touched: still running somewhere. PENDING and untouched for longer than any write's
+          // budget: its gateway stopped mid-way, and the steps it left PENDING are retried like failed ones.
+          const interrupted = op.status === 'PENDING' && Date.now() - Date.parse(op.updatedAt) > INTERRUPTED_AFTER_MS;
+          if (op.status === 'PENDING' && !interrupted) throw new GraphQLError(`Operation ${op.id} is still running (PENDING); retry it once it has ended.`, { extensions: { code: ErrorCode.IDEMPOTENCY_IN_PROGRESS, retryable: true } });
           const steps = op.steps.map(writeStep);
-          const retryable = steps.filter((s) => s.status === 'FAILED' && s.nativeId && s.error?.retryable);
+          const retryable = steps.filter((s) => s.nativeId && ((s.status === 'FAILED' && s.error?.retryable) || (interrupted && s.status === 'PENDING')));
           if (retryable.length === 0) return operationView(op);
           await Promise.all(
             retryable.map(async (s) => {
