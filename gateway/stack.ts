@@ -106,11 +106,16 @@ async function recordLock(config: CanonConfig): Promise<{ lock: RecordLock; clos
 export interface StackOptions {
   /** Where log lines go. Default: pino to stdout at config.logLevel. */
   log?: Logger;
+  /**
+   * Base URLs of source systems already running elsewhere (another process, as the benchmark does; the real
+   * systems, one day). canon then starts no sandboxes, and config.dataDir must already hold the identity crosswalk.
+   */
+  systems?: Record<SystemName, string>;
 }
 
 export async function startStack(config: CanonConfig, opts: StackOptions = {}): Promise<Stack> {
   mkdirSync(config.dataDir, { recursive: true });
-  if (!isSeeded(config.dataDir)) seedAll(config.dataDir, { seed: config.seed, size: config.seedSize });
+  if (!opts.systems && !isSeeded(config.dataDir)) seedAll(config.dataDir, { seed: config.seed, size: config.seedSize });
 
   const started: { close(): Promise<void> }[] = [];
   try {
@@ -128,6 +133,12 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
     const idempotency = new IdempotencyStore(keyv, locking.lock, { ttlMs: config.idempotencyTtlMs });
     const systems = {} as Record<SystemName, RunningSandbox>;
     for (const s of SYSTEMS) {
+      const external = opts.systems?.[s];
+      if (external) {
+        const url = new URL(external);
+        systems[s] = { name: s, port: Number(url.port), url: external.replace(/\/$/, ''), close: async () => undefined };
+        continue;
+      }
       systems[s] = await sandboxStarters[s]({ file: join(config.dataDir, `${s}.sqlite`), port: config.systemPorts[s] });
       started.push(systems[s]);
     }

@@ -3,7 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { ChildMessage, GatewayReady, ProfileMessage, StackReady, StopMessage } from './protocol.js';
+import type { ChildMessage, GatewayReady, ProfileMessage, StackReady, StopMessage, SystemsReady } from './protocol.js';
 
 export interface Child<R> {
   pid: number;
@@ -28,7 +28,7 @@ const START_TIMEOUT_MS = 120_000;
  * Forks `script` with `args` in BENCH_CHILD_ARGS and waits for its first message. TypeScript runs through tsx as an
  * import hook, not the tsx CLI, so the pid is the node process doing the work (the CLI would add a wrapper process).
  */
-export async function startChild<R extends GatewayReady | StackReady>(
+export async function startChild<R extends GatewayReady | StackReady | SystemsReady>(
   script: string,
   args: unknown,
   opts: { cpuProfDir?: string; cwd?: string } = {},

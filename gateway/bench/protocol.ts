@@ -17,6 +17,14 @@ export interface StackReady {
   dataDir: string;
 }
 
+/** What the systems child reports once the four sandbox systems listen on seeded data. */
+export interface SystemsReady {
+  kind: 'systems-ready';
+  systems: Record<SystemName, string>;
+  /** The seeded data (identity crosswalk included) the stack child serves. */
+  dataDir: string;
+}
+
 /** What a gateway child reports once it serves `/graphql`. */
 export interface GatewayReady {
   kind: 'gateway-ready';
@@ -34,7 +42,7 @@ export interface ProfileWritten {
   file: string;
 }
 
-export type ChildMessage = StackReady | GatewayReady | ChildFailed | ProfileWritten;
+export type ChildMessage = SystemsReady | StackReady | GatewayReady | ChildFailed | ProfileWritten;
 
 /** Sent by the bench to any child: close servers and exit normally, so `--cpu-prof` gets to write its profile. */
 export interface StopMessage {

@@ -18,7 +18,7 @@ import autocannon, { type AutocannonRequest } from 'autocannon';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
 import { ChildFailedError, sampleProc, startChild, type Child } from './children.js';
 import { summarizeProfile, formatSummary, type ProfileSummary } from './profile.js';
-import type { GatewayReady, StackReady } from './protocol.js';
+import type { GatewayReady, StackReady, SystemsReady } from './protocol.js';
 import { renderSvg, renderTable, type BenchResults, type ContenderName, type LoadRun, type Summary, type Target } from './report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -170,8 +170,14 @@ function ensureContenders(): string | null {
 async function main(): Promise<void> {
   const started = new Date();
   const installProblem = ensureContenders();
-  log(`starting the stack (sandboxes + subgraphs, seeded) …`);
-  const stackChild = await startChild<StackReady>(join(here, 'stack-child.ts'), {}, { cwd: root });
+  // The systems get a process of their own, as real source systems would: sharing the subgraphs' event loop
+  // would serialise their work and count it against the gateway on the critical path.
+  log(`starting the systems (seeded) and the subgraphs …`);
+  const systemsChild = await startChild<SystemsReady>(join(here, 'systems-child.ts'), {}, { cwd: root });
+  const stackChild = await startChild<StackReady>(join(here, 'stack-child.ts'), systemsChild.ready, { cwd: root }).catch(async (e) => {
+    await systemsChild.stop();
+    throw e;
+  });
   const stack = stackChild.ready;
   const gateways = new Map<ContenderName, Child<GatewayReady>>();
   const skipped: Partial<Record<ContenderName, string>> = {};
@@ -403,6 +409,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all([...gateways.values()].map((g) => g.stop()));
     await stackChild.stop();
+    await systemsChild.stop();
   }
 }
 

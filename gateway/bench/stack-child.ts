@@ -1,19 +1,15 @@
-// The bench's stack process: canon's sandboxes and subgraphs, started once through canon's own startStack and kept up for every contender.
+// The bench's stack process: canon's subgraphs (and an idle gateway), started once through canon's own startStack against the systems child's systems.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testConfig } from '../config.js';
 import { startStack } from '../stack.js';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
-import { exitWhenParentSays, tellParent } from './protocol.js';
+import { childArgs, exitWhenParentSays, tellParent, type SystemsReady } from './protocol.js';
 
-// Fresh data per bench: writes change names, and runs should start from the same seeded state.
-// 2000 customers so that `customers(first: 1000)` is a real page.
-const dataDir = mkdtempSync(join(tmpdir(), 'canon-bench-'));
+const { systems, dataDir } = childArgs<SystemsReady>();
 try {
-  const config = testConfig(dataDir, { seedSize: Number(process.env.BENCH_SEED_SIZE ?? 2000) });
-  const stack = await startStack(config);
+  const stack = await startStack(testConfig(dataDir), { systems });
   // startStack also starts a canon gateway; it stays idle here. The measured canon runs in its own child (so its CPU
   // and memory are its own); this one is kept because startStack is the one way to get the subgraphs wired exactly
   // as canon wires them, and the supergraph it composed is what every contender serves.
@@ -26,12 +22,8 @@ try {
     supergraphFile,
     dataDir,
   });
-  exitWhenParentSays(async () => {
-    await stack.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  exitWhenParentSays(() => stack.close());
 } catch (e) {
-  rmSync(dataDir, { recursive: true, force: true });
   tellParent({ kind: 'failed', reason: (e as Error).stack ?? String(e) });
   process.exit(1);
 }
