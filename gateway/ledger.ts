@@ -33,6 +33,16 @@ export interface LedgerStep {
   input: Record<string, unknown> | null;
   expectedVersion: string | null;
   result: string | null;
+  /** Earlier runs of this step that failed, oldest first: a retry replaces the step's outcome, not what happened before. */
+  history?: StepRun[];
+}
+
+/** One earlier failed run of a step. */
+export interface StepRun {
+  /** When the run was superseded by a retry (ISO time). */
+  at: string;
+  attempts: number;
+  error: LedgerError | null;
 }
 
 export interface OperationRecord {

@@ -141,7 +141,7 @@ describe('fingerprintOf', () => {
   });
 });
 
-const UPDATE = 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { results { system status version error { code retryable } } } }';
+const UPDATE = 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { operationId results { system status version error { code retryable } } } }';
 
 describe.each([
   { name: 'SQLite', skip: null as string | null, redis: false },
@@ -226,6 +226,10 @@ describe.each([
     await stack.resetStats();
     const second = await post(body, key);
     expect(second.replayed).toBe(false);
+    // One ledger entry for the operation, the ERP step's first failure kept in its history.
+    const op = await stack.gql('query($id: ID!) { operation(id: $id) { idempotencyKey status steps { system status history { error { code } } } } }', { id: second.json.data.updateCustomer.operationId });
+    expect(second.json.data.updateCustomer.operationId).toBe(first.json.data.updateCustomer.operationId);
+    expect(op.data.operation).toEqual({ idempotencyKey: key, status: 'SUCCEEDED', steps: [{ system: 'CRM', status: 'SUCCEEDED', history: [] }, { system: 'ERP', status: 'SUCCEEDED', history: [{ error: { code: 'SYSTEM_UNAVAILABLE' } }] }] });
     expect(second.json.data.updateCustomer.results.map((r: any) => [r.system, r.status])).toEqual([['CRM', 'SUCCEEDED'], ['ERP', 'SUCCEEDED']]);
     const stats = await stack.systemStats();
     expect({ crm: stats.crm.writes, erp: stats.erp.writes }).toEqual({ crm: 0, erp: 1 });

@@ -117,6 +117,10 @@ describe('the operations ledger', () => {
     await stack.resetStats();
     const retried = await stack.gql('mutation($id: ID!) { retryOperation(id: $id) { id status steps { system status error { code } } } }', { id: opId });
     expect(retried.data.retryOperation).toEqual({ id: opId, status: 'SUCCEEDED', steps: [{ system: 'CRM', status: 'SUCCEEDED', error: null }, { system: 'MARKETING', status: 'SUCCEEDED', error: null }] });
+    // What failed before the retry is still in the ledger.
+    const history = (await stack.gql('query($id: ID!) { operation(id: $id) { steps { system history { at attempts error { code } } } } }', { id: opId })).data.operation.steps;
+    expect(history[0]).toEqual({ system: 'CRM', history: [] });
+    expect(history[1]).toEqual({ system: 'MARKETING', history: [{ at: expect.any(String), attempts: 1, error: { code: 'SYSTEM_UNAVAILABLE' } }] });
     const stats = await stack.systemStats();
     expect({ crm: stats.crm.writes, marketing: stats.marketing.writes }).toEqual({ crm: 0, marketing: 1 });
     expect((await stack.gql(OPERATION, { id: opId })).data.operation.status).toBe('SUCCEEDED');

@@ -49,8 +49,15 @@ async function customerNativeIds(executor: WriteExecutor, id: string) {
   return ids;
 }
 
-function ledgerStep(s: WriteStep): LedgerStep {
+/**
+ * The ledger form of a step. `before` is the step's previous record: its history is kept, and when the step is
+ * being run again (`rerun`) a failed outcome there moves into the history, so the ledger keeps what failed before.
+ */
+function ledgerStep(s: WriteStep, before?: LedgerStep, rerun = false): LedgerStep {
+  const history = [...(before?.history ?? [])];
+  if (rerun && before?.status === 'FAILED') history.push({ at: new Date().toISOString(), attempts: before.attempts, error: before.error });
   return {
+    history,
     system: s.system,
     action: s.action,
     status: s.status,
@@ -89,6 +96,8 @@ class Recorder {
   private op: OperationRecord | null = null;
   // Saves are chained so a slower earlier save never lands after a later one (steps finish in parallel).
   private saving: Promise<void> = Promise.resolve();
+  /** The steps as begin() recorded them, histories included. */
+  private earlier: LedgerStep[] = [];
 
   constructor(
     private readonly ledger: Ledger,
@@ -131,6 +140,11 @@ class Recorder {
     return this.saving;
   }
 
+  /** The ledger id of this operation: the earlier run's, when this run continues it. */
+  get id(): string {
+    return this.op?.id ?? this.ctx.operationId;
+  }
+
   /** The steps an earlier run of this operation (same idempotency key) recorded; none for a new operation. */
   async priorSteps(): Promise<LedgerStep[]> {
     return (await this.base()).steps;
@@ -139,7 +153,9 @@ class Recorder {
   /** Records the steps about to run (status PENDING), so the ledger shows what is in flight. */
   async begin(steps: WriteStep[]): Promise<void> {
     const op = await this.base();
-    op.steps = steps.map(ledgerStep);
+    const earlier = op.steps;
+    op.steps = steps.map((s) => ledgerStep(s, earlier.find((e) => e.system === s.system && e.action === s.action), s.status !== 'SUCCEEDED'));
+    this.earlier = op.steps;
     op.status = statusOf(op.steps);
     op.error = null;
     await this.save(op);
@@ -147,7 +163,7 @@ class Recorder {
 
   async progress(steps: WriteStep[]): Promise<void> {
     const op = await this.base();
-    op.steps = steps.map(ledgerStep);
+    op.steps = steps.map((s, i) => ({ ...ledgerStep(s), history: this.earlier[i]?.history ?? [] }));
     op.status = statusOf(op.steps);
     op.updatedAt = new Date().toISOString();
     await this.save(op);
@@ -210,7 +226,7 @@ async function refused<T>(recorder: Recorder, work: () => Promise<T>): Promise<T
 export const INTERRUPTED_AFTER_MS = 2 * 60_000;
 
 function operationView(op: OperationRecord) {
-  return { ...op, customerId: op.customerId ?? null, retryTraceIds: op.retryTraceIds ?? [], steps: op.steps.map((s) => ({ ...s, system: s.system.toUpperCase() })) };
+  return { ...op, customerId: op.customerId ?? null, retryTraceIds: op.retryTraceIds ?? [], steps: op.steps.map((s) => ({ ...s, history: s.history ?? [], system: s.system.toUpperCase() })) };
 }
 
 export function createResolvers(deps: ControlDeps) {
@@ -268,7 +284,7 @@ export function createResolvers(deps: ControlDeps) {
         await runSteps(steps, deps, ctx, recorder);
         return {
           customer: { id: args.id },
-          operationId: ctx.operationId,
+          operationId: recorder.id,
           results: steps.map((s) => ({
             system: s.system.toUpperCase(),
             status: s.status,
@@ -325,7 +341,8 @@ export function createResolvers(deps: ControlDeps) {
               await executor.runStep(s);
             }),
           );
-          op.steps = steps.map(ledgerStep);
+          const before = op.steps;
+          op.steps = steps.map((s, i) => ledgerStep(s, before[i], retryable.includes(s)));
           op.status = statusOf(op.steps);
           op.updatedAt = new Date().toISOString();
           if (ctx.traceId) op.retryTraceIds = [...(op.retryTraceIds ?? []), ctx.traceId];

@@ -12,7 +12,7 @@ const AUTO_REFRESH_MS = 5000;
 const OPERATION_FIELDS = `fragment ConsoleOperationFields on Operation {
   id traceId name kind app idempotencyKey inputHash status createdAt updatedAt
   error { code message retryable }
-  steps { system action status attempts durationMs idempotencyKey error { code message retryable } }
+  steps { system action status attempts durationMs idempotencyKey error { code message retryable } history { at attempts error { code message } } }
 }`;
 
 const LIST_QUERY = `query ConsoleOperations($status: [OperationStatus!], $system: System, $app: String, $since: String, $first: Int, $after: String) {
@@ -423,16 +423,17 @@ function renderDetailMessage(id, stateName, message) {
 function retryPlan(op) {
   if (op.kind !== 'mutation') return { ok: false, why: 'Queries are not retried from here; the app sends a read again itself.' };
   if (op.status !== 'FAILED' && op.status !== 'PARTIAL') return { ok: false, why: null };
-  const failed = op.steps.filter((s) => s.status !== 'SUCCEEDED');
-  if (failed.length === 0) return { ok: false, why: 'Nothing to retry: no system was called. Correct the request and send it again.' };
+  // The same rule as retryOperation: only failed steps whose error a retry may fix are sent again.
+  const failed = op.steps.filter((s) => s.status === 'FAILED' && s.error && s.error.retryable);
+  if (op.steps.every((s) => s.status === 'SUCCEEDED')) return { ok: false, why: 'Nothing to retry: no system was called. Correct the request and send it again.' };
+  if (failed.length === 0) return { ok: false, why: 'Nothing to retry: the failed steps were refused for good (e.g. STALE_WRITE, bad input). Read the customer again and send a new write.' };
   const systems = [...new Set(failed.map((s) => SYSTEM_LABELS[s.system] ?? s.system))].join(', ');
   const n = failed.length === 1 ? 'the failed step' : `the ${failed.length} failed steps`;
   // Steps sent without a key get one derived from the operation id on retry, so the system can still recognise a repeat.
   const keys = failed.every((s) => s.idempotencyKey) ? 'with the idempotency keys they carried' : 'under a key derived from this operation';
-  const doubtful = failed.every((s) => s.error && !s.error.retryable);
   return {
     ok: true,
-    why: `Re-sends ${n} (${systems}) ${keys}; succeeded steps are not sent again.${doubtful ? ' The error is not marked retryable, so the retry will likely fail the same way.' : ''}`,
+    why: `Re-sends ${n} (${systems}) ${keys}; succeeded steps are not sent again.`,
   };
 }
 
@@ -455,6 +456,15 @@ function stepItem(step, index) {
           h('span', { class: 'error-code' }, step.error.code),
           h('span', { class: 'error-message' }, step.error.message),
           step.error.retryable ? h('span', { class: 'retryable' }, 'retryable') : null,
+        )
+      : null,
+    step.history && step.history.length
+      ? h(
+          'ol',
+          { class: 'step-history' },
+          ...step.history.map((run) =>
+            h('li', {}, h('span', { class: 'error-code' }, run.error ? run.error.code : 'FAILED'), ` earlier run, ${run.attempts} attempt${run.attempts === 1 ? '' : 's'}, retried ${new Date(run.at).toLocaleString()}`),
+          ),
         )
       : null,
   );
