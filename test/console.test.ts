@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CONSOLE_CSP, consoleFile } from '../gateway/console/console.js';
-import { findChromium, launchBrowser } from './support/browser.js';
+import { findChromium, openPage } from './support/browser.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
@@ -127,8 +127,8 @@ describe.skipIf('skip' in chromium)('console page', () => {
   let context: BrowserContext;
   let page: Page;
   let origin: string;
-  const requested: string[] = [];
-  const pageErrors: string[] = [];
+  let requested: string[] = [];
+  let pageErrors: string[] = [];
   /** The PARTIAL write the operator retries: CRM took its part, the ERP was down. */
   let partialId: string;
   /** Writes that all succeeded, more than one page of them, for paging. */
@@ -163,17 +163,7 @@ describe.skipIf('skip' in chromium)('console page', () => {
     }
 
     origin = new URL(stack.gateway.url).origin;
-    browser = await launchBrowser((chromium as { path: string }).path);
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    context.on('request', (r) => requested.push(r.url()));
-    page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      // A request the test aborts on purpose is logged by Chromium as a failed resource: expected, not a page fault.
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
-    });
-    await page.goto(`${stack.gateway.url}/console`);
-    await page.waitForSelector('body[data-ready="true"]');
+    ({ browser, context, page, requested, pageErrors } = await openPage((chromium as { path: string }).path, `${stack.gateway.url}/console`));
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { dataModel } from '../gateway/control/resolvers.js';
 import { CSV_COLUMNS, modelCsv, modelMarkdown, type DataModel } from '../gateway/explorer/export.js';
 import { publicFile } from '../gateway/explorer/explorer.js';
-import { findChromium, launchBrowser } from './support/browser.js';
+import { findChromium, openPage } from './support/browser.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
@@ -258,24 +258,14 @@ describe.skipIf('skip' in chromium)('explorer page', () => {
   let context: BrowserContext;
   let page: Page;
   let origin: string;
-  const requested: string[] = [];
-  const pageErrors: string[] = [];
+  let requested: string[] = [];
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     origin = new URL(stack.gateway.url).origin;
-    browser = await launchBrowser((chromium as { path: string }).path);
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    // On the context, not the page, so requests made by voyager's worker are recorded too.
-    context.on('request', (r) => requested.push(r.url()));
-    page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      // A refused GraphQL request answers 400, which Chromium logs as a failed resource: expected, not a page fault.
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
-    });
-    await page.goto(`${stack.gateway.url}/explorer`);
-    await page.waitForSelector('body[data-ready="true"]');
+    // Requests are recorded on the context, so those of voyager's worker count too.
+    ({ browser, context, page, requested, pageErrors } = await openPage((chromium as { path: string }).path, `${stack.gateway.url}/explorer`));
   });
   afterAll(async () => {
     await browser?.close();

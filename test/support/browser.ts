@@ -2,7 +2,7 @@
 
 import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's package puts its launcher here; we drive that binary rather than a downloaded Playwright build (the machine may be offline). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -62,4 +62,35 @@ export async function launchBrowser(path: string): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
+}
+
+export interface OpenPage {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** Every URL the page (and its workers) requested, in order. */
+  requested: string[];
+  /** Uncaught page errors and console errors, other than failed resource loads the test provokes on purpose. */
+  pageErrors: string[];
+}
+
+/**
+ * Opens `url` in a fresh headless Chromium and waits for the page to say it is ready (`body[data-ready="true"]`),
+ * recording every request on the context (not the page, so workers' requests count too) and every page error.
+ */
+export async function openPage(chromiumPath: string, url: string): Promise<OpenPage> {
+  const browser = await launchBrowser(chromiumPath);
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const requested: string[] = [];
+  const pageErrors: string[] = [];
+  context.on('request', (r) => requested.push(r.url()));
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    // A request the test refuses or aborts on purpose is logged by Chromium as a failed resource: not a page fault.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
+  });
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="true"]');
+  return { browser, context, page, requested, pageErrors };
 }
