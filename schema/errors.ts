@@ -16,11 +16,3 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-/** Codes that mean "the system did not answer properly; the same request may succeed later". */
-export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set([
-  ErrorCode.SYSTEM_UNAVAILABLE,
-  ErrorCode.SYSTEM_TIMEOUT,
-  ErrorCode.CIRCUIT_OPEN,
-  ErrorCode.IDEMPOTENCY_IN_PROGRESS,
-]);

@@ -18,8 +18,8 @@ import { openMarketingStore, MARKETING_LIST_ID, subscriberHash } from './marketi
 import type { MarketingMemberRow } from './marketing/sandbox/index.js';
 import { openSupportStore } from './support/sandbox/index.js';
 import type { SupportOrganizationRow, SupportTicketRow } from './support/sandbox/index.js';
+import type { SystemName } from '../schema/model.js';
 
-export type SystemName = 'crm' | 'erp' | 'marketing' | 'support';
 
 export interface CustomerRecord {
   id: string;

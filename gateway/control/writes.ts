@@ -13,8 +13,7 @@ import { ownershipMap } from '../../schema/ownership.js';
 import type { PolicyRegistry } from '../../subgraphs/resilience.js';
 import { SystemError } from '../../subgraphs/system-client.js';
 import { injectTrace } from '../../subgraphs/telemetry.js';
-
-export type StepStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
+import type { StepStatus } from '../ledger.js';
 
 export interface StepError {
   code: string;

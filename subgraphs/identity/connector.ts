@@ -19,10 +19,15 @@ export interface IdentityContext {
   bySource: (system: SystemName) => DataLoader<string, IdentityRecord | null>;
 }
 
+/** A page of customers as the resolvers build it; totalCount is resolved on its own, only when selected. */
+export interface IdentityConnection {
+  edges: { cursor: string; node: IdentityRecord }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
 export interface IdentityPage {
   records: IdentityRecord[];
   hasNextPage: boolean;
-  totalCount: number;
 }
 
 interface Row {
@@ -76,7 +81,12 @@ export class IdentityStore {
   /** Customers after position `afterSeq` in creation order; `first` of them. */
   page(afterSeq: number, first: number): IdentityPage {
     const records = fold(this.pageStmt.all(afterSeq, first + 1) as Row[]);
-    return { records: records.slice(0, first), hasNextPage: records.length > first, totalCount: (this.countStmt.get() as { n: number }).n };
+    return { records: records.slice(0, first), hasNextPage: records.length > first };
+  }
+
+  /** Canonical customers in all. */
+  count(): number {
+    return (this.countStmt.get() as { n: number }).n;
   }
 
   byIds(ids: readonly string[]): (IdentityRecord | null)[] {
