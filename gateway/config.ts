@@ -2,8 +2,8 @@
 
 import { resolve } from 'node:path';
 import { SYSTEMS, type SystemName } from '../schema/model.js';
-import type { ResilienceOptions } from '../subgraphs/resilience.js';
-import { DEFAULT_IDEMPOTENCY_TTL_MS } from './idempotency.js';
+import type { ResilienceOptions } from '../subgraphs/kit/resilience.js';
+import { DEFAULT_IDEMPOTENCY_TTL_MS } from './operations/idempotency.js';
 
 export interface CanonConfig {
   /** Gateway port (`PORT`). Default 4000. 0 picks a free port. */
@@ -23,19 +23,19 @@ export interface CanonConfig {
   subgraphPorts: Record<SystemName | 'identity', number>;
   /**
    * Timeouts, retries and circuit breaking from each connector to its system: each setting a value or a function
-   * of the system (see subgraphs/resilience.ts for every setting and its default). `SYSTEM_TIMEOUT_MS` sets the
+   * of the system (see subgraphs/kit/resilience.ts for every setting and its default). `SYSTEM_TIMEOUT_MS` sets the
    * budget of one call, retries included (default 5000).
    */
   systemResilience: ResilienceOptions;
   /**
    * The same from the gateway to each subgraph. Defaults: each attempt 8000 ms and the call 10000 ms
    * (`SUBGRAPH_TIMEOUT_MS`), above a system call's budget so the subgraph can answer with its system's error;
-   * 2 attempts for reads; the rest as in subgraphs/resilience.ts.
+   * 2 attempts for reads; the rest as in subgraphs/kit/resilience.ts.
    */
   subgraphResilience: ResilienceOptions;
   /**
    * Send identical subgraph reads that overlap in time once (`DEDUPE_READS`, 'false' to turn off). Default true:
-   * reads only, never a mutation's, and only reads sent after the request arrived (see gateway/datasource.ts).
+   * reads only, never a mutation's, and only reads sent after the request arrived (see gateway/federation/datasource.ts).
    */
   dedupeReads: boolean;
   /** How long idempotency keys and their responses are kept, in ms (`IDEMPOTENCY_TTL_MS`). Default 24 hours. */

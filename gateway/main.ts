@@ -1,9 +1,9 @@
 // `npm start`: the whole stack on loopback, stopped cleanly on Ctrl-C.
 
 import { loadConfig } from './config.js';
-import { CompositionError } from './server.js';
+import { CompositionError } from './http/server.js';
 import { startStack } from './stack.js';
-import { stopTelemetry } from '../subgraphs/telemetry.js';
+import { stopTelemetry } from '../subgraphs/kit/telemetry.js';
 
 const config = loadConfig();
 try {

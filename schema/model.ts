@@ -28,7 +28,7 @@ export interface FieldSpec {
   writable?: boolean;
   /** The GraphQL input type apps use to write it; defaults to `type`. */
   inputType?: string;
-  /** The rule canon checks before any write, in words (enforced in gateway/validation.ts). */
+  /** The rule canon checks before any write, in words (enforced in gateway/writes/validation.ts). */
   validation?: string;
 }
 

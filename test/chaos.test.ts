@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEMS, type SystemName } from '../schema/model.js';
 import { enumMapping } from '../schema/ownership.js';
-import { createRng } from '../subgraphs/sandbox-kit.js';
+import { createRng } from '../subgraphs/sandbox-kit/server.js';
 import { MARKETING_LIST_ID } from '../subgraphs/marketing/sandbox/index.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 

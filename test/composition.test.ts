@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { composeCanon, type SubgraphSource } from '../gateway/compose.js';
-import { controlTypeDefs } from '../gateway/control/index.js';
+import { composeCanon, type SubgraphSource } from '../gateway/federation/compose.js';
+import { controlTypeDefs } from '../gateway/writes/index.js';
 import { MODEL, SYSTEMS, type CanonicalModel } from '../schema/model.js';
 import { validateModel, validateSystemRecords } from '../schema/ownership.js';
 import { SYSTEM_RECORDS } from '../schema/model.js';
-import { loadSubgraphSchema } from '../subgraphs/subgraph.js';
+import { loadSubgraphSchema } from '../subgraphs/kit/subgraph.js';
 
 const run = promisify(execFile);
 const FED = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@inaccessible"])';
@@ -156,7 +156,7 @@ describe('npm run compose', () => {
     const dir = mkdtempSync(join(tmpdir(), 'canon-compose-'));
     try {
       const out = join(dir, 'supergraph.graphql');
-      const { stdout } = await run('npx', ['tsx', 'gateway/compose-cli.ts', '--out', out], { cwd: join(import.meta.dirname, '..') });
+      const { stdout } = await run('npx', ['tsx', 'gateway/federation/compose-cli.ts', '--out', out], { cwd: join(import.meta.dirname, '..') });
       expect(stdout).toContain('ownership checked');
       const sdl = readFileSync(out, 'utf8');
       for (const name of ['identity', 'crm', 'erp', 'marketing', 'support', 'control']) expect(sdl).toContain(`join__graph(name: "${name}"`);

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { CONSOLE_CSP, consoleFile } from '../gateway/console/console.js';
+import { CONSOLE_CSP, consoleFile } from '../gateway/pages/console/console.js';
 import { findChromium, openPage } from './support/browser.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 
@@ -43,7 +43,7 @@ afterAll(async () => {
 
 describe('consoleFile', () => {
   it('resolves to a file under public/ when the path names one', () => {
-    expect(consoleFile('console.js')).toMatch(/gateway[/\\]console[/\\]public[/\\]console\.js$/);
+    expect(consoleFile('console.js')).toMatch(/gateway[/\\]pages[/\\]console[/\\]public[/\\]console\.js$/);
   });
 
   it('returns null when the path would leave public/', () => {

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { dataModel } from '../gateway/control/resolvers.js';
-import { CSV_COLUMNS, modelCsv, modelMarkdown, type DataModel } from '../gateway/explorer/export.js';
-import { publicFile } from '../gateway/explorer/explorer.js';
+import { dataModel } from '../gateway/writes/resolvers.js';
+import { CSV_COLUMNS, modelCsv, modelMarkdown, type DataModel } from '../gateway/pages/explorer/export.js';
+import { publicFile } from '../gateway/pages/explorer/explorer.js';
 import { findChromium, openPage } from './support/browser.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 
@@ -159,7 +159,7 @@ describe('model:export CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'canon-export-'));
     try {
       const out = join(dir, 'nested');
-      await promisify(execFile)('npx', ['tsx', 'gateway/explorer/export-cli.ts', '--out', out], { cwd: join(import.meta.dirname, '..') });
+      await promisify(execFile)('npx', ['tsx', 'gateway/pages/explorer/export-cli.ts', '--out', out], { cwd: join(import.meta.dirname, '..') });
       const dm = dataModel();
       expect(readFileSync(join(out, 'model.md'), 'utf8')).toBe(modelMarkdown(dm));
       expect(readFileSync(join(out, 'model.csv'), 'utf8')).toBe(modelCsv(dm));
@@ -234,7 +234,7 @@ describe('handleExplorer', () => {
     expect(publicFile('..%2f..%2fpackage.json')).toBeNull();
     expect(publicFile('a/%2E%2E/%2E%2E/package.json')).toBeNull();
     expect(publicFile('%00explorer.js')).toBeNull();
-    expect(publicFile('explorer.js')).toMatch(/gateway[/\\]explorer[/\\]public[/\\]explorer\.js$/);
+    expect(publicFile('explorer.js')).toMatch(/gateway[/\\]pages[/\\]explorer[/\\]public[/\\]explorer\.js$/);
   });
 
   it('answers 404 for a missing file and 405 for a write when the path is under /explorer', async () => {

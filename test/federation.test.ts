@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { enumMapping } from '../schema/ownership.js';
 import { MODEL, SYSTEMS } from '../schema/model.js';
-import { toE164 } from '../subgraphs/phone.js';
+import { toE164 } from '../subgraphs/kit/phone.js';
 import { MARKETING_LIST_ID } from '../subgraphs/marketing/sandbox/index.js';
 import { startTestStack, systemApi, type TestStack } from './support/stack.js';
 

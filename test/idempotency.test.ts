@@ -9,9 +9,9 @@ import { createClient } from '@redis/client';
 import Keyv from 'keyv';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../gateway/config.js';
-import { fingerprintOf, IdempotencyStore, parseIdempotencyKey } from '../gateway/idempotency.js';
-import { SqliteKeyvStore } from '../gateway/keyv-sqlite.js';
-import { InProcessLock } from '../subgraphs/record-lock.js';
+import { fingerprintOf, IdempotencyStore, parseIdempotencyKey } from '../gateway/operations/idempotency.js';
+import { SqliteKeyvStore } from '../gateway/operations/keyv-sqlite.js';
+import { InProcessLock } from '../subgraphs/kit/record-lock.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 
 const REDIS_URL = loadConfig().redisUrl ?? 'redis://127.0.0.1:6379';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PG_URL, postgresSkipReason } from './support/postgres.js';
-import { PostgresLedger, SqliteLedger, statusOf, type Ledger, type LedgerStep, type OperationRecord } from '../gateway/ledger.js';
+import { PostgresLedger, SqliteLedger, statusOf, type Ledger, type LedgerStep, type OperationRecord } from '../gateway/operations/ledger.js';
 
 const pgSkip = await postgresSkipReason();
 if (pgSkip) console.warn(pgSkip);
@@ -112,7 +112,7 @@ describe.each(stores)('Ledger on $name', ({ skip, open }) => {
       const page = await ledger.list({ app }, 7, after);
       seen.push(...page.records.map((r) => r.id));
       const last = page.records.at(-1);
-      after = page.hasNextPage && last ? (await import('../gateway/ledger.js')).encodeCursor(last) : null;
+      after = page.hasNextPage && last ? (await import('../gateway/operations/ledger.js')).encodeCursor(last) : null;
     } while (after);
     expect(seen).toHaveLength(25);
     expect(new Set(seen)).toEqual(new Set(made.map((m) => m.id)));

@@ -3,9 +3,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CanonDataSource } from '../gateway/datasource.js';
-import { requestKey } from '../gateway/dedup.js';
-import { SystemPolicy } from '../subgraphs/resilience.js';
+import { CanonDataSource } from '../gateway/federation/datasource.js';
+import { requestKey } from '../gateway/federation/dedup.js';
+import { SystemPolicy } from '../subgraphs/kit/resilience.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 
 /** A subgraph stand-in that holds every request until `release()`, so tests decide what overlaps without sleeping. */

@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../gateway/config.js';
 import { CrmConnector } from '../subgraphs/crm/connector.js';
 import { startCrmSandbox } from '../subgraphs/crm/sandbox/index.js';
-import { InProcessLock, RedisLock, type RecordLock } from '../subgraphs/record-lock.js';
-import type { RunningSandbox } from '../subgraphs/sandbox-kit.js';
-import { seedAll } from '../subgraphs/seed.js';
-import { SystemError } from '../subgraphs/system-client.js';
+import { InProcessLock, RedisLock, type RecordLock } from '../subgraphs/kit/record-lock.js';
+import type { RunningSandbox } from '../subgraphs/sandbox-kit/server.js';
+import { seedAll } from '../subgraphs/sandbox-kit/seed.js';
+import { SystemError } from '../subgraphs/kit/system-client.js';
 
 const REDIS_URL = loadConfig().redisUrl ?? 'redis://127.0.0.1:6379';
 

@@ -3,8 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SystemPolicy, settingsFor, DEFAULT_RESILIENCE } from '../subgraphs/resilience.js';
-import { SystemClient, SystemError } from '../subgraphs/system-client.js';
+import { SystemPolicy, settingsFor, DEFAULT_RESILIENCE } from '../subgraphs/kit/resilience.js';
+import { SystemClient, SystemError } from '../subgraphs/kit/system-client.js';
 
 /** A server that answers each request with the next scripted status (the last one repeats); 'hang' never answers. */
 class ScriptedServer {

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningSandbox } from '../subgraphs/sandbox-kit.js';
-import { createRng, nextStamp } from '../subgraphs/sandbox-kit.js';
+import type { RunningSandbox } from '../subgraphs/sandbox-kit/server.js';
+import { createRng, nextStamp } from '../subgraphs/sandbox-kit/server.js';
 import { startCrmSandbox } from '../subgraphs/crm/sandbox/index.js';
 import { startErpSandbox } from '../subgraphs/erp/sandbox/index.js';
 import { MARKETING_LIST_ID, startMarketingSandbox, subscriberHash } from '../subgraphs/marketing/sandbox/index.js';
 import { startSupportSandbox } from '../subgraphs/support/sandbox/index.js';
-import { generateDataset, isSeeded, seedAll, SEED_FILES } from '../subgraphs/seed.js';
+import { generateDataset, isSeeded, seedAll, SEED_FILES } from '../subgraphs/sandbox-kit/seed.js';
 
 const SIZE = 300;
 const tempDirs: string[] = [];

@@ -2,9 +2,9 @@
 
 import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
-import { InProcessLock, type RecordLock } from '../record-lock.js';
-import type { SystemPolicy } from '../resilience.js';
-import { holds, staleWriteError, SystemClient } from '../system-client.js';
+import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
+import type { SystemPolicy } from '../kit/resilience.js';
+import { holds, staleWriteError, SystemClient } from '../kit/system-client.js';
 
 /** A contact as the CRM returns it: string properties, as people typed them. */
 export interface CrmContact {

@@ -1,6 +1,6 @@
 // The CRM subgraph: schema, resolvers and connector put together.
 
-import { loadSubgraphSchema, type SubgraphDefinition } from '../subgraph.js';
+import { loadSubgraphSchema, type SubgraphDefinition } from '../kit/subgraph.js';
 import { CrmConnector, type CrmConnectorOptions, type CrmContext } from './connector.js';
 import { resolvers } from './resolvers.js';
 

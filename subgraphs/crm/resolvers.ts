@@ -1,7 +1,7 @@
 // CRM subgraph resolvers: contacts mapped into canonical Customer fields.
 
 import { enumMapping } from '../../schema/ownership.js';
-import { toE164 } from '../phone.js';
+import { toE164 } from '../kit/phone.js';
 import type { Resolvers } from './generated/types.js';
 
 const lifecycle = enumMapping('LifecycleStage');

@@ -1,6 +1,6 @@
 // The ERP subgraph: schema, resolvers and connector put together.
 
-import { loadSubgraphSchema, type SubgraphDefinition } from '../subgraph.js';
+import { loadSubgraphSchema, type SubgraphDefinition } from '../kit/subgraph.js';
 import { ErpConnector, type ErpConnectorOptions, type ErpContext } from './connector.js';
 import { resolvers } from './resolvers.js';
 

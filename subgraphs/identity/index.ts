@@ -1,6 +1,6 @@
 // The identity subgraph: canonical ids and the crosswalk, served from canon's own SQLite file.
 
-import { loadSubgraphSchema, type SubgraphDefinition } from '../subgraph.js';
+import { loadSubgraphSchema, type SubgraphDefinition } from '../kit/subgraph.js';
 import { createIdentityContext, IdentityStore, type IdentityContext } from './connector.js';
 import { resolvers } from './resolvers.js';
 

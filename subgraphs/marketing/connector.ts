@@ -2,9 +2,9 @@
 
 import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
-import { InProcessLock, type RecordLock } from '../record-lock.js';
-import type { SystemPolicy } from '../resilience.js';
-import { holds, staleWriteError, SystemClient } from '../system-client.js';
+import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
+import type { SystemPolicy } from '../kit/resilience.js';
+import { holds, staleWriteError, SystemClient } from '../kit/system-client.js';
 
 /** A list member as the marketing tool returns it; its id is the subscriber hash (md5 of the lower-cased email). */
 export interface MarketingMember {

@@ -1,6 +1,6 @@
 // The marketing subgraph: schema, resolvers and connector put together.
 
-import { loadSubgraphSchema, type SubgraphDefinition } from '../subgraph.js';
+import { loadSubgraphSchema, type SubgraphDefinition } from '../kit/subgraph.js';
 import { MarketingConnector, type MarketingConnectorOptions, type MarketingContext } from './connector.js';
 import { resolvers } from './resolvers.js';
 

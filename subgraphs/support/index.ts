@@ -1,6 +1,6 @@
 // The support subgraph: schema, resolvers and connector put together.
 
-import { loadSubgraphSchema, type SubgraphDefinition } from '../subgraph.js';
+import { loadSubgraphSchema, type SubgraphDefinition } from '../kit/subgraph.js';
 import { SupportConnector, type SupportConnectorOptions, type SupportContext } from './connector.js';
 import { resolvers } from './resolvers.js';
 

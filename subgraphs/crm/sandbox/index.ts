@@ -1,7 +1,7 @@
 // Owns the CRM sandbox's HTTP API: a subset of HubSpot CRM v3 contacts over the store in ./store.ts.
 
-import { isRecord, listParam, startSandboxServer } from '../../sandbox-kit.js';
-import type { Route, RunningSandbox, SandboxResponse } from '../../sandbox-kit.js';
+import { isRecord, listParam, startSandboxServer } from '../../sandbox-kit/server.js';
+import type { Route, RunningSandbox, SandboxResponse } from '../../sandbox-kit/server.js';
 import {
   CRM_READ_ONLY_PROPERTIES,
   CRM_WRITABLE_PROPERTIES,

@@ -1,7 +1,7 @@
 // Owns the CRM sandbox's SQLite schema and every query against it (HubSpot-style contacts).
 
 import type Database from 'better-sqlite3';
-import { nextStamp, openSqlite } from '../../sandbox-kit.js';
+import { nextStamp, openSqlite } from '../../sandbox-kit/server.js';
 
 /** One row of `contacts`, exactly as stored. */
 export interface CrmContactRow {

@@ -1,7 +1,7 @@
 // Owns the ERP sandbox's HTTP API: a subset of an SAP-style OData v4 BusinessPartners service.
 
-import { isRecord, startSandboxServer } from '../../sandbox-kit.js';
-import type { Route, RunningSandbox, SandboxResponse } from '../../sandbox-kit.js';
+import { isRecord, startSandboxServer } from '../../sandbox-kit/server.js';
+import type { Route, RunningSandbox, SandboxResponse } from '../../sandbox-kit/server.js';
 import {
   ERP_BLOCK_REASONS,
   ERP_PAYMENT_TERMS,

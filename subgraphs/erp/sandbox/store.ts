@@ -1,7 +1,7 @@
 // Owns the ERP sandbox's SQLite schema and every query against it (SAP-style business partners).
 
 import type Database from 'better-sqlite3';
-import { nextStamp, openSqlite } from '../../sandbox-kit.js';
+import { nextStamp, openSqlite } from '../../sandbox-kit/server.js';
 
 /** One row of `business_partners`, exactly as stored. */
 export interface ErpPartnerRow {

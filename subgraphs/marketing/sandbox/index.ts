@@ -1,7 +1,7 @@
 // Owns the marketing sandbox's HTTP API: a subset of the Mailchimp Marketing API 3.0 list members.
 
-import { isRecord, startSandboxServer } from '../../sandbox-kit.js';
-import type { Route, RunningSandbox, SandboxResponse } from '../../sandbox-kit.js';
+import { isRecord, startSandboxServer } from '../../sandbox-kit/server.js';
+import type { Route, RunningSandbox, SandboxResponse } from '../../sandbox-kit/server.js';
 import {
   MARKETING_LIST_ID,
   MARKETING_MERGE_FIELDS,

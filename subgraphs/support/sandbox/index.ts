@@ -1,7 +1,7 @@
 // Owns the support sandbox's HTTP API: a subset of the Zendesk Support API v2 (organizations and tickets).
 
-import { isRecord, listParam, startSandboxServer } from '../../sandbox-kit.js';
-import type { Route, RunningSandbox, SandboxResponse } from '../../sandbox-kit.js';
+import { isRecord, listParam, startSandboxServer } from '../../sandbox-kit/server.js';
+import type { Route, RunningSandbox, SandboxResponse } from '../../sandbox-kit/server.js';
 import { SUPPORT_PLANS, TICKET_PRIORITIES, TICKET_STATUSES, openSupportStore } from './store.js';
 import type { SupportOrganizationRow, SupportStore, SupportTicketRow, TicketPriority, TicketStatus } from './store.js';
 

@@ -8,11 +8,11 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import type { Fetcher, FetcherHeaders, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
-import { ErrorCode } from '../schema/errors.js';
-import type { Owner } from '../schema/model.js';
-import type { SystemPolicy } from '../subgraphs/resilience.js';
-import { SystemError } from '../subgraphs/system-client.js';
-import { injectTrace } from '../subgraphs/telemetry.js';
+import { ErrorCode } from '../../schema/errors.js';
+import type { Owner } from '../../schema/model.js';
+import type { SystemPolicy } from '../../subgraphs/kit/resilience.js';
+import { SystemError } from '../../subgraphs/kit/system-client.js';
+import { injectTrace } from '../../subgraphs/kit/telemetry.js';
 import { InFlight, requestKey } from './dedup.js';
 
 /**

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dataModel } from '../control/resolvers.js';
+import { dataModel } from '../../writes/resolvers.js';
 import { send, staticPage } from '../static-page.js';
 import { modelCsv, modelMarkdown } from './export.js';
 
@@ -49,7 +49,7 @@ const page = staticPage({
 
 /**
  * Serves everything under /explorer; returns false for any other path so the server routes it on.
- * Guarantee: every file served comes from gateway/explorer/public or graphql-voyager's dist.
+ * Guarantee: every file served comes from gateway/pages/explorer/public or graphql-voyager's dist.
  */
 export const handleExplorer = page.handle;
 

@@ -10,10 +10,10 @@ import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../schema/errors.js';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
 import { ownershipMap } from '../../schema/ownership.js';
-import type { PolicyRegistry } from '../../subgraphs/resilience.js';
-import { SystemError } from '../../subgraphs/system-client.js';
-import { injectTrace } from '../../subgraphs/telemetry.js';
-import type { StepStatus } from '../ledger.js';
+import type { PolicyRegistry } from '../../subgraphs/kit/resilience.js';
+import { SystemError } from '../../subgraphs/kit/system-client.js';
+import { injectTrace } from '../../subgraphs/kit/telemetry.js';
+import type { StepStatus } from '../operations/ledger.js';
 
 export interface StepError {
   code: string;

@@ -9,16 +9,16 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createRng } from './sandbox-kit.js';
-import { openCrmStore, CRM_LIFECYCLE_STAGES } from './crm/sandbox/index.js';
-import type { CrmContactRow } from './crm/sandbox/index.js';
-import { openErpStore } from './erp/sandbox/index.js';
-import type { ErpPartnerRow } from './erp/sandbox/index.js';
-import { openMarketingStore, MARKETING_LIST_ID, subscriberHash } from './marketing/sandbox/index.js';
-import type { MarketingMemberRow } from './marketing/sandbox/index.js';
-import { openSupportStore } from './support/sandbox/index.js';
-import type { SupportOrganizationRow, SupportTicketRow } from './support/sandbox/index.js';
-import type { SystemName } from '../schema/model.js';
+import { createRng } from './server.js';
+import { openCrmStore, CRM_LIFECYCLE_STAGES } from '../crm/sandbox/index.js';
+import type { CrmContactRow } from '../crm/sandbox/index.js';
+import { openErpStore } from '../erp/sandbox/index.js';
+import type { ErpPartnerRow } from '../erp/sandbox/index.js';
+import { openMarketingStore, MARKETING_LIST_ID, subscriberHash } from '../marketing/sandbox/index.js';
+import type { MarketingMemberRow } from '../marketing/sandbox/index.js';
+import { openSupportStore } from '../support/sandbox/index.js';
+import type { SupportOrganizationRow, SupportTicketRow } from '../support/sandbox/index.js';
+import type { SystemName } from '../../schema/model.js';
 
 
 export interface CustomerRecord {

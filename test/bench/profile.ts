@@ -1,5 +1,5 @@
 // Reading a V8 .cpuprofile (from `node --cpu-prof`): self time summed by function, by file and by package.
-// Also a CLI: `tsx gateway/bench/profile.ts <file.cpuprofile> [top]`.
+// Also a CLI: `tsx test/bench/profile.ts <file.cpuprofile> [top]`.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -106,7 +106,7 @@ export function formatSummary(s: ProfileSummary): string {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const file = process.argv[2];
   if (!file) {
-    console.error('usage: tsx gateway/bench/profile.ts <file.cpuprofile> [top]');
+    console.error('usage: tsx test/bench/profile.ts <file.cpuprofile> [top]');
     process.exit(2);
   }
   console.log(formatSummary(summarizeProfile(file, Number(process.argv[3] ?? 25))));

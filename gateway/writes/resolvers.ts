@@ -5,11 +5,11 @@ import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../schema/errors.js';
 import { MODEL, SYSTEM_RECORDS, type SystemName } from '../../schema/model.js';
 import { resolvedFields } from '../../schema/ownership.js';
-import type { GatewayContext } from '../context.js';
-import { decodeCursor, encodeCursor, statusOf, type Ledger, type LedgerStep, type OperationRecord, type OperationStatus } from '../ledger.js';
-import { validateUpdate, type UpdateInput } from '../validation.js';
-import type { RecordLock } from '../../subgraphs/record-lock.js';
-import { sliceByOwner, stepKey, WriteExecutor, type WriteStep } from './writes.js';
+import type { GatewayContext } from '../federation/context.js';
+import { decodeCursor, encodeCursor, statusOf, type Ledger, type LedgerStep, type OperationRecord, type OperationStatus } from '../operations/ledger.js';
+import { validateUpdate, type UpdateInput } from './validation.js';
+import type { RecordLock } from '../../subgraphs/kit/record-lock.js';
+import { sliceByOwner, stepKey, WriteExecutor, type WriteStep } from './steps.js';
 
 export function dataModel() {
   return {

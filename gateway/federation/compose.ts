@@ -15,8 +15,8 @@ import {
   type ObjectTypeExtensionNode,
   type TypeNode,
 } from 'graphql';
-import { MODEL, type CanonicalModel } from '../schema/model.js';
-import { enumTypes, isJoinKey, objectTypes, resolvedFields, validateModel } from '../schema/ownership.js';
+import { MODEL, type CanonicalModel } from '../../schema/model.js';
+import { enumTypes, isJoinKey, objectTypes, resolvedFields, validateModel } from '../../schema/ownership.js';
 
 export interface SubgraphSource {
   name: string;

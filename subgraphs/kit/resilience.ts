@@ -24,8 +24,8 @@ import {
   type IPolicy,
   type IRetryBackoffContext,
 } from 'cockatiel';
-import { ErrorCode } from '../schema/errors.js';
-import type { Owner } from '../schema/model.js';
+import { ErrorCode } from '../../schema/errors.js';
+import type { Owner } from '../../schema/model.js';
 import { SystemError } from './system-client.js';
 
 /** A setting given once for all systems, or per system as a function of its name. */

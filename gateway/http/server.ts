@@ -7,22 +7,22 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { Kind, parse, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
-import type { Owner } from '../schema/model.js';
-import type { PolicyRegistry } from '../subgraphs/resilience.js';
-import type { GatewayContext } from './context.js';
-import { fingerprintOf, parseIdempotencyKey, type IdempotencyStore } from './idempotency.js';
-import type { Ledger } from './ledger.js';
-import { operationsPlugin } from './operations-plugin.js';
+import type { Owner } from '../../schema/model.js';
+import type { PolicyRegistry } from '../../subgraphs/kit/resilience.js';
+import type { GatewayContext } from '../federation/context.js';
+import { fingerprintOf, parseIdempotencyKey, type IdempotencyStore } from '../operations/idempotency.js';
+import type { Ledger } from '../operations/ledger.js';
+import { operationsPlugin } from '../operations/plugin.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { activeTraceId, extractTrace, inSpan, SpanKind } from '../subgraphs/telemetry.js';
-import { composeCanon, type SubgraphSource } from './compose.js';
-import { ErrorCode } from '../schema/errors.js';
-import { customerFields } from '../schema/ownership.js';
-import { CanonDataSource } from './datasource.js';
-import { handleExplorer } from './explorer/explorer.js';
-import { handleConsole } from './console/console.js';
-import type { SubgraphDefinition } from '../subgraphs/subgraph.js';
+import { activeTraceId, extractTrace, inSpan, SpanKind } from '../../subgraphs/kit/telemetry.js';
+import { composeCanon, type SubgraphSource } from '../federation/compose.js';
+import { ErrorCode } from '../../schema/errors.js';
+import { customerFields } from '../../schema/ownership.js';
+import { CanonDataSource } from '../federation/datasource.js';
+import { handleExplorer } from '../pages/explorer/explorer.js';
+import { handleConsole } from '../pages/console/console.js';
+import type { SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
 
 export interface GatewayOptions {
   port: number;

@@ -4,13 +4,13 @@ import { parse } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { enumTypes } from '../../schema/ownership.js';
 import { writeInputsSDL } from '../../schema/sdl.js';
-import { withModelDescriptions, type SubgraphDefinition } from '../../subgraphs/subgraph.js';
+import { withModelDescriptions, type SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
 import { createResolvers } from './resolvers.js';
-import { WriteExecutor, type SubgraphUrls } from './writes.js';
-import type { GatewayContext } from '../context.js';
-import type { Ledger } from '../ledger.js';
-import type { PolicyRegistry } from '../../subgraphs/resilience.js';
-import type { RecordLock } from '../../subgraphs/record-lock.js';
+import { WriteExecutor, type SubgraphUrls } from './steps.js';
+import type { GatewayContext } from '../federation/context.js';
+import type { Ledger } from '../operations/ledger.js';
+import type { PolicyRegistry } from '../../subgraphs/kit/resilience.js';
+import type { RecordLock } from '../../subgraphs/kit/record-lock.js';
 
 export const CONTROL_URL = 'local://control';
 

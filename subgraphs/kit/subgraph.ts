@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { GraphQLError, Kind, parse, visit, type DocumentNode, type StringValueNode } from 'graphql';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { MODEL } from '../schema/model.js';
-import { objectTypes, enumTypes } from '../schema/ownership.js';
-import type { Owner } from '../schema/model.js';
+import { MODEL } from '../../schema/model.js';
+import { objectTypes, enumTypes } from '../../schema/ownership.js';
+import type { Owner } from '../../schema/model.js';
 import { SystemError } from './system-client.js';
 
 export interface RequestInfo {

@@ -4,7 +4,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { createHash } from 'node:crypto';
-import type { GatewayContext } from './context.js';
+import type { GatewayContext } from '../federation/context.js';
 import type { Ledger, LedgerStep, OperationRecord } from './ledger.js';
 
 function kindOf(query: string | undefined, known: 'query' | 'mutation' | 'subscription' | undefined): 'query' | 'mutation' {

@@ -3,8 +3,8 @@
 // Guarantees: `request` resolves only with a 2xx answer (or a status the caller listed in `accept`);
 // every other outcome rejects with a SystemError naming the system, the call and whether retrying may help.
 
-import { ErrorCode } from '../schema/errors.js';
-import type { Owner } from '../schema/model.js';
+import { ErrorCode } from '../../schema/errors.js';
+import type { Owner } from '../../schema/model.js';
 import type { Logger } from 'pino';
 import type { SystemPolicy } from './resilience.js';
 import { activeTraceId, inSpan, injectTrace, silentLogger, SpanKind } from './telemetry.js';

@@ -11,8 +11,8 @@ register('./reuse-servers-hooks.mjs', import.meta.url);
 
 const { stack } = childArgs<GatewayChildArgs>();
 try {
-  const { testConfig } = await import('../config.js');
-  const { startStack } = await import('../stack.js');
+  const { testConfig } = await import('../../gateway/config.js');
+  const { startStack } = await import('../../gateway/stack.js');
   // Same data directory as the stack process: it is seeded already, and the identity subgraph definition and any
   // gateway store (idempotency, ledger) open their files there, as they would in one `npm start`.
   const running = await startStack(testConfig(stack.dataDir));

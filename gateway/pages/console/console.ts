@@ -1,4 +1,4 @@
-// The /console routes: the operations console page and its static files, served from gateway/console/public.
+// The /console routes: the operations console page and its static files, served from gateway/pages/console/public.
 
 import { fileURLToPath } from 'node:url';
 import { staticPage } from '../static-page.js';
@@ -30,7 +30,7 @@ const page = staticPage({
 
 /**
  * Serves everything under /console; returns false for any other path so the server routes it on.
- * Guarantee: every byte served comes from gateway/console/public, and the page is read-only on the wire: its one
+ * Guarantee: every byte served comes from gateway/pages/console/public, and the page is read-only on the wire: its one
  * write (retryOperation) goes through /graphql like any app's.
  */
 export const handleConsole = page.handle;

@@ -13,7 +13,7 @@
 
 import { createHash } from 'node:crypto';
 import type Keyv from 'keyv';
-import type { RecordLock } from '../subgraphs/record-lock.js';
+import type { RecordLock } from '../../subgraphs/kit/record-lock.js';
 
 export interface StoredResponse {
   status: number;

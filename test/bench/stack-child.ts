@@ -2,8 +2,8 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testConfig } from '../config.js';
-import { startStack } from '../stack.js';
+import { testConfig } from '../../gateway/config.js';
+import { startStack } from '../../gateway/stack.js';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
 import { childArgs, exitWhenParentSays, tellParent, type SystemsReady } from './protocol.js';
 

@@ -8,8 +8,8 @@ import { startCrmSandbox } from '../../subgraphs/crm/sandbox/index.js';
 import { startErpSandbox } from '../../subgraphs/erp/sandbox/index.js';
 import { startMarketingSandbox } from '../../subgraphs/marketing/sandbox/index.js';
 import { startSupportSandbox } from '../../subgraphs/support/sandbox/index.js';
-import type { RunningSandbox } from '../../subgraphs/sandbox-kit.js';
-import { seedAll } from '../../subgraphs/seed.js';
+import type { RunningSandbox } from '../../subgraphs/sandbox-kit/server.js';
+import { seedAll } from '../../subgraphs/sandbox-kit/seed.js';
 import { exitWhenParentSays, tellParent } from './protocol.js';
 
 const starters = { crm: startCrmSandbox, erp: startErpSandbox, marketing: startMarketingSandbox, support: startSupportSandbox };

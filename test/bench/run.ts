@@ -158,12 +158,12 @@ const CONTENDERS: { name: ContenderName; script: string; args: Record<string, un
 /** Installs the contenders from their lockfile the first time; a failure skips them instead of failing the bench. */
 function ensureContenders(): string | null {
   if (existsSync(join(contendersDir, 'node_modules', '@graphql-hive', 'gateway'))) return null;
-  log('installing contenders: npm ci --prefix gateway/bench/contenders …');
+  log('installing contenders: npm ci --prefix test/bench/contenders …');
   try {
     execFileSync('npm', ['ci', '--prefix', contendersDir, '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'inherit'] });
     return null;
   } catch (e) {
-    return `npm ci in gateway/bench/contenders failed: ${(e as Error).message}`;
+    return `npm ci in test/bench/contenders failed: ${(e as Error).message}`;
   }
 }
 

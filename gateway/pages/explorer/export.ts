@@ -1,6 +1,6 @@
 // The review export of the canonical model as Markdown and CSV, computed from the same dataModel() value the gateway serves.
 
-import type { dataModel } from '../control/resolvers.js';
+import type { dataModel } from '../../writes/resolvers.js';
 
 export type DataModel = ReturnType<typeof dataModel>;
 type ModelType = DataModel['types'][number];

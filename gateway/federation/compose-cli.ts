@@ -2,11 +2,11 @@
 
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { SYSTEMS } from '../schema/model.js';
-import { loadSubgraphSchema } from '../subgraphs/subgraph.js';
+import { SYSTEMS } from '../../schema/model.js';
+import { loadSubgraphSchema } from '../../subgraphs/kit/subgraph.js';
 import { composeCanon, type SubgraphSource } from './compose.js';
-import { loadConfig } from './config.js';
-import { CONTROL_URL, controlTypeDefs } from './control/index.js';
+import { loadConfig } from '../config.js';
+import { CONTROL_URL, controlTypeDefs } from '../writes/index.js';
 
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'supergraph.graphql' } } });
 const config = loadConfig();
@@ -14,7 +14,7 @@ const sources: SubgraphSource[] = [
   ...(['identity', ...SYSTEMS] as const).map((name) => ({
     name,
     url: `http://${config.host}:${config.subgraphPorts[name]}/graphql`,
-    typeDefs: loadSubgraphSchema(new URL(`../subgraphs/${name}/schema.graphql`, import.meta.url)),
+    typeDefs: loadSubgraphSchema(new URL(`../../subgraphs/${name}/schema.graphql`, import.meta.url)),
   })),
   { name: 'control', url: CONTROL_URL, typeDefs: controlTypeDefs() },
 ];

@@ -67,13 +67,13 @@ export interface GatewayChildArgs {
 /** Reads this child's arguments; the bench always sets them, so their absence is a programming error. */
 export function childArgs<T>(): T {
   const raw = process.env.BENCH_CHILD_ARGS;
-  if (!raw) throw new Error('BENCH_CHILD_ARGS is not set: this script is started by gateway/bench/run.ts.');
+  if (!raw) throw new Error('BENCH_CHILD_ARGS is not set: this script is started by test/bench/run.ts.');
   return JSON.parse(raw) as T;
 }
 
 /** Posts `msg` to the parent; a child started without IPC has nobody to tell, which is a setup error. */
 export function tellParent(msg: ChildMessage): void {
-  if (!process.send) throw new Error('No IPC channel: this script is started by gateway/bench/run.ts.');
+  if (!process.send) throw new Error('No IPC channel: this script is started by test/bench/run.ts.');
   process.send(msg);
 }
 
