@@ -14,5 +14,14 @@ export const ErrorCode = {
   IDEMPOTENCY_IN_PROGRESS: 'IDEMPOTENCY_IN_PROGRESS',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
+  /** The HTTP request itself is malformed (not JSON, no query). */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** canon itself failed; the message says where. */
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE',
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** A workflow's precondition was false. */
+  PRECONDITION_FAILED: 'PRECONDITION_FAILED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

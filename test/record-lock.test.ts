@@ -11,7 +11,7 @@ import { startCrmSandbox } from '../subgraphs/crm/sandbox/index.js';
 import { InProcessLock, RedisLock, type RecordLock } from '../subgraphs/kit/record-lock.js';
 import type { RunningSandbox } from '../subgraphs/sandbox-kit/server.js';
 import { seedAll } from '../subgraphs/sandbox-kit/seed.js';
-import { SystemError } from '../subgraphs/kit/system-client.js';
+import { SystemError } from '../subgraphs/kit/system-error.js';
 
 const REDIS_URL = loadConfig().redisUrl ?? 'redis://127.0.0.1:6379';
 

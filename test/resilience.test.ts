@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SystemPolicy, settingsFor, DEFAULT_RESILIENCE } from '../subgraphs/kit/resilience.js';
-import { SystemClient, SystemError } from '../subgraphs/kit/system-client.js';
+import { SystemClient } from '../subgraphs/kit/system-client.js';
+import { SystemError } from '../subgraphs/kit/system-error.js';
 
 /** A server that answers each request with the next scripted status (the last one repeats); 'hang' never answers. */
 class ScriptedServer {

@@ -11,7 +11,7 @@ import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../schema/errors.js';
 import type { Owner } from '../../schema/model.js';
 import type { SystemPolicy } from '../../subgraphs/kit/resilience.js';
-import { SystemError } from '../../subgraphs/kit/system-client.js';
+import { SystemError } from '../../subgraphs/kit/system-error.js';
 import { injectTrace } from '../../subgraphs/kit/telemetry.js';
 import { InFlight, requestKey } from './dedup.js';
 

@@ -11,7 +11,7 @@ import { ErrorCode } from '../../schema/errors.js';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
 import { ownershipMap } from '../../schema/ownership.js';
 import type { PolicyRegistry } from '../../subgraphs/kit/resilience.js';
-import { SystemError } from '../../subgraphs/kit/system-client.js';
+import { SystemError } from '../../subgraphs/kit/system-error.js';
 import { injectTrace } from '../../subgraphs/kit/telemetry.js';
 import type { StepStatus } from '../operations/ledger.js';
 

@@ -4,7 +4,8 @@ import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
 import type { SystemPolicy } from '../kit/resilience.js';
-import { holds, staleWriteError, SystemClient } from '../kit/system-client.js';
+import { holds, SystemClient } from '../kit/system-client.js';
+import { staleWriteError } from '../kit/system-error.js';
 
 /** A contact as the CRM returns it: string properties, as people typed them. */
 export interface CrmContact {

@@ -4,7 +4,8 @@ import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../schema/errors.js';
 import type { SystemPolicy } from '../kit/resilience.js';
-import { holds, SystemClient, SystemError } from '../kit/system-client.js';
+import { holds, SystemClient } from '../kit/system-client.js';
+import { SystemError } from '../kit/system-error.js';
 
 /** A business partner as the ERP returns it, with its OData ETag. */
 export interface ErpPartner {

@@ -26,7 +26,7 @@ import {
 } from 'cockatiel';
 import { ErrorCode } from '../../schema/errors.js';
 import type { Owner } from '../../schema/model.js';
-import { SystemError } from './system-client.js';
+import { SystemError } from './system-error.js';
 
 /** A setting given once for all systems, or per system as a function of its name. */
 export type PerSystem<T> = T | ((system: Owner) => T);

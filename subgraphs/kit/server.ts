@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { execute, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { systemGraphQLError, type SubgraphDefinition } from './subgraph.js';
+import type { SubgraphDefinition } from './subgraph.js';
+import { toGraphQLError } from './system-error.js';
 import { extractTrace, inSpan, SpanKind } from './telemetry.js';
 
 export interface RunningSubgraph {
@@ -66,7 +67,7 @@ export function collapseErrors(errors: readonly GraphQLError[]): GraphQLFormatte
   const out: GraphQLFormattedError[] = [];
   const seen = new Map<string, GraphQLFormattedError & { extensions: Record<string, unknown> }>();
   for (const raw of errors) {
-    const err = raw.originalError ? systemGraphQLError(raw.originalError) : raw;
+    const err = raw.originalError ? toGraphQLError(raw.originalError) : raw;
     const formatted = { ...err.toJSON(), path: raw.path, locations: raw.locations };
     const ext = (formatted.extensions ?? {}) as Record<string, unknown>;
     if (!ext.system) {

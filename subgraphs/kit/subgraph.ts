@@ -1,12 +1,11 @@
 // The shape every subgraph module has, and loading a subgraph's schema.graphql with descriptions taken from the canonical model.
 
 import { readFileSync } from 'node:fs';
-import { GraphQLError, Kind, parse, visit, type DocumentNode, type StringValueNode } from 'graphql';
+import { Kind, parse, visit, type DocumentNode, type StringValueNode } from 'graphql';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import { MODEL } from '../../schema/model.js';
 import { objectTypes, enumTypes } from '../../schema/ownership.js';
 import type { Owner } from '../../schema/model.js';
-import { SystemError } from './system-client.js';
 
 export interface RequestInfo {
   headers: Record<string, string | string[] | undefined>;
@@ -67,16 +66,4 @@ export function withModelDescriptions(doc: DocumentNode): DocumentNode {
       };
     },
   });
-}
-
-/** A SystemError as the GraphQL error apps see: code, system, retryable and attempts in extensions. */
-export function systemGraphQLError(err: unknown): GraphQLError {
-  if (err instanceof GraphQLError) return err;
-  if (err instanceof SystemError) {
-    return new GraphQLError(err.message, {
-      originalError: err,
-      extensions: { code: err.code, system: err.system, retryable: err.retryable, attempts: err.attempts, ...(err.status ? { status: err.status } : {}) },
-    });
-  }
-  return new GraphQLError(err instanceof Error ? err.message : String(err), { originalError: err instanceof Error ? err : undefined });
 }

@@ -1,32 +1,13 @@
-// The HTTP client every connector uses to talk to its system, and the one function that turns an upstream failure into a canon error.
+// The HTTP client every connector uses to talk to its system; its failures are shaped by system-error.ts.
 //
 // Guarantees: `request` resolves only with a 2xx answer (or a status the caller listed in `accept`);
 // every other outcome rejects with a SystemError naming the system, the call and whether retrying may help.
 
-import { ErrorCode } from '../../schema/errors.js';
 import type { Owner } from '../../schema/model.js';
 import type { Logger } from 'pino';
 import type { SystemPolicy } from './resilience.js';
+import { SystemError, toSystemError } from './system-error.js';
 import { activeTraceId, inSpan, injectTrace, silentLogger, SpanKind } from './telemetry.js';
-
-export class SystemError extends Error {
-  readonly code: ErrorCode;
-  readonly system: Owner;
-  readonly status: number | undefined;
-  readonly retryable: boolean;
-  /** Seconds the system asked us to wait (its Retry-After header), if any. */
-  readonly retryAfterSeconds: number | undefined;
-  attempts = 1;
-  constructor(opts: { code: ErrorCode; system: Owner; message: string; status?: number; retryable: boolean; retryAfterSeconds?: number; cause?: unknown }) {
-    super(opts.message, { cause: opts.cause });
-    this.name = 'SystemError';
-    this.code = opts.code;
-    this.system = opts.system;
-    this.status = opts.status;
-    this.retryable = opts.retryable;
-    this.retryAfterSeconds = opts.retryAfterSeconds;
-  }
-}
 
 export interface SystemRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -63,64 +44,9 @@ export interface SystemClientOptions {
   log?: Logger;
 }
 
-/** Turns whatever went wrong on a call to a system into a SystemError: the only place connectors shape upstream failures. */
-export function toSystemError(system: Owner, req: Pick<SystemRequest, 'method' | 'path'>, outcome: { response?: { status: number; headers: Headers; text: string }; cause?: unknown; timedOut?: boolean }): SystemError {
-  const call = `${req.method} ${req.path.split('?')[0]}`;
-  if (outcome.timedOut) {
-    return new SystemError({ code: ErrorCode.SYSTEM_TIMEOUT, system, retryable: true, message: `${system} did not answer in time: ${call}`, cause: outcome.cause });
-  }
-  const res = outcome.response;
-  if (!res) {
-    const reason = outcome.cause instanceof Error ? ((outcome.cause.cause as Error | undefined)?.message ?? outcome.cause.message) : String(outcome.cause);
-    return new SystemError({ code: ErrorCode.SYSTEM_UNAVAILABLE, system, retryable: true, message: `${system} is unreachable (${reason}): ${call}`, cause: outcome.cause });
-  }
-  const detail = upstreamMessage(res.text);
-  const message = `${system} answered ${res.status}${detail ? ` (${detail})` : ''}: ${call}`;
-  const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
-  if (res.status === 429 || res.status >= 500) {
-    return new SystemError({ code: ErrorCode.SYSTEM_UNAVAILABLE, system, status: res.status, retryable: true, retryAfterSeconds: retryAfter, message });
-  }
-  const code =
-    res.status === 404 ? ErrorCode.NOT_FOUND
-    : res.status === 412 ? ErrorCode.STALE_WRITE
-    : res.status === 400 || res.status === 422 ? ErrorCode.BAD_USER_INPUT
-    : ErrorCode.SYSTEM_ERROR;
-  return new SystemError({ code, system, status: res.status, retryable: false, message });
-}
-
-/** The record changed since the version the app read: refused before anything was written. */
-export function staleWriteError(system: Owner, record: string, expected: string, actual: string | null | undefined): SystemError {
-  return new SystemError({
-    code: ErrorCode.STALE_WRITE,
-    system,
-    retryable: false,
-    message: `${system} ${record} changed since version ${expected} (now ${actual ?? 'unknown'}); read it again and reapply the change.`,
-  });
-}
-
 /** Whether a record already holds every value a write would set (so that write, repeated, changes nothing). */
 export function holds(current: Record<string, unknown>, intended: Record<string, unknown>): boolean {
   return Object.entries(intended).every(([k, v]) => (current[k] ?? null) === (v ?? null));
-}
-
-function parseRetryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, (at - Date.now()) / 1000);
-}
-
-// Systems phrase errors differently (HubSpot `message`, OData `error.message`, Mailchimp `detail`, Zendesk `description`).
-function upstreamMessage(text: string): string {
-  try {
-    const body = JSON.parse(text) as Record<string, unknown>;
-    const odata = body.error as { message?: string } | undefined;
-    const msg = body.message ?? (typeof odata === 'object' ? odata?.message : undefined) ?? body.detail ?? body.description ?? body.error;
-    return typeof msg === 'string' ? msg.slice(0, 300) : '';
-  } catch {
-    return text.slice(0, 200);
-  }
 }
 
 export class SystemClient {
