@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dataModel } from '../../writes/resolvers.js';
+import { dataModel } from '../../../schema/data-model.js';
 import { send, staticPage } from '../static-page.js';
 import { modelCsv, modelMarkdown } from './export.js';
 
