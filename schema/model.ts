@@ -268,6 +268,14 @@ const customer: ObjectTypeSpec = {
   ],
 };
 
+/** What each system's native id is, as `SourceIds` describes it. */
+const SOURCE_ID_MEANINGS: Record<SystemName, string> = {
+  crm: 'HubSpot-style contact id.',
+  erp: 'Business partner number (7 digits).',
+  marketing: 'Subscriber hash: md5 of the lower-cased email.',
+  support: 'Support organization id.',
+};
+
 export const MODEL: CanonicalModel = {
   types: [
     customer,
@@ -276,12 +284,8 @@ export const MODEL: CanonicalModel = {
       name: 'SourceIds',
       description: "A customer's native id in each system (null where absent).",
       owner: 'identity',
-      fields: [
-        { name: 'crm', type: 'ID', description: 'HubSpot-style contact id.', sourceField: "source_ids where system = 'crm'" },
-        { name: 'erp', type: 'ID', description: 'Business partner number (7 digits).', sourceField: "source_ids where system = 'erp'" },
-        { name: 'marketing', type: 'ID', description: 'Subscriber hash: md5 of the lower-cased email.', sourceField: "source_ids where system = 'marketing'" },
-        { name: 'support', type: 'ID', description: 'Support organization id.', sourceField: "source_ids where system = 'support'" },
-      ],
+      // One field per system, in SYSTEMS order: a system added there cannot be left out here.
+      fields: SYSTEMS.map((system) => ({ name: system, type: 'ID', description: SOURCE_ID_MEANINGS[system], sourceField: `source_ids where system = '${system}'` })),
     },
     {
       kind: 'object',
