@@ -28,9 +28,24 @@ export interface FieldSpec {
   writable?: boolean;
   /** The GraphQL input type apps use to write it; defaults to `type`. */
   inputType?: string;
-  /** The rule canon checks before any write, in words (enforced in gateway/writes/validation.ts). */
+  /** The rule canon checks before any write, in words (enforced by the validator `rule` names). */
   validation?: string;
+  /** The check a write of this field must pass: every writable field names one, and start-up refuses a model where one does not. */
+  rule?: FieldRule;
 }
+
+/**
+ * The validation rules a writable field may name; each has exactly one validator in gateway/writes/validation.ts.
+ * - text: required single line, trimmed, inner whitespace collapsed, 1 to 200 characters; cannot be cleared.
+ * - optionalText: the same, but may be null (cleared).
+ * - email: a valid address, stored trimmed and lower-cased; null clears it.
+ * - phone: parsed with libphonenumber, national numbers in the input's country; stored in E.164; null clears it.
+ * - taxId: the format of the tax number of its country; must agree with the input's country; null clears it.
+ * - address: a whole address, each part checked by its own rule; cannot be cleared.
+ * - countryCode: an ISO 3166-1 alpha-2 code, stored upper-cased.
+ * - enum: one of the field's enum values (GraphQL checks the value); cannot be cleared.
+ */
+export type FieldRule = 'text' | 'optionalText' | 'email' | 'phone' | 'taxId' | 'address' | 'countryCode' | 'enum';
 
 export interface EnumValueSpec {
   name: string;
@@ -93,6 +108,7 @@ const customer: ObjectTypeSpec = {
       description: 'Full name of the main contact person at the customer.',
       sourceField: 'contact.properties.firstname + contact.properties.lastname',
       validation: '1 to 200 characters after trimming; the first word is stored as firstname, the rest as lastname.',
+      rule: 'text',
     },
     {
       name: 'email',
@@ -102,6 +118,7 @@ const customer: ObjectTypeSpec = {
       description: 'Email address of the main contact person, trimmed and lower-cased.',
       sourceField: 'contact.properties.email',
       validation: 'A valid email address (local@domain.tld); stored trimmed and lower-cased.',
+      rule: 'email',
     },
     {
       name: 'phone',
@@ -111,6 +128,7 @@ const customer: ObjectTypeSpec = {
       description: "Phone number of the main contact person in E.164 (+4930123456); read from the CRM's free-form value.",
       sourceField: 'contact.properties.phone (region from contact.properties.country)',
       validation: 'Parsed with libphonenumber (international, or national with billing/contact country); stored in E.164.',
+      rule: 'phone',
     },
     {
       name: 'lifecycleStage',
@@ -120,6 +138,7 @@ const customer: ObjectTypeSpec = {
       description: 'Where the customer stands in the sales funnel.',
       sourceField: 'contact.properties.lifecyclestage',
       validation: 'One of the LifecycleStage values.',
+      rule: 'enum',
     },
     {
       name: 'crmVersion',
@@ -136,6 +155,7 @@ const customer: ObjectTypeSpec = {
       description: 'Registered legal name of the customer, as invoiced.',
       sourceField: 'BusinessPartner.BusinessPartnerName',
       validation: '1 to 200 characters after trimming.',
+      rule: 'text',
     },
     {
       name: 'taxId',
@@ -145,6 +165,7 @@ const customer: ObjectTypeSpec = {
       description: 'VAT or tax registration number, upper-case without spaces.',
       sourceField: 'BusinessPartner.TaxNumber',
       validation: "Checked against the format of the billing country's tax number where canon knows it (DE, FR, GB, NL, ES, IT, SE, US).",
+      rule: 'taxId',
     },
     {
       name: 'billingAddress',
@@ -155,6 +176,7 @@ const customer: ObjectTypeSpec = {
       description: 'Address invoices are sent to.',
       sourceField: 'BusinessPartner.StreetName, AdditionalStreetName, CityName, PostalCode, Country',
       validation: 'line1, city, postalCode and country required; country an ISO 3166-1 alpha-2 code.',
+      rule: 'address',
     },
     {
       name: 'paymentTerms',
@@ -164,6 +186,7 @@ const customer: ObjectTypeSpec = {
       description: 'When invoices to this customer fall due.',
       sourceField: 'BusinessPartner.PaymentTerms',
       validation: 'One of the PaymentTerms values.',
+      rule: 'enum',
     },
     {
       name: 'creditLimit',
@@ -201,6 +224,7 @@ const customer: ObjectTypeSpec = {
       description: 'Whether the customer agreed to receive marketing email.',
       sourceField: 'member.status',
       validation: 'One of the EmailConsent values.',
+      rule: 'enum',
     },
     {
       name: 'marketingVersion',
@@ -217,6 +241,7 @@ const customer: ObjectTypeSpec = {
       description: 'The support contract the customer has.',
       sourceField: 'organization.organization_fields.support_plan',
       validation: 'One of the SupportPlan values.',
+      rule: 'enum',
     },
     {
       name: 'openTickets',
@@ -243,6 +268,14 @@ const customer: ObjectTypeSpec = {
   ],
 };
 
+/** What each system's native id is, as `SourceIds` describes it. */
+const SOURCE_ID_MEANINGS: Record<SystemName, string> = {
+  crm: 'HubSpot-style contact id.',
+  erp: 'Business partner number (7 digits).',
+  marketing: 'Subscriber hash: md5 of the lower-cased email.',
+  support: 'Support organization id.',
+};
+
 export const MODEL: CanonicalModel = {
   types: [
     customer,
@@ -251,12 +284,8 @@ export const MODEL: CanonicalModel = {
       name: 'SourceIds',
       description: "A customer's native id in each system (null where absent).",
       owner: 'identity',
-      fields: [
-        { name: 'crm', type: 'ID', description: 'HubSpot-style contact id.', sourceField: "source_ids where system = 'crm'" },
-        { name: 'erp', type: 'ID', description: 'Business partner number (7 digits).', sourceField: "source_ids where system = 'erp'" },
-        { name: 'marketing', type: 'ID', description: 'Subscriber hash: md5 of the lower-cased email.', sourceField: "source_ids where system = 'marketing'" },
-        { name: 'support', type: 'ID', description: 'Support organization id.', sourceField: "source_ids where system = 'support'" },
-      ],
+      // One field per system, in SYSTEMS order: a system added there cannot be left out here.
+      fields: SYSTEMS.map((system) => ({ name: system, type: 'ID', description: SOURCE_ID_MEANINGS[system], sourceField: `source_ids where system = '${system}'` })),
     },
     {
       kind: 'object',
@@ -264,11 +293,11 @@ export const MODEL: CanonicalModel = {
       description: 'A postal address.',
       owner: 'erp',
       fields: [
-        { name: 'line1', type: 'String', writable: true, description: 'Street and number.', sourceField: 'StreetName' },
-        { name: 'line2', type: 'String', writable: true, description: 'Additional address line.', sourceField: 'AdditionalStreetName' },
-        { name: 'city', type: 'String', writable: true, description: 'City.', sourceField: 'CityName' },
-        { name: 'postalCode', type: 'String', writable: true, description: 'Postal code.', sourceField: 'PostalCode' },
-        { name: 'country', type: 'String', writable: true, description: 'ISO 3166-1 alpha-2 country code.', sourceField: 'Country' },
+        { name: 'line1', type: 'String', writable: true, rule: 'text', description: 'Street and number.', sourceField: 'StreetName' },
+        { name: 'line2', type: 'String', writable: true, rule: 'optionalText', description: 'Additional address line.', sourceField: 'AdditionalStreetName' },
+        { name: 'city', type: 'String', writable: true, rule: 'text', description: 'City.', sourceField: 'CityName' },
+        { name: 'postalCode', type: 'String', writable: true, rule: 'text', description: 'Postal code.', sourceField: 'PostalCode' },
+        { name: 'country', type: 'String', writable: true, rule: 'countryCode', description: 'ISO 3166-1 alpha-2 country code.', sourceField: 'Country' },
       ],
     },
     {

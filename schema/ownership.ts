@@ -1,6 +1,6 @@
 // Everything derived from the canonical model: who owns which field, what apps may write, enum mappings, and the model's own consistency check.
 
-import { MODEL, OWNERS, SYSTEM_RECORDS, type CanonicalModel, type EnumTypeSpec, type FieldSpec, type ObjectTypeSpec, type Owner, type SystemName, type SystemRecordSpec } from './model.js';
+import { MODEL, OWNERS, SYSTEMS, SYSTEM_RECORDS, type CanonicalModel, type EnumTypeSpec, type FieldSpec, type ObjectTypeSpec, type Owner, type SystemName, type SystemRecordSpec } from './model.js';
 
 /** A field with its owner resolved (fields inherit their type's owner). */
 export interface ResolvedField extends FieldSpec {
@@ -60,7 +60,7 @@ export function joinKeyOf(system: SystemName): string {
 }
 
 export function isJoinKey(fieldName: string): boolean {
-  return OWNERS.some((o) => o !== 'identity' && fieldName === `${o}Id`);
+  return SYSTEMS.some((s) => fieldName === joinKeyOf(s));
 }
 
 /** Maps between canonical enum values and the owner's native values, both ways. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { dataModel } from '../gateway/writes/resolvers.js';
+import { dataModel } from '../schema/data-model.js';
 import { CSV_COLUMNS, modelCsv, modelMarkdown, type DataModel } from '../gateway/pages/explorer/export.js';
 import { publicFile } from '../gateway/pages/explorer/explorer.js';
 import { findChromium, openPage } from './support/browser.js';

@@ -6,6 +6,7 @@ import { enumTypes } from '../../schema/ownership.js';
 import { writeInputsSDL } from '../../schema/sdl.js';
 import { withModelDescriptions, type SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
 import { createResolvers } from './resolvers.js';
+import { checkValidators } from './validation.js';
 import { WriteExecutor, type SubgraphUrls } from './steps.js';
 import type { GatewayContext } from '../federation/context.js';
 import type { Ledger } from '../operations/ledger.js';
@@ -24,6 +25,7 @@ export function controlTypeDefs() {
 }
 
 export function controlSubgraph(opts: { subgraphUrls: SubgraphUrls; policies: PolicyRegistry; ledger: Ledger; lock: RecordLock }): SubgraphDefinition<GatewayContext> {
+  checkValidators();
   return {
     name: 'control',
     typeDefs: controlTypeDefs(),

@@ -3,41 +3,13 @@
 import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../schema/errors.js';
-import { MODEL, SYSTEM_RECORDS, type SystemName } from '../../schema/model.js';
-import { resolvedFields } from '../../schema/ownership.js';
+import { dataModel } from '../../schema/data-model.js';
+import type { SystemName } from '../../schema/model.js';
 import type { GatewayContext } from '../federation/context.js';
 import { decodeCursor, encodeCursor, statusOf, type Ledger, type LedgerStep, type OperationRecord, type OperationStatus } from '../operations/ledger.js';
 import { validateUpdate, type UpdateInput } from './validation.js';
 import type { RecordLock } from '../../subgraphs/kit/record-lock.js';
 import { sliceByOwner, stepKey, WriteExecutor, type WriteStep } from './steps.js';
-
-export function dataModel() {
-  return {
-    systems: SYSTEM_RECORDS.map((r) => ({ ...r, fields: r.fields.map((f) => ({ ...f, mapsTo: f.mapsTo ?? [] })) })),
-    types: MODEL.types.map((t) =>
-      t.kind === 'enum'
-        ? { name: t.name, kind: t.kind, description: t.description, owner: t.owner, sourceField: t.sourceField, fields: [], values: t.values.map((v) => ({ name: v.name, description: v.description, sourceValue: v.source })) }
-        : {
-            name: t.name,
-            kind: t.kind,
-            description: t.description,
-            owner: t.owner,
-            sourceField: null,
-            values: [],
-            fields: resolvedFields(t).map((f) => ({
-              name: f.name,
-              type: f.type,
-              args: f.args ?? null,
-              owner: f.owner,
-              description: f.description,
-              sourceField: f.sourceField,
-              writable: f.writable,
-              validation: f.validation ?? null,
-            })),
-          },
-    ),
-  };
-}
 
 function step(system: SystemName, action: WriteStep['action'], nativeId: string, input: Record<string, unknown>, expectedVersion: string | null, operationKey: string | null): WriteStep {
   return { system, action, nativeId, input, expectedVersion, status: 'PENDING', attempts: 0, error: null, result: null, idempotencyKey: operationKey ? stepKey(operationKey, system, action) : null, durationMs: null };

@@ -1,25 +1,14 @@
-// The /console routes: the operations console page and its static files, served from gateway/pages/console/public.
+// The /console routes: the operations console page and its static files, served from gateway/pages/console/public with the pages' shared ones.
 
 import { fileURLToPath } from 'node:url';
-import { staticPage } from '../static-page.js';
+import { contentSecurityPolicy, staticPage } from '../static-page.js';
 
 /**
  * The page reads and retries operations through this gateway's /graphql and nothing else, so the browser is told to
- * refuse everything from any other origin. Stricter than the explorer's: no bundle here needs inline styles,
+ * refuse everything from any other origin: the base policy as it is, since no bundle here needs inline styles,
  * workers or WebAssembly.
  */
-export const CONSOLE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'self'",
-].join('; ');
+export const CONSOLE_CSP = contentSecurityPolicy();
 
 const page = staticPage({
   prefix: '/console',
@@ -30,10 +19,11 @@ const page = staticPage({
 
 /**
  * Serves everything under /console; returns false for any other path so the server routes it on.
- * Guarantee: every byte served comes from gateway/pages/console/public, and the page is read-only on the wire: its one
- * write (retryOperation) goes through /graphql like any app's.
+ * Guarantee: every byte served comes from gateway/pages/console/public or gateway/pages/shared/public (below
+ * /console/shared/), and the page is read-only on the wire: its one write (retryOperation) goes through /graphql like
+ * any app's.
  */
 export const handleConsole = page.handle;
 
-/** The file under public/ that a path below /console names, or null when the path would leave that folder. */
+/** The file under public/ (or, for shared/…, the pages' shared folder) that a path below /console names, or null when the path would leave its folder. */
 export const consoleFile = page.file;

@@ -1,10 +1,10 @@
-// The /explorer routes: the explorer page and its static files, voyager's bundle from node_modules, and the model downloads.
+// The /explorer routes: the explorer page and its static files (with the pages' shared ones), voyager's bundle from node_modules, and the model downloads.
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dataModel } from '../../writes/resolvers.js';
-import { send, staticPage } from '../static-page.js';
+import { dataModel } from '../../../schema/data-model.js';
+import { contentSecurityPolicy, send, staticPage } from '../static-page.js';
 import { modelCsv, modelMarkdown } from './export.js';
 
 /** Resolved once, lazily: a gateway started without graphql-voyager installed still serves everything else. */
@@ -18,18 +18,13 @@ function voyagerFile(name: 'voyager.standalone.js' | 'voyager.css'): string {
  * The browser itself refuses any request leaving the gateway's origin, whatever a bundle tries. Voyager needs inline
  * styles (emotion), a worker started from a blob: URL and WebAssembly (its Graphviz layout) — nothing more.
  */
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "worker-src 'self' blob:",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'self'",
-].join('; ');
+const CSP = contentSecurityPolicy({
+  'script-src': "'self' 'wasm-unsafe-eval'",
+  'worker-src': "'self' blob:",
+  'style-src': "'self' 'unsafe-inline'",
+  'img-src': "'self' data: blob:",
+  'font-src': "'self' data:",
+});
 
 const page = staticPage({
   prefix: '/explorer',
@@ -49,9 +44,10 @@ const page = staticPage({
 
 /**
  * Serves everything under /explorer; returns false for any other path so the server routes it on.
- * Guarantee: every file served comes from gateway/pages/explorer/public or graphql-voyager's dist.
+ * Guarantee: every file served comes from gateway/pages/explorer/public, gateway/pages/shared/public (below
+ * /explorer/shared/) or graphql-voyager's dist.
  */
 export const handleExplorer = page.handle;
 
-/** The file under public/ a request path names, or null when the path tries to leave it. */
+/** The file under public/ (or, for shared/…, the pages' shared folder) a request path names, or null when the path tries to leave it. */
 export const publicFile = page.file;

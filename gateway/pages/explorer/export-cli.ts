@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { dataModel } from '../../writes/resolvers.js';
+import { dataModel } from '../../../schema/data-model.js';
 import { modelCsv, modelMarkdown, modelRows } from './export.js';
 
 const { values } = parseArgs({

@@ -1,8 +1,8 @@
 // The review export of the canonical model as Markdown and CSV, computed from the same dataModel() value the gateway serves.
 
-import type { dataModel } from '../../writes/resolvers.js';
+import type { DataModel } from '../../../schema/data-model.js';
 
-export type DataModel = ReturnType<typeof dataModel>;
+export type { DataModel };
 type ModelType = DataModel['types'][number];
 type ModelField = ModelType['fields'][number];
 

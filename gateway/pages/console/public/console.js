@@ -1,7 +1,8 @@
 // The operations console's behaviour: lists the ledger through /graphql, shows one operation's steps, and retries failed writes.
-// Everything shown comes from operations/operation/retryOperation at runtime; the page keeps no state the gateway does not.
+// Everything shown comes from operations/operation/retryOperation and the served model at runtime; the page keeps no state the gateway does not.
 
-const ENDPOINT = '/graphql';
+import { $, colourOf, graphql, h, learnOwners, mountHeader, OWNERS_QUERY, systemBadge, systemLabel } from './shared/page.js';
+
 /** The console is an app like any other, so its own requests are attributable in logs and the ledger. */
 const CLIENT_NAME = 'canon-console';
 const PAGE_SIZE = 20;
@@ -45,33 +46,14 @@ const STATUS_FILTERS = {
   succeeded: { statuses: ['SUCCEEDED'], note: 'Showing SUCCEEDED operations.' },
 };
 
-const SYSTEM_LABELS = { CRM: 'CRM', ERP: 'ERP', MARKETING: 'Marketing', SUPPORT: 'Support' };
+/** System (as the System enum spells it: CRM) → its name as people say it; filled from the served model by loadSystems. */
+const SYSTEM_LABELS = {};
 
 // ---------------------------------------------------------------- helpers
 
-/** Builds an element; children may be strings (always inserted as text, never parsed as HTML), nodes, arrays or null. */
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs ?? {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') el.className = v;
-    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'dataset') Object.assign(el.dataset, v);
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  appendAll(el, children);
-  return el;
-}
+/** Every request carries the console's name, so its reads and retries are attributable like any app's. */
+const request = (query, variables) => graphql(query, variables, { 'apollographql-client-name': CLIENT_NAME });
 
-function appendAll(el, children) {
-  for (const c of children) {
-    if (c === null || c === undefined || c === false) continue;
-    if (Array.isArray(c)) appendAll(el, c);
-    else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-}
-
-const $ = (sel) => document.querySelector(sel);
 const pad = (n) => String(n).padStart(2, '0');
 
 /** Local time as operators compare it with their logs: 2024-05-01 14:03:22. The ISO original stays in the tooltip. */
@@ -82,57 +64,24 @@ function formatTime(iso) {
 }
 
 const none = (text = '—') => h('span', { class: 'none' }, text);
-const systemChip = (system) => h('span', { class: 'sys', dataset: { system } }, SYSTEM_LABELS[system] ?? system);
+const systemChip = (system) => systemBadge(system, { class: 'sys', dataset: { system } });
 const statusBadge = (status) => h('span', { class: 'status', dataset: { status } }, status);
 
 /** Systems an operation called, in the order its steps name them, each once. */
 const systemsOf = (op) => [...new Set(op.steps.map((s) => s.system))];
 
-/** A failure the page can explain: unreachable gateway, or an answer carrying GraphQL errors. */
-class RequestError extends Error {
-  constructor(message, { unreachable = false, code = null } = {}) {
-    super(message);
-    this.unreachable = unreachable;
-    this.code = code;
-  }
-}
-
-/** Posts one operation; resolves to `data`, or rejects with a RequestError that says what went wrong and where. */
-async function graphql(query, variables) {
-  let res;
-  try {
-    res = await fetch(ENDPOINT, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', 'apollographql-client-name': CLIENT_NAME },
-      body: JSON.stringify({ query, variables }),
-    });
-  } catch (e) {
-    setEndpoint(false);
-    throw new RequestError(`${ENDPOINT} did not answer (${e.message}).`, { unreachable: true });
-  }
-  const text = await res.text();
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // A proxy's error page or a gateway that is shutting down: the gateway is, for the page's purposes, not there.
-    setEndpoint(false);
-    throw new RequestError(`The gateway answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`, { unreachable: res.status >= 500 });
-  }
-  setEndpoint(true);
-  const first = body.errors?.[0];
-  if (first) {
-    const code = first.extensions?.code ?? null;
-    throw new RequestError(`${first.message}${code ? ` (${code})` : ''}`, { code });
-  }
-  return body.data;
-}
-
-function setEndpoint(ok) {
-  const el = $('#endpoint');
-  el.classList.toggle('ok', ok);
-  el.classList.toggle('bad', !ok);
-  $('#endpoint-text').textContent = ok ? `${ENDPOINT} · connected` : `${ENDPOINT} · unreachable`;
+/**
+ * The systems as the model serves them (`dataModel { systems }`), shown in the legend and offered in the system
+ * filter; nothing here names a system by hand. Loaded once, with the first list that reaches the gateway.
+ */
+async function loadSystems() {
+  const data = await request(OWNERS_QUERY, {});
+  learnOwners(data.dataModel);
+  const systems = data.dataModel.systems.map((s) => s.system.toUpperCase());
+  for (const s of systems) SYSTEM_LABELS[s] = systemLabel(s);
+  $('#legend-systems').replaceChildren(...systems.map((s) => h('span', { class: 'item' }, h('span', { class: 'swatch', dataset: { system: s }, style: { '--c': colourOf(s) } }), systemLabel(s))));
+  $('#filter-system').append(...systems.map((s) => h('option', { value: s }, systemLabel(s))));
+  state.systemsLoaded = true;
 }
 
 // ---------------------------------------------------------------- state
@@ -152,6 +101,7 @@ const state = {
   selectedId: null,
   retrying: false,
   autoTimer: null,
+  systemsLoaded: false,
 };
 
 function listVariables() {
@@ -249,7 +199,7 @@ function renderList() {
 function renderFilterNote() {
   const parts = [STATUS_FILTERS[state.filter].note];
   const v = listVariables();
-  if (v.system) parts.push(`Only operations that called ${SYSTEM_LABELS[v.system]}.`);
+  if (v.system) parts.push(`Only operations that called ${systemLabel(v.system)}.`);
   if (v.app) parts.push(`Only app "${v.app}".`);
   if (v.since) parts.push(`Created at or after ${formatTime(v.since)}.`);
   $('#filter-note').textContent = parts.join(' ');
@@ -279,7 +229,8 @@ async function loadList({ keepCount = false } = {}) {
   $('#refresh').disabled = true;
   renderFilterNote();
   try {
-    const data = await graphql(LIST_QUERY, { ...listVariables(), first });
+    if (!state.systemsLoaded) await loadSystems();
+    const data = await request(LIST_QUERY, { ...listVariables(), first });
     if (seq !== state.listSeq) return;
     const conn = data.operations;
     state.ops = conn.edges.map((e) => e.node);
@@ -306,7 +257,7 @@ async function loadMore() {
   button.textContent = 'Loading…';
   $('#list').dataset.state = 'loading';
   try {
-    const data = await graphql(LIST_QUERY, { ...listVariables(), first: PAGE_SIZE, after: state.endCursor });
+    const data = await request(LIST_QUERY, { ...listVariables(), first: PAGE_SIZE, after: state.endCursor });
     if (seq !== state.listSeq) return;
     const conn = data.operations;
     // An operation can appear twice only if the ledger changed under the cursor; show it once.
@@ -389,7 +340,7 @@ async function openDetail(id) {
     else renderDetailMessage(id, 'loading', 'Loading operation…');
   }
   try {
-    const data = await graphql(DETAIL_QUERY, { id });
+    const data = await request(DETAIL_QUERY, { id });
     // A retry in flight renders its own answer; an older read must not put an enabled Retry button back meanwhile.
     if (seq !== state.detailSeq || state.selectedId !== id || state.retrying) return;
     if (!data.operation) return renderDetailMessage(id, 'missing', `No operation with id ${id} is in the ledger (it may have been pruned).`);
@@ -537,7 +488,7 @@ async function retry(id) {
   }
   const before = panel.dataset.status;
   try {
-    const data = await graphql(RETRY_MUTATION, { id });
+    const data = await request(RETRY_MUTATION, { id });
     const op = data.retryOperation;
     updateListRow(op);
     if (state.selectedId === id) {
@@ -583,6 +534,7 @@ function setAutoRefresh(on) {
 }
 
 function init() {
+  mountHeader();
   for (const b of document.querySelectorAll('[data-status-filter]')) b.addEventListener('click', () => setFilter(b.dataset.statusFilter));
   $('#filter-system').addEventListener('change', (e) => {
     state.system = e.target.value;

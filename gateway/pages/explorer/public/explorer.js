@@ -1,7 +1,7 @@
 // The explorer's behaviour: reads dataModel and introspection from /graphql at runtime and renders the five views from them.
 // Nothing about the model is written here, so the page cannot disagree with what the gateway enforces.
 
-const ENDPOINT = '/graphql';
+import { $, colourOf, ENDPOINT, h, learnOwners, mountHeader, post, setEndpoint, systemBadge, systemLabel } from './shared/page.js';
 
 const DATA_MODEL_QUERY = `query ExplorerDataModel {
   dataModel {
@@ -12,48 +12,10 @@ const DATA_MODEL_QUERY = `query ExplorerDataModel {
   }
 }`;
 
-/** Distinct, colour-blind-friendlier hues in a fixed order; owners take them in the order the model first names them. */
-const PALETTE = ['#64748b', '#e8590c', '#1c7ed6', '#ae3ec9', '#2f9e44', '#0c8599', '#c2255c', '#5f3dc4', '#d9480f', '#2b8a3e'];
-
-/** Example operations for the console: illustrations of how to ask, not model data. */
-const EXAMPLES = [
-  {
-    name: 'First customers, one field from each owner',
-    query: `query FirstCustomers($first: Int) {
-  customers(first: $first) {
-    edges {
-      node {
-        id
-        name          # crm
-        email         # crm
-        phone         # crm, E.164
-        legalName     # erp
-        creditLimit { amount currency }  # erp, read-only
-        emailConsent  # marketing
-        supportPlan   # support
-        openTickets   # support
-      }
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-}`,
-    variables: { first: 5 },
-  },
-  { name: 'Two customers, id and name', query: '{ customers(first: 2) { edges { node { id name } } } }', variables: {} },
-  {
-    name: 'Customer by a native id and its source ids',
-    query: `query BySourceId($system: System!, $id: ID!) {
-  customerBySourceId(system: $system, id: $id) {
-    id
-    name
-    sourceIds { crm erp marketing support }
-    crmVersion
-    erpVersion
-  }
-}`,
-    variables: { system: 'ERP', id: '1000001' },
-  },
-  {
+/** Example operations for the console that name no owner or system: illustrations of how to ask. */
+const FIXED_EXAMPLES = {
+  twoCustomers: { name: 'Two customers, id and name', query: '{ customers(first: 2) { edges { node { id name } } } }', variables: {} },
+  refusedWrite: {
     name: 'Refused write: creditLimit is read-only (nothing is written)',
     query: `mutation RefusedWrite($id: ID!) {
   updateCustomer(id: $id, input: { creditLimit: { amount: "1", currency: "EUR" } }) {
@@ -62,7 +24,7 @@ const EXAMPLES = [
 }`,
     variables: { id: 'any' },
   },
-  {
+  model: {
     name: 'The model itself: who owns what',
     query: `{
   dataModel {
@@ -71,81 +33,55 @@ const EXAMPLES = [
 }`,
     variables: {},
   },
-];
+};
 
-// ---------------------------------------------------------------- helpers
+const baseType = (type) => type.replace(/[!\[\]]/g, '');
 
-/** Builds an element; children may be strings (always inserted as text, never as HTML), nodes, arrays or null. */
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs ?? {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') el.className = v;
-    else if (k === 'style') for (const [p, val] of Object.entries(v)) el.style.setProperty(p, val);
-    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'dataset') Object.assign(el.dataset, v);
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  append(el, children);
-  return el;
+/** One page of customers with the first plain fields of each owner, each commented with its owner, as the model says today. */
+function ownersExample(dm, owners) {
+  const objects = new Set(dm.types.filter((t) => t.kind === 'object').map((t) => t.name));
+  const customer = dm.types.find((t) => t.name === 'Customer');
+  const lines = owners.flatMap((owner) =>
+    customer.fields
+      .filter((f) => f.owner === owner && !objects.has(baseType(f.type)))
+      .slice(0, 2)
+      .map((f) => `        ${`${f.name} `.padEnd(18)}# ${owner}${f.writable ? '' : ', read-only'}`),
+  );
+  return {
+    name: 'First customers, one field from each owner',
+    query: `query FirstCustomers($first: Int) {\n  customers(first: $first) {\n    edges {\n      node {\n${lines.join('\n')}\n      }\n    }\n    pageInfo { hasNextPage endCursor }\n  }\n}`,
+    variables: { first: 5 },
+  };
 }
 
-function append(el, children) {
-  for (const c of children) {
-    if (c === null || c === undefined || c === false) continue;
-    if (Array.isArray(c)) append(el, c);
-    else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
+/** A lookup by native id, selecting the customer's id in every system the model lists. */
+function bySourceIdExample(dm) {
+  const sourceIds = dm.types.find((t) => t.name === baseType(dm.types.find((t) => t.name === 'Customer').fields.find((f) => f.name === 'sourceIds').type));
+  return {
+    name: 'Customer by a native id and its source ids',
+    query: `query BySourceId($system: System!, $id: ID!) {\n  customerBySourceId(system: $system, id: $id) {\n    id\n    name\n    sourceIds { ${sourceIds.fields.map((f) => f.name).join(' ')} }\n  }\n}`,
+    // An ERP business partner number as the seeded sandbox has it: a sample value, as an app would send one.
+    variables: { system: 'ERP', id: '1000001' },
+  };
 }
 
-const $ = (sel) => document.querySelector(sel);
-
-async function graphql(query, variables, headers) {
-  const started = performance.now();
-  const res = await fetch(ENDPOINT, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  const text = await res.text();
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = { errors: [{ message: `The gateway answered ${res.status} with a body that is not JSON: ${text.slice(0, 300)}` }] };
-  }
-  return { status: res.status, ms: Math.round(performance.now() - started), body };
+/** The console's examples: those naming owners and systems are written from the served model, so they cannot go stale. */
+function examples(dm, owners) {
+  const { twoCustomers, refusedWrite, model } = FIXED_EXAMPLES;
+  return dm ? [ownersExample(dm, owners), twoCustomers, bySourceIdExample(dm), refusedWrite, model] : [twoCustomers, refusedWrite, model];
 }
 
-// ---------------------------------------------------------------- owners and colours
-
-const colours = new Map();
-
-function owners(dm) {
-  const seen = [];
-  const add = (o) => o && !seen.includes(o) && seen.push(o);
-  for (const t of dm.types) {
-    add(t.owner);
-    for (const f of t.fields) add(f.owner);
-  }
-  for (const s of dm.systems) add(s.system);
-  return seen;
-}
-
-const colourOf = (owner) => colours.get(owner) ?? '#868e96';
-
-/** crm → CRM, marketing → Marketing: system names as people say them, the raw name stays in data-owner. */
-const ownerLabel = (owner) => (owner.length <= 3 ? owner.toUpperCase() : owner[0].toUpperCase() + owner.slice(1));
+// ---------------------------------------------------------------- owners
 
 function ownerBadge(owner) {
-  return h('span', { class: 'owner', style: { '--c': colourOf(owner) }, dataset: { owner }, title: `Owned by ${ownerLabel(owner)}` }, ownerLabel(owner));
+  return systemBadge(owner, { dataset: { owner }, title: `Owned by ${systemLabel(owner)}` });
 }
 
 function renderLegend(all) {
   const legend = $('#legend');
   legend.replaceChildren(
     h('span', { class: 'label' }, 'Owners'),
-    ...all.map((o) => h('span', { class: 'item', dataset: { owner: o } }, h('span', { class: 'swatch', style: { '--c': colourOf(o) } }), ownerLabel(o))),
+    ...all.map((o) => h('span', { class: 'item', dataset: { owner: o } }, h('span', { class: 'swatch', style: { '--c': colourOf(o) } }), systemLabel(o))),
   );
 }
 
@@ -169,7 +105,7 @@ function fieldRow(type, f) {
     h('td', { class: 'owner-cell' }, ownerBadge(f.owner)),
     h('td', { class: 'meaning' }, f.description),
     h('td', { class: 'source' }, h('code', {}, f.sourceField)),
-    h('td', { class: 'writable' }, f.writable ? h('span', { class: 'badge yes', title: 'Apps may change it through updateCustomer' }, 'Writable') : h('span', { class: 'badge no', title: `Maintained in ${ownerLabel(f.owner)} only` }, 'Read-only')),
+    h('td', { class: 'writable' }, f.writable ? h('span', { class: 'badge yes', title: 'Apps may change it through updateCustomer' }, 'Writable') : h('span', { class: 'badge no', title: `Maintained in ${systemLabel(f.owner)} only` }, 'Read-only')),
     h('td', { class: 'validation' }, f.validation ? f.validation : h('span', { class: 'none' }, '—')),
   );
 }
@@ -208,7 +144,7 @@ function renderModel(dm, all) {
   const filter = $('#model-filter');
   const chip = (value, label, colour) =>
     h('button', { type: 'button', class: 'chip', 'aria-pressed': String(modelState.owner === value), dataset: { owner: value }, style: colour ? { '--c': colour } : undefined, onclick: () => setModelFilter({ owner: value }) }, colour ? h('span', { class: 'swatch', style: { '--c': colour } }) : null, label);
-  filter.replaceChildren(chip('all', 'All owners'), ...all.map((o) => chip(o, ownerLabel(o), colourOf(o))));
+  filter.replaceChildren(chip('all', 'All owners'), ...all.map((o) => chip(o, systemLabel(o), colourOf(o))));
   $('#model-types').replaceChildren(...dm.types.filter((t) => t.kind === 'object').map(objectCard));
   $('#model-enums').replaceChildren(...dm.types.filter((t) => t.kind === 'enum').map(enumCard));
   $('#model-search').addEventListener('input', (e) => setModelFilter({ text: e.target.value }));
@@ -295,7 +231,7 @@ function renderSystems(dm) {
           ),
         ),
       ),
-      h('div', { class: 'card-foot' }, ownedNotFed.length ? ['Canonical fields owned by ', ownerLabel(s.system), ' that no native field here feeds: ', ownedNotFed.join(', ')] : ['Every canonical field owned by ', ownerLabel(s.system), ' is fed by this record.']),
+      h('div', { class: 'card-foot' }, ownedNotFed.length ? ['Canonical fields owned by ', systemLabel(s.system), ' that no native field here feeds: ', ownedNotFed.join(', ')] : ['Every canonical field owned by ', systemLabel(s.system), ' is fed by this record.']),
     );
   });
   $('#systems-list').replaceChildren(...cards);
@@ -330,7 +266,7 @@ async function startGraph() {
     document.head.append(h('link', { rel: 'stylesheet', href: '/explorer/vendor/voyager.css' }));
     await loadScript('/explorer/vendor/voyager.standalone.js');
     const { GraphQLVoyager } = window;
-    const { body } = await graphql(GraphQLVoyager.voyagerIntrospectionQuery, {});
+    const { body } = await post(GraphQLVoyager.voyagerIntrospectionQuery, {});
     if (!body.data?.__schema) throw new Error(body.errors?.map((e) => e.message).join('; ') || 'no introspection result');
     host.replaceChildren();
     GraphQLVoyager.renderVoyager(host, { introspection: body, displayOptions: { rootType: 'Query' }, hideVoyagerLogo: true });
@@ -404,7 +340,7 @@ async function runConsole() {
   status.className = '';
   status.textContent = 'running…';
   try {
-    const { status: code, ms, body } = await graphql($('#console-query').value, variables, headers);
+    const { status: code, ms, body } = await post($('#console-query').value, variables, headers);
     const failed = code >= 400 || Boolean(body.errors?.length);
     status.className = failed ? 'bad' : 'ok';
     status.textContent = `HTTP ${code} · ${ms} ms${body.errors?.length ? ` · ${body.errors.length} error${body.errors.length > 1 ? 's' : ''}` : ''}`;
@@ -417,23 +353,32 @@ async function runConsole() {
   } catch (e) {
     status.className = 'bad';
     status.textContent = 'request failed';
-    showErrors([{ message: `Could not reach ${ENDPOINT}: ${e.message}` }]);
+    showErrors([{ message: e.message }]);
   } finally {
     button.disabled = false;
   }
 }
 
+let shownExamples = [];
+
 function pickExample(i) {
-  const ex = EXAMPLES[i];
+  const ex = shownExamples[i];
   $('#console-query').value = ex.query;
   $('#console-variables').value = JSON.stringify(ex.variables, null, 2);
 }
 
+/** Offers `list` in the picker; the editor takes the first one unless the reader has already changed what it holds. */
+function setExamples(list) {
+  const untouched = !shownExamples.length || $('#console-query').value === shownExamples[Number($('#console-example').value)]?.query;
+  shownExamples = list;
+  $('#console-example').replaceChildren(...list.map((ex, i) => h('option', { value: String(i) }, ex.name)));
+  if (untouched) pickExample(0);
+}
+
 function setupConsole() {
   const select = $('#console-example');
-  select.replaceChildren(...EXAMPLES.map((ex, i) => h('option', { value: String(i) }, ex.name)));
   select.addEventListener('change', () => pickExample(Number(select.value)));
-  pickExample(0);
+  setExamples(examples(null));
   $('#console-run').addEventListener('click', runConsole);
   for (const id of ['#console-query', '#console-variables', '#console-headers']) {
     $(id).addEventListener('keydown', (e) => {
@@ -464,10 +409,11 @@ async function loadPreview() {
 
 // ---------------------------------------------------------------- tabs
 
-const TABS = ['model', 'systems', 'graph', 'console', 'export'];
+/** The views, as the page's tabs name them; the first is the default. */
+const tabs = () => [...document.querySelectorAll('.tabs [role="tab"]')].map((b) => b.dataset.tab);
 
 function selectTab(name) {
-  const tab = TABS.includes(name) ? name : 'model';
+  const tab = tabs().includes(name) ? name : tabs()[0];
   for (const b of document.querySelectorAll('.tabs [role="tab"]')) b.setAttribute('aria-selected', String(b.dataset.tab === tab));
   for (const v of document.querySelectorAll('.view')) v.hidden = v.dataset.view !== tab;
   document.body.dataset.tab = tab;
@@ -480,27 +426,25 @@ function selectTab(name) {
 // ---------------------------------------------------------------- start
 
 async function main() {
+  mountHeader();
   for (const b of document.querySelectorAll('.tabs [role="tab"]')) b.addEventListener('click', () => selectTab(b.dataset.tab));
   window.addEventListener('hashchange', () => selectTab(location.hash.slice(1)));
   setupConsole();
   selectTab(location.hash.slice(1));
 
-  const endpoint = $('#endpoint');
   try {
-    const { body } = await graphql(DATA_MODEL_QUERY, {});
+    const { body } = await post(DATA_MODEL_QUERY, {});
     if (!body.data?.dataModel) throw new Error(body.errors?.map((e) => e.message).join('; ') || 'no dataModel in the answer');
     const dm = body.data.dataModel;
-    const all = owners(dm);
-    all.forEach((o, i) => colours.set(o, PALETTE[i % PALETTE.length]));
+    const all = learnOwners(dm);
     renderLegend(all);
     renderModel(dm, all);
     renderSystems(dm);
-    endpoint.className = 'endpoint ok';
-    $('#endpoint-text').textContent = `live from ${ENDPOINT}`;
+    setExamples(examples(dm, all));
     document.body.dataset.ready = 'true';
   } catch (e) {
-    endpoint.className = 'endpoint bad';
-    $('#endpoint-text').textContent = `${ENDPOINT} unreachable`;
+    // Without the model the page has nothing to show, whatever the reason: the light says so too.
+    setEndpoint(false);
     $('#model-types').replaceChildren(h('p', { class: 'empty' }, `Could not read the model from ${ENDPOINT}: ${e.message}`));
     document.body.dataset.ready = 'error';
   }
