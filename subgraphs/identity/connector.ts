@@ -1,8 +1,9 @@
 // The only code that reads canon's identity crosswalk (SQLite): canonical customer ids and each system's native ids for them.
 
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import DataLoader from 'dataloader';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
+import { openSqlite } from '../kit/sqlite.js';
 
 export type SourceIdMap = Record<SystemName, string | null>;
 
@@ -63,8 +64,7 @@ export class IdentityStore {
   private readonly countStmt: Database.Statement;
 
   constructor(file: string) {
-    this.db = new Database(file, { fileMustExist: true });
-    this.db.pragma('journal_mode = WAL');
+    this.db = openSqlite(file, { fileMustExist: true });
     this.pageStmt = this.db.prepare(`
       WITH page AS (SELECT id, seq FROM customers WHERE seq > ? ORDER BY seq LIMIT ?)
       SELECT page.id, page.seq, s.system, s.native_id
