@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
 import type { SystemPolicy } from '../kit/resilience.js';
 import { holds, SystemClient } from '../kit/system-client.js';
-import { staleWriteError } from '../kit/system-error.js';
+import { versionedWrite } from '../kit/versioned-write.js';
 
 /** A contact as the CRM returns it: string properties, as people typed them. */
 export interface CrmContact {
@@ -68,26 +68,24 @@ export class CrmConnector {
   }
 
   /**
-   * PATCHes native properties of one contact. HubSpot has no If-Match, so every canon write to a contact holds
-   * its record lock; with `expectedVersion` the contact's lastmodifieddate is read and compared first.
-   * With `idempotencyKey` the PATCH is retried (setting the same values twice is harmless), and a version that
-   * moved on is accepted when the contact already holds exactly what this write sets: that is our own earlier
-   * attempt, which landed before its answer was lost.
+   * PATCHes native properties of one contact as a version-checked write (kit/versioned-write.ts): HubSpot has no
+   * If-Match, so the version compared is the contact's lastmodifieddate, read under the record lock. With
+   * `idempotencyKey` the PATCH is retried: setting the same values twice is harmless.
    */
   async updateContact(id: string, properties: Record<string, string | null>, expectedVersion?: string | null, idempotencyKey?: string | null): Promise<CrmContact> {
     const path = `/crm/v3/objects/contacts/${encodeURIComponent(id)}`;
-    return this.lock.run(`crm:contact:${id}`, async () => {
-      if (expectedVersion) {
-        const wanted = [...new Set([...CRM_PROPERTIES, ...Object.keys(properties)])].join(',');
-        const current = await this.client.request<CrmContact>({ method: 'GET', path: `${path}?properties=${wanted}` });
-        const actual = current.body.properties.lastmodifieddate;
-        if (actual !== expectedVersion) {
-          if (idempotencyKey && holds(current.body.properties, properties)) return current.body;
-          throw staleWriteError('crm', `contact ${id}`, expectedVersion, actual);
-        }
-      }
-      const res = await this.client.request<CrmContact>({ method: 'PATCH', path, body: { properties }, retry: Boolean(idempotencyKey), idempotencyKey });
-      return res.body;
+    const wanted = [...new Set([...CRM_PROPERTIES, ...Object.keys(properties)])].join(',');
+    return versionedWrite({
+      system: 'crm',
+      kind: 'contact',
+      id,
+      lock: this.lock,
+      expectedVersion,
+      idempotencyKey,
+      read: async () => (await this.client.request<CrmContact>({ method: 'GET', path: `${path}?properties=${wanted}` })).body,
+      versionOf: (current) => current.properties.lastmodifieddate,
+      holds: (current) => holds(current.properties, properties),
+      write: async () => (await this.client.request<CrmContact>({ method: 'PATCH', path, body: { properties }, retry: Boolean(idempotencyKey), idempotencyKey })).body,
     });
   }
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
 import type { SystemPolicy } from '../kit/resilience.js';
 import { holds, SystemClient } from '../kit/system-client.js';
-import { staleWriteError } from '../kit/system-error.js';
+import { versionedWrite } from '../kit/versioned-write.js';
 
 /** A list member as the marketing tool returns it; its id is the subscriber hash (md5 of the lower-cased email). */
 export interface MarketingMember {
@@ -91,22 +91,23 @@ export class MarketingConnector {
   }
 
   /**
-   * PATCHes one member under its record lock; with `expectedVersion`, its last_changed is compared first.
-   * A member is addressed by its subscriber hash, so repeating the same PATCH (with `idempotencyKey`, it is
-   * retried) sets the same status on the same member: a repeat cannot create or duplicate anything. Under a key,
-   * a moved-on version is accepted when the member already holds what this write sets (our earlier attempt).
+   * PATCHes one member as a version-checked write (kit/versioned-write.ts) on its last_changed. A member is
+   * addressed by its subscriber hash, so repeating the same PATCH (with `idempotencyKey`, it is retried) sets the
+   * same status on the same member: a repeat cannot create or duplicate anything.
    */
   async updateMember(hash: string, body: { status?: string }, expectedVersion?: string | null, idempotencyKey?: string | null): Promise<MarketingMember> {
     const path = `/3.0/lists/${this.listId}/members/${encodeURIComponent(hash)}`;
-    return this.lock.run(`marketing:member:${hash}`, async () => {
-      if (expectedVersion) {
-        const current = await this.client.request<MarketingMember>({ method: 'GET', path });
-        if (current.body.last_changed !== expectedVersion) {
-          if (idempotencyKey && holds(current.body as unknown as Record<string, unknown>, body)) return current.body;
-          throw staleWriteError('marketing', `member ${hash}`, expectedVersion, current.body.last_changed);
-        }
-      }
-      return (await this.client.request<MarketingMember>({ method: 'PATCH', path, body, retry: Boolean(idempotencyKey), idempotencyKey })).body;
+    return versionedWrite({
+      system: 'marketing',
+      kind: 'member',
+      id: hash,
+      lock: this.lock,
+      expectedVersion,
+      idempotencyKey,
+      read: async () => (await this.client.request<MarketingMember>({ method: 'GET', path })).body,
+      versionOf: (current) => current.last_changed,
+      holds: (current) => holds(current as unknown as Record<string, unknown>, body),
+      write: async () => (await this.client.request<MarketingMember>({ method: 'PATCH', path, body, retry: Boolean(idempotencyKey), idempotencyKey })).body,
     });
   }
 }

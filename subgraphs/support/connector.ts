@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
 import type { SystemPolicy } from '../kit/resilience.js';
 import { holds, SystemClient } from '../kit/system-client.js';
-import { staleWriteError } from '../kit/system-error.js';
+import { versionedWrite } from '../kit/versioned-write.js';
 
 export interface SupportOrganization {
   id: number;
@@ -115,27 +115,28 @@ export class SupportConnector {
   }
 
   /**
-   * Updates one organization under its record lock; with `expectedVersion`, its updated_at is compared first.
-   * With `idempotencyKey` the PUT (absolute values) is retried, and a moved-on version is accepted when the
-   * organization already holds what this write sets (our own earlier attempt, its answer lost).
+   * Updates one organization as a version-checked write (kit/versioned-write.ts) on its updated_at. With
+   * `idempotencyKey` the PUT (absolute values) is retried.
    */
   async updateOrganization(id: string, organization: { organization_fields?: Record<string, unknown> }, expectedVersion?: string | null, idempotencyKey?: string | null): Promise<SupportOrganization> {
     const path = `/api/v2/organizations/${encodeURIComponent(id)}.json`;
-    return this.lock.run(`support:organization:${id}`, async () => {
-      if (expectedVersion) {
-        const current = await this.client.request<{ organization: SupportOrganization }>({ method: 'GET', path });
-        if (current.body.organization.updated_at !== expectedVersion) {
-          const already = idempotencyKey && holds(current.body.organization.organization_fields, organization.organization_fields ?? {});
-          if (!already) throw staleWriteError('support', `organization ${id}`, expectedVersion, current.body.organization.updated_at);
-        } else {
-          await this.client.request({ method: 'PUT', path, body: { organization }, retry: Boolean(idempotencyKey), idempotencyKey });
-        }
-      } else {
+    // The PUT answers without the open-ticket count the Customer type serves; read the organization back.
+    const readBack = async () => (await this.showMany([id]))[0]!;
+    return versionedWrite({
+      system: 'support',
+      kind: 'organization',
+      id,
+      lock: this.lock,
+      expectedVersion,
+      idempotencyKey,
+      read: async () => (await this.client.request<{ organization: SupportOrganization }>({ method: 'GET', path })).body.organization,
+      versionOf: (current) => current.updated_at,
+      holds: (current) => holds(current.organization_fields, organization.organization_fields ?? {}),
+      write: async () => {
         await this.client.request({ method: 'PUT', path, body: { organization }, retry: Boolean(idempotencyKey), idempotencyKey });
-      }
-      // The PUT answers without the open-ticket count the Customer type serves; read the organization back.
-      const [fresh] = await this.showMany([id]);
-      return fresh!;
+        return readBack();
+      },
+      repeated: readBack,
     });
   }
 
