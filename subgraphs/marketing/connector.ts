@@ -2,6 +2,7 @@
 
 import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
+import { readKeyByKey } from '../kit/key-by-key.js';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
 import type { SystemPolicy } from '../kit/resilience.js';
 import { holds, SystemClient } from '../kit/system-client.js';
@@ -73,21 +74,10 @@ export class MarketingConnector {
 
   /** One GET per member, `concurrency` in flight; a failure is that member's error alone. */
   async readEach(hashes: readonly string[]): Promise<(MarketingMember | Error | null)[]> {
-    const out: (MarketingMember | Error | null)[] = new Array(hashes.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < hashes.length) {
-        const i = next++;
-        try {
-          const res = await this.client.request<MarketingMember>({ method: 'GET', path: `/3.0/lists/${this.listId}/members/${hashes[i]}`, accept: [404] });
-          out[i] = res.status === 404 ? null : res.body;
-        } catch (e) {
-          out[i] = e as Error;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, hashes.length) }, worker));
-    return out;
+    return readKeyByKey(hashes, this.concurrency, async (hash) => {
+      const res = await this.client.request<MarketingMember>({ method: 'GET', path: `/3.0/lists/${this.listId}/members/${encodeURIComponent(hash)}`, accept: [404] });
+      return res.status === 404 ? null : res.body;
+    });
   }
 
   /**

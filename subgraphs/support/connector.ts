@@ -2,6 +2,7 @@
 
 import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
+import { readKeyByKey } from '../kit/key-by-key.js';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
 import type { SystemPolicy } from '../kit/resilience.js';
 import { holds, SystemClient } from '../kit/system-client.js';
@@ -52,6 +53,14 @@ export interface SupportConnectorOptions {
 /** Ticket reads by id have no batch endpoint in the sandbox; at most this many GETs run at once. */
 const TICKET_READ_CONCURRENCY = 8;
 
+/**
+ * Zendesk ids are positive integers. Anything else names no record, so it is answered null without asking: the API
+ * would refuse a whole show_many for one such id, and one bad key must not fail the batch.
+ */
+function isZendeskId(id: string): boolean {
+  return /^[0-9]{1,15}$/.test(id) && Number(id) > 0;
+}
+
 export class SupportConnector {
   readonly client: SystemClient;
   private readonly maxBatchSize: number;
@@ -68,7 +77,7 @@ export class SupportConnector {
     return {
       connector: this,
       organizations: new DataLoader((ids) => this.showMany(ids), { maxBatchSize: this.maxBatchSize }),
-      ticketById: new DataLoader((ids) => this.ticketsById(ids), { maxBatchSize: TICKET_READ_CONCURRENCY }),
+      ticketById: new DataLoader((ids) => this.ticketsById(ids)),
       tickets: (first) => {
         let loader = ticketLoaders.get(first);
         if (!loader) {
@@ -82,19 +91,24 @@ export class SupportConnector {
 
   /** Organizations and their open-ticket counts in one call (`include=open_ticket_counts` sideload). */
   async showMany(ids: readonly string[]): Promise<(SupportOrganization | null)[]> {
+    const valid = ids.filter(isZendeskId);
+    if (!valid.length) return ids.map(() => null);
     const res = await this.client.request<{ organizations: Omit<SupportOrganization, 'openTickets'>[]; open_ticket_counts?: Record<string, number> }>({
       method: 'GET',
-      path: `/api/v2/organizations/show_many.json?ids=${ids.map(encodeURIComponent).join(',')}&include=open_ticket_counts`,
+      path: `/api/v2/organizations/show_many.json?ids=${valid.join(',')}&include=open_ticket_counts`,
     });
     const counts = res.body.open_ticket_counts ?? {};
     const byId = new Map(res.body.organizations.map((o) => [String(o.id), { ...o, openTickets: counts[String(o.id)] ?? 0 }]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
+  /** The newest `first` tickets of each organization, in one call. */
   async ticketsOf(orgIds: readonly string[], first: number): Promise<SupportTicket[][]> {
+    const valid = orgIds.filter(isZendeskId);
+    if (!valid.length) return orgIds.map(() => []);
     const res = await this.client.request<{ tickets: SupportTicket[] }>({
       method: 'GET',
-      path: `/api/v2/tickets.json?organization_ids=${orgIds.map(encodeURIComponent).join(',')}&per_org=${first}`,
+      path: `/api/v2/tickets.json?organization_ids=${valid.join(',')}&per_org=${first}`,
     });
     const byOrg = new Map<string, SupportTicket[]>();
     for (const t of res.body.tickets) {
@@ -105,13 +119,13 @@ export class SupportConnector {
     return orgIds.map((id) => byOrg.get(id) ?? []);
   }
 
-  private async ticketsById(ids: readonly string[]): Promise<(SupportTicket | null)[]> {
-    return Promise.all(
-      ids.map(async (id) => {
-        const res = await this.client.request<{ ticket: SupportTicket }>({ method: 'GET', path: `/api/v2/tickets/${encodeURIComponent(id)}.json`, accept: [404] });
-        return res.status === 404 ? null : res.body.ticket;
-      }),
-    );
+  /** One GET per ticket (Zendesk's show_many for tickets is not in the sandbox); a failed GET is that ticket's error alone. */
+  async ticketsById(ids: readonly string[]): Promise<(SupportTicket | Error | null)[]> {
+    return readKeyByKey(ids, TICKET_READ_CONCURRENCY, async (id) => {
+      if (!isZendeskId(id)) return null;
+      const res = await this.client.request<{ ticket: SupportTicket }>({ method: 'GET', path: `/api/v2/tickets/${id}.json`, accept: [404] });
+      return res.status === 404 ? null : res.body.ticket;
+    });
   }
 
   /**
