@@ -93,6 +93,20 @@ describe('sandbox-kit', () => {
     expect(wrongMethod.headers.get('allow')).toBe('POST');
   });
 
+  it('answers a body over its cap with 413 in the system\'s own error format, running no handler', async () => {
+    const capped = await startCrmSandbox({ file: join(dataDir, SEED_FILES.crm), maxBodyBytes: 64 });
+    try {
+      const res = await post(`${capped.url}/crm/v3/objects/contacts`, { properties: { jobtitle: 'x'.repeat(100) } });
+      expect(res.status).toBe(413);
+      expect(await json(res)).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR', message: 'The request body is larger than 64 bytes; send at most 64.' });
+      expect(await stats(capped)).toMatchObject({ requests: 1, writes: 0 });
+      const log = await json(await fetch(`${capped.url}/_admin/requests`));
+      expect(log[0]).toMatchObject({ method: 'POST', status: 413 });
+    } finally {
+      await capped.close();
+    }
+  });
+
   it('nextStamp strictly increases even within one millisecond', () => {
     const t = Date.UTC(2026, 0, 1);
     expect(nextStamp('2026-01-01T00:00:00.000Z', t)).toBe('2026-01-01T00:00:00.001Z');
