@@ -1,10 +1,8 @@
 // The only code that talks to the CRM (HubSpot CRM v3 objects API): batched contact reads.
 
 import DataLoader from 'dataloader';
-import type { Logger } from 'pino';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
-import type { SystemPolicy } from '../kit/resilience.js';
-import { holds, SystemClient } from '../kit/system-client.js';
+import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
 import { versionedWrite } from '../kit/versioned-write.js';
 
 /** A contact as the CRM returns it: string properties, as people typed them. */
@@ -22,11 +20,7 @@ export interface CrmContext {
 /** The contact properties canon reads; `country` gives the region for national phone formats. */
 export const CRM_PROPERTIES = ['firstname', 'lastname', 'email', 'phone', 'country', 'lifecyclestage', 'lastmodifieddate'] as const;
 
-export interface CrmConnectorOptions {
-  /** One JSON line per call to the system. Default: none. */
-  log?: Logger;
-  baseUrl: string;
-  timeoutMs?: number;
+export interface CrmConnectorOptions extends ConnectorOptions {
   /**
    * Most ids in one batch read. HubSpot caps batch/read at 100 inputs, so against the real API set 100 and
    * DataLoader sends ceil(n/100) calls in parallel; the sandbox has no cap, so by default one call per request.
@@ -34,8 +28,6 @@ export interface CrmConnectorOptions {
   maxBatchSize?: number;
   /** Serialises writes per contact (HubSpot has no conditional PATCH). Default: in-process. */
   lock?: RecordLock;
-  /** Timeouts, retries and circuit breaker for the CRM. */
-  policy?: SystemPolicy;
 }
 
 export class CrmConnector {
@@ -44,7 +36,7 @@ export class CrmConnector {
   private readonly lock: RecordLock;
 
   constructor(opts: CrmConnectorOptions) {
-    this.client = new SystemClient({ system: 'crm', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy, log: opts.log });
+    this.client = new SystemClient({ ...opts, system: 'crm' });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
     this.lock = opts.lock ?? new InProcessLock();
   }

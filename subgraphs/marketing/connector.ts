@@ -1,11 +1,9 @@
 // The only code that talks to the marketing tool (Mailchimp marketing API 3.0, list members): batched member reads.
 
 import DataLoader from 'dataloader';
-import type { Logger } from 'pino';
 import { readKeyByKey } from '../kit/key-by-key.js';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
-import type { SystemPolicy } from '../kit/resilience.js';
-import { holds, SystemClient } from '../kit/system-client.js';
+import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
 import { versionedWrite } from '../kit/versioned-write.js';
 
 /** A list member as the marketing tool returns it; its id is the subscriber hash (md5 of the lower-cased email). */
@@ -23,12 +21,9 @@ export interface MarketingContext {
   connector: MarketingConnector;
 }
 
-export interface MarketingConnectorOptions {
-  /** One JSON line per call to the system. Default: none. */
-  log?: Logger;
-  baseUrl: string;
+export interface MarketingConnectorOptions extends ConnectorOptions {
+  /** The audience canon's customers are members of. */
   listId: string;
-  timeoutMs?: number;
   /**
    * Mailchimp has no synchronous batch read by subscriber hash; the sandbox adds `members/batch-read` so canon
    * makes one call per request. With `batchRead: false` (the real API) the connector GETs each member instead,
@@ -38,8 +33,6 @@ export interface MarketingConnectorOptions {
   concurrency?: number;
   /** Serialises writes per member (Mailchimp has no conditional PATCH). Default: in-process. */
   lock?: RecordLock;
-  /** Timeouts, retries and circuit breaker for the marketing tool. */
-  policy?: SystemPolicy;
 }
 
 export class MarketingConnector {
@@ -51,7 +44,7 @@ export class MarketingConnector {
 
   constructor(opts: MarketingConnectorOptions) {
     this.lock = opts.lock ?? new InProcessLock();
-    this.client = new SystemClient({ system: 'marketing', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy, log: opts.log });
+    this.client = new SystemClient({ ...opts, system: 'marketing' });
     this.listId = opts.listId;
     this.batch = opts.batchRead ?? true;
     this.concurrency = opts.concurrency ?? 8;

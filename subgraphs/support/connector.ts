@@ -1,11 +1,9 @@
 // The only code that talks to the support desk (Zendesk Support API v2): batched organization and ticket reads.
 
 import DataLoader from 'dataloader';
-import type { Logger } from 'pino';
 import { readKeyByKey } from '../kit/key-by-key.js';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
-import type { SystemPolicy } from '../kit/resilience.js';
-import { holds, SystemClient } from '../kit/system-client.js';
+import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
 import { versionedWrite } from '../kit/versioned-write.js';
 
 export interface SupportOrganization {
@@ -37,17 +35,11 @@ export interface SupportContext {
   connector: SupportConnector;
 }
 
-export interface SupportConnectorOptions {
-  /** One JSON line per call to the system. Default: none. */
-  log?: Logger;
-  baseUrl: string;
-  timeoutMs?: number;
+export interface SupportConnectorOptions extends ConnectorOptions {
   /** Zendesk caps show_many at 100 ids; set 100 against the real API (calls then go out in parallel). The sandbox has no cap. */
   maxBatchSize?: number;
   /** Serialises writes per organization (Zendesk's PUT has no precondition). Default: in-process. */
   lock?: RecordLock;
-  /** Timeouts, retries and circuit breaker for the support desk. */
-  policy?: SystemPolicy;
 }
 
 /** Ticket reads by id have no batch endpoint in the sandbox; at most this many GETs run at once. */
@@ -68,7 +60,7 @@ export class SupportConnector {
 
   constructor(opts: SupportConnectorOptions) {
     this.lock = opts.lock ?? new InProcessLock();
-    this.client = new SystemClient({ system: 'support', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy, log: opts.log });
+    this.client = new SystemClient({ ...opts, system: 'support' });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
   }
 
