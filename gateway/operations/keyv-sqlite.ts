@@ -4,8 +4,9 @@
 // no prebuilt binary reachable offline); canon already ships better-sqlite3 for the sandboxes and the ledger.
 
 import { EventEmitter } from 'node:events';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
+import { openSqlite } from '../../subgraphs/kit/sqlite.js';
 
 export interface SqliteKeyvStoreOptions {
   /** SQLite file; created if missing. */
@@ -29,11 +30,7 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStoreAdapter {
     this.opts = opts;
     const table = opts.table ?? 'keyv';
     if (!/^[a-z_][a-z0-9_]*$/i.test(table)) throw new TypeError(`SqliteKeyvStore table must be a plain identifier; got "${table}".`);
-    this.db = new Database(opts.file);
-    this.db.pragma('journal_mode = WAL');
-    // In WAL mode NORMAL survives a crash of the gateway and loses nothing it acknowledged to SQLite then; only an OS
-    // crash or power cut can drop the last commits. FULL would fsync every one of a write's several commits.
-    this.db.pragma('synchronous = NORMAL');
+    this.db = openSqlite(opts.file);
     this.db.exec(`CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER)`);
     this.stmts = {
       get: this.db.prepare(`SELECT value FROM ${table} WHERE key = ?`),

@@ -8,8 +8,10 @@
 // Guarantees: `save` is an upsert of the whole record, so a crash mid-operation leaves it PENDING with the steps
 // done so far; both stores pass the same contract tests (test/ledger.test.ts).
 
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import pg from 'pg';
+import { decodeCursor as decodePosition, encodeCursor as encodePosition } from '../../subgraphs/kit/cursor.js';
+import { openSqlite } from '../../subgraphs/kit/sqlite.js';
 
 export type OperationStatus = 'PENDING' | 'SUCCEEDED' | 'PARTIAL' | 'FAILED';
 export type StepStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
@@ -99,18 +101,14 @@ export function statusOf(steps: LedgerStep[]): OperationStatus {
   return ok === steps.length ? 'SUCCEEDED' : ok === 0 ? 'FAILED' : 'PARTIAL';
 }
 
+/** The cursor of an operation in `operations()`: its place in the newest-first order (created at, then id). */
 export function encodeCursor(op: Pick<OperationRecord, 'createdAt' | 'id'>): string {
-  return Buffer.from(JSON.stringify([op.createdAt, op.id])).toString('base64url');
+  return encodePosition([op.createdAt, op.id]);
 }
 
+/** The (created at, id) an `operations()` cursor stands for; a TypeError naming the list for any other string. */
 export function decodeCursor(cursor: string): [string, string] {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
-  } catch {
-    // fall through to the error below
-  }
-  throw new TypeError(`"${cursor}" is not a cursor from operations(); pass an edge's cursor or pageInfo.endCursor.`);
+  return decodePosition(cursor, ['string', 'string'], 'operations()');
 }
 
 /** `,crm,erp,`: lets both stores filter by system with one LIKE, without a second table. */
@@ -151,11 +149,7 @@ export class SqliteLedger implements Ledger {
   private readonly db: Database.Database;
 
   constructor(file: string) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    // In WAL mode NORMAL survives a crash of the gateway and loses nothing it acknowledged to SQLite then; only an OS
-    // crash or power cut can drop the last commits. FULL would fsync every one of a write's several commits.
-    this.db.pragma('synchronous = NORMAL');
+    this.db = openSqlite(file);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS operations (
         id TEXT PRIMARY KEY, trace_id TEXT, name TEXT NOT NULL, kind TEXT NOT NULL, app TEXT, idempotency_key TEXT,

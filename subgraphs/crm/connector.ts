@@ -1,11 +1,9 @@
 // The only code that talks to the CRM (HubSpot CRM v3 objects API): batched contact reads.
 
 import DataLoader from 'dataloader';
-import type { Logger } from 'pino';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
-import type { SystemPolicy } from '../kit/resilience.js';
-import { holds, SystemClient } from '../kit/system-client.js';
-import { staleWriteError } from '../kit/system-error.js';
+import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
+import { versionedWrite } from '../kit/versioned-write.js';
 
 /** A contact as the CRM returns it: string properties, as people typed them. */
 export interface CrmContact {
@@ -22,11 +20,7 @@ export interface CrmContext {
 /** The contact properties canon reads; `country` gives the region for national phone formats. */
 export const CRM_PROPERTIES = ['firstname', 'lastname', 'email', 'phone', 'country', 'lifecyclestage', 'lastmodifieddate'] as const;
 
-export interface CrmConnectorOptions {
-  /** One JSON line per call to the system. Default: none. */
-  log?: Logger;
-  baseUrl: string;
-  timeoutMs?: number;
+export interface CrmConnectorOptions extends ConnectorOptions {
   /**
    * Most ids in one batch read. HubSpot caps batch/read at 100 inputs, so against the real API set 100 and
    * DataLoader sends ceil(n/100) calls in parallel; the sandbox has no cap, so by default one call per request.
@@ -34,8 +28,6 @@ export interface CrmConnectorOptions {
   maxBatchSize?: number;
   /** Serialises writes per contact (HubSpot has no conditional PATCH). Default: in-process. */
   lock?: RecordLock;
-  /** Timeouts, retries and circuit breaker for the CRM. */
-  policy?: SystemPolicy;
 }
 
 export class CrmConnector {
@@ -44,7 +36,7 @@ export class CrmConnector {
   private readonly lock: RecordLock;
 
   constructor(opts: CrmConnectorOptions) {
-    this.client = new SystemClient({ system: 'crm', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy, log: opts.log });
+    this.client = new SystemClient({ ...opts, system: 'crm' });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
     this.lock = opts.lock ?? new InProcessLock();
   }
@@ -68,26 +60,24 @@ export class CrmConnector {
   }
 
   /**
-   * PATCHes native properties of one contact. HubSpot has no If-Match, so every canon write to a contact holds
-   * its record lock; with `expectedVersion` the contact's lastmodifieddate is read and compared first.
-   * With `idempotencyKey` the PATCH is retried (setting the same values twice is harmless), and a version that
-   * moved on is accepted when the contact already holds exactly what this write sets: that is our own earlier
-   * attempt, which landed before its answer was lost.
+   * PATCHes native properties of one contact as a version-checked write (kit/versioned-write.ts): HubSpot has no
+   * If-Match, so the version compared is the contact's lastmodifieddate, read under the record lock. With
+   * `idempotencyKey` the PATCH is retried: setting the same values twice is harmless.
    */
   async updateContact(id: string, properties: Record<string, string | null>, expectedVersion?: string | null, idempotencyKey?: string | null): Promise<CrmContact> {
     const path = `/crm/v3/objects/contacts/${encodeURIComponent(id)}`;
-    return this.lock.run(`crm:contact:${id}`, async () => {
-      if (expectedVersion) {
-        const wanted = [...new Set([...CRM_PROPERTIES, ...Object.keys(properties)])].join(',');
-        const current = await this.client.request<CrmContact>({ method: 'GET', path: `${path}?properties=${wanted}` });
-        const actual = current.body.properties.lastmodifieddate;
-        if (actual !== expectedVersion) {
-          if (idempotencyKey && holds(current.body.properties, properties)) return current.body;
-          throw staleWriteError('crm', `contact ${id}`, expectedVersion, actual);
-        }
-      }
-      const res = await this.client.request<CrmContact>({ method: 'PATCH', path, body: { properties }, retry: Boolean(idempotencyKey), idempotencyKey });
-      return res.body;
+    const wanted = [...new Set([...CRM_PROPERTIES, ...Object.keys(properties)])].join(',');
+    return versionedWrite({
+      system: 'crm',
+      kind: 'contact',
+      id,
+      lock: this.lock,
+      expectedVersion,
+      idempotencyKey,
+      read: async () => (await this.client.request<CrmContact>({ method: 'GET', path: `${path}?properties=${wanted}` })).body,
+      versionOf: (current) => current.properties.lastmodifieddate,
+      holds: (current) => holds(current.properties, properties),
+      write: async () => (await this.client.request<CrmContact>({ method: 'PATCH', path, body: { properties }, retry: Boolean(idempotencyKey), idempotencyKey })).body,
     });
   }
 }

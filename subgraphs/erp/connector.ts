@@ -1,10 +1,8 @@
 // The only code that talks to the ERP (an OData v4 business-partner service, SAP-style): batched partner reads.
 
 import DataLoader from 'dataloader';
-import type { Logger } from 'pino';
 import { ErrorCode } from '../../schema/errors.js';
-import type { SystemPolicy } from '../kit/resilience.js';
-import { holds, SystemClient } from '../kit/system-client.js';
+import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
 import { SystemError } from '../kit/system-error.js';
 
 /** A business partner as the ERP returns it, with its OData ETag. */
@@ -35,15 +33,9 @@ export const ERP_SELECT = [
   'PostalCode', 'Country', 'PaymentTerms', 'CreditLimitAmount', 'OpenBalanceAmount', 'Currency', 'CentralBlockReason',
 ] as const;
 
-export interface ErpConnectorOptions {
-  /** One JSON line per call to the system. Default: none. */
-  log?: Logger;
-  baseUrl: string;
-  timeoutMs?: number;
+export interface ErpConnectorOptions extends ConnectorOptions {
   /** Most ids in one `$filter=BusinessPartner in (...)`. Default: no limit (the query goes in the body, so URL length is no bound). */
   maxBatchSize?: number;
-  /** Timeouts, retries and circuit breaker for the ERP. */
-  policy?: SystemPolicy;
 }
 
 /** OData string literal: single quotes doubled. */
@@ -56,7 +48,7 @@ export class ErpConnector {
   private readonly maxBatchSize: number;
 
   constructor(opts: ErpConnectorOptions) {
-    this.client = new SystemClient({ system: 'erp', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy, log: opts.log });
+    this.client = new SystemClient({ ...opts, system: 'erp' });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
   }
 

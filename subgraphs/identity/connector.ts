@@ -1,10 +1,55 @@
-// The only code that reads canon's identity crosswalk (SQLite): canonical customer ids and each system's native ids for them.
+// The only code that reads and writes canon's identity crosswalk (SQLite): canonical customer ids and each system's native ids for them.
 
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import DataLoader from 'dataloader';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
+import { openSqlite } from '../kit/sqlite.js';
 
 export type SourceIdMap = Record<SystemName, string | null>;
+
+/** One row of `customers`: a canonical customer and its place in creation order (what page cursors hold). */
+export interface IdentityCustomerRow {
+  id: string;
+  seq: number;
+  created_at: string;
+}
+
+/** One row of `source_ids`: a native record of one system linked to a canonical customer. */
+export interface IdentitySourceIdRow {
+  system: SystemName;
+  native_id: string;
+  customer_id: string;
+  /** 1 for the record canon reads for that customer and system; 0 for a duplicate linked to the same customer. */
+  is_primary: 0 | 1;
+}
+
+export const IDENTITY_DDL = `
+CREATE TABLE IF NOT EXISTS customers (id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS source_ids (
+  system TEXT NOT NULL,
+  native_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL REFERENCES customers(id),
+  is_primary INTEGER NOT NULL,
+  PRIMARY KEY (system, native_id)
+);
+CREATE INDEX IF NOT EXISTS source_ids_customer ON source_ids (customer_id, system);
+`;
+
+/** Creates the crosswalk in `file` (if missing) and writes `customers` and their links in one transaction. */
+export function writeIdentityCrosswalk(file: string, customers: readonly IdentityCustomerRow[], sourceIds: readonly IdentitySourceIdRow[]): void {
+  const db = openSqlite(file);
+  try {
+    db.exec(IDENTITY_DDL);
+    const insertCustomer = db.prepare('INSERT INTO customers (id, seq, created_at) VALUES (@id, @seq, @created_at)');
+    const insertSource = db.prepare('INSERT INTO source_ids (system, native_id, customer_id, is_primary) VALUES (@system, @native_id, @customer_id, @is_primary)');
+    db.transaction(() => {
+      for (const c of customers) insertCustomer.run(c);
+      for (const l of sourceIds) insertSource.run(l);
+    })();
+  } finally {
+    db.close();
+  }
+}
 
 export interface IdentityRecord {
   id: string;
@@ -63,8 +108,7 @@ export class IdentityStore {
   private readonly countStmt: Database.Statement;
 
   constructor(file: string) {
-    this.db = new Database(file, { fileMustExist: true });
-    this.db.pragma('journal_mode = WAL');
+    this.db = openSqlite(file, { fileMustExist: true });
     this.pageStmt = this.db.prepare(`
       WITH page AS (SELECT id, seq FROM customers WHERE seq > ? ORDER BY seq LIMIT ?)
       SELECT page.id, page.seq, s.system, s.native_id

@@ -3,18 +3,18 @@
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../schema/errors.js';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
+import { decodeCursor, encodeCursor } from '../kit/cursor.js';
 import type { Resolvers } from './generated/types.js';
 
 export const MAX_PAGE_SIZE = 1000;
 
-export function encodeCursor(seq: number): string {
-  return Buffer.from(`seq:${seq}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  const m = /^seq:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!m) throw new GraphQLError(`"${cursor}" is not a cursor from this API; pass an edge's cursor or pageInfo.endCursor.`, { extensions: { code: ErrorCode.BAD_USER_INPUT, system: 'identity' } });
-  return Number(m[1]);
+/** A page position in `customers()`: the customer's creation sequence number. */
+function afterSeq(cursor: string): number {
+  try {
+    return decodeCursor(cursor, ['number'], 'customers()')[0];
+  } catch (e) {
+    throw new GraphQLError((e as Error).message, { extensions: { code: ErrorCode.BAD_USER_INPUT, system: 'identity' } });
+  }
 }
 
 export const resolvers: Resolvers = {
@@ -25,8 +25,8 @@ export const resolvers: Resolvers = {
       if (!Number.isInteger(n) || n < 0 || n > MAX_PAGE_SIZE) {
         throw new GraphQLError(`customers(first:) must be between 0 and ${MAX_PAGE_SIZE}; got ${n}.`, { extensions: { code: ErrorCode.BAD_USER_INPUT, system: 'identity' } });
       }
-      const page = ctx.store.page(after ? decodeCursor(after) : 0, n);
-      const edges = page.records.map((node) => ({ cursor: encodeCursor(node.seq), node }));
+      const page = ctx.store.page(after ? afterSeq(after) : 0, n);
+      const edges = page.records.map((node) => ({ cursor: encodeCursor([node.seq]), node }));
       return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
     },
     customerBySourceId: (_, { system, id }, ctx) => ctx.bySource(system.toLowerCase() as SystemName).load(id),

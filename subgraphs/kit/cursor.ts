@@ -9,7 +9,7 @@ export function encodeCursor(position: readonly (string | number)[]): string {
  * The position inside `cursor`, checked against `shape` (the type of each element); throws a TypeError that names
  * the list (`from`, e.g. "operations()") when the cursor is not one of its own.
  */
-export function decodeCursor<const S extends readonly ('string' | 'number')[]>(cursor: string, shape: S, from: string): { [K in keyof S]: S[K] extends 'string' ? string : number } {
+export function decodeCursor<const S extends readonly ('string' | 'number')[]>(cursor: string, shape: S, from: string): { -readonly [K in keyof S]: S[K] extends 'string' ? string : number } {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
     if (Array.isArray(v) && v.length === shape.length && v.every((x, i) => typeof x === shape[i])) return v as never;

@@ -4,6 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { execute, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { ErrorCode } from '../../schema/errors.js';
+import { BodyTooLargeError, DEFAULT_BODY_LIMIT_BYTES, readBody, sendJson } from './http-io.js';
 import type { SubgraphDefinition } from './subgraph.js';
 import { toGraphQLError } from './system-error.js';
 import { extractTrace, inSpan, SpanKind } from './telemetry.js';
@@ -51,7 +53,7 @@ export function createSubgraphExecutor(def: SubgraphDefinition) {
   return {
     schema,
     async run(body: { query?: string; variables?: Record<string, unknown>; operationName?: string }, headers: IncomingMessage['headers']): Promise<ExecutionResult> {
-      if (typeof body.query !== 'string') return { errors: [new GraphQLError('Request body must have a "query" string.', { extensions: { code: 'BAD_REQUEST' } })] };
+      if (typeof body.query !== 'string') return { errors: [new GraphQLError('Request body must have a "query" string.', { extensions: { code: ErrorCode.BAD_REQUEST } })] };
       const doc = prepare(body.query);
       if (!('kind' in doc)) return { errors: doc };
       return execute({ schema, document: doc, variableValues: body.variables, operationName: body.operationName, contextValue: def.createContext({ headers }) });
@@ -87,53 +89,63 @@ export function collapseErrors(errors: readonly GraphQLError[]): GraphQLFormatte
   return out;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+/** A GraphQL-over-HTTP error answer: one error with its code, so a caller that reads only `errors` still learns why. */
+function errorAnswer(res: ServerResponse, status: number, message: string, code: ErrorCode): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+export interface SubgraphServerOptions {
+  /** Default 0: the OS picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Largest request body read, in bytes; a larger one is answered 413 REQUEST_TOO_LARGE unread. Default 1 MiB. */
+  maxBodyBytes?: number;
 }
 
 /** Starts `def` on `port` (0 picks a free one) at 127.0.0.1, serving POST /graphql, GET /health and GET|DELETE /_admin/stats. */
-export async function startSubgraphServer(def: SubgraphDefinition, opts: { port?: number; host?: string } = {}): Promise<RunningSubgraph> {
+export async function startSubgraphServer(def: SubgraphDefinition, opts: SubgraphServerOptions = {}): Promise<RunningSubgraph> {
+  const limitBytes = opts.maxBodyBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const executor = createSubgraphExecutor(def);
   let stats: SubgraphStats = { requests: 0, byOperation: {} };
 
   const server: Server = createServer(async (req, res) => {
     try {
       const path = (req.url ?? '/').split('?')[0];
-      if (path === '/health') return send(res, 200, { status: 'ok', subgraph: def.name });
+      if (path === '/health') return sendJson(res, 200, { status: 'ok', subgraph: def.name });
       if (path === '/_admin/stats') {
         if (req.method === 'DELETE') {
           stats = { requests: 0, byOperation: {} };
           res.writeHead(204).end();
           return;
         }
-        return send(res, 200, stats);
+        return sendJson(res, 200, stats);
       }
-      if (path !== '/graphql' || req.method !== 'POST') return send(res, 404, { errors: [{ message: `No route ${req.method} ${path}; POST /graphql.` }] });
+      if (path !== '/graphql' || req.method !== 'POST') return errorAnswer(res, 404, `No route ${req.method} ${path}; POST /graphql.`, ErrorCode.NOT_FOUND);
+      let text: string;
+      try {
+        text = await readBody(req, { limitBytes });
+      } catch (e) {
+        if (!(e instanceof BodyTooLargeError)) throw e;
+        // The rest of the body is never read, so the connection cannot carry another request.
+        res.setHeader('connection', 'close');
+        return errorAnswer(res, 413, e.message, ErrorCode.REQUEST_TOO_LARGE);
+      }
       let body: { query?: string; variables?: Record<string, unknown>; operationName?: string };
       try {
-        body = JSON.parse(await readBody(req));
+        body = JSON.parse(text);
       } catch {
-        return send(res, 400, { errors: [{ message: 'Request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+        return errorAnswer(res, 400, 'Request body is not valid JSON.', ErrorCode.BAD_REQUEST);
       }
       stats.requests++;
       const op = body.operationName ?? 'anonymous';
       stats.byOperation[op] = (stats.byOperation[op] ?? 0) + 1;
       // Continue the caller's trace (the gateway's traceparent), so system calls below join the app's trace.
       const result = await inSpan(`subgraph ${def.name} ${op}`, { kind: SpanKind.SERVER, parent: extractTrace(req.headers), attributes: { 'canon.subgraph': def.name } }, () => executor.run(body, req.headers));
-      send(res, 200, result.errors ? { data: result.data, errors: collapseErrors(result.errors) } : { data: result.data });
+      sendJson(res, 200, result.errors ? { data: result.data, errors: collapseErrors(result.errors) } : { data: result.data });
     } catch (e) {
-      send(res, 500, { errors: [{ message: `Subgraph ${def.name} failed: ${(e as Error).message}` }] });
+      if (!res.headersSent) errorAnswer(res, 500, `Subgraph ${def.name} failed: ${(e as Error).message}`, ErrorCode.INTERNAL_SERVER_ERROR);
+      else res.destroy();
     }
   });
   server.keepAliveTimeout = 65_000;

@@ -1,4 +1,4 @@
-// The shape every subgraph module has, and loading a subgraph's schema.graphql with descriptions taken from the canonical model.
+// The shape every subgraph module has, the one factory that builds it, and loading a subgraph's schema.graphql with descriptions taken from the canonical model.
 
 import { readFileSync } from 'node:fs';
 import { Kind, parse, visit, type DocumentNode, type StringValueNode } from 'graphql';
@@ -14,12 +14,35 @@ export interface RequestInfo {
 /** One subgraph: its name (the owner it speaks for), schema, resolvers, and a fresh context (DataLoaders) per request. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- contexts differ per subgraph; each module is typed inside.
 export interface SubgraphDefinition<Ctx = any> {
-  name: Owner | "control";
+  name: Owner | 'control';
   typeDefs: DocumentNode;
   resolvers: GraphQLResolverMap<Ctx>;
   createContext(req: RequestInfo): Ctx;
   /** Releases what the subgraph holds open (database handles). */
   close?(): Promise<void> | void;
+}
+
+/** What a subgraph module declares; `defineSubgraph` turns it into the definition servers and the gateway take. */
+export interface SubgraphSpec<Ctx> {
+  name: Owner | 'control';
+  /** Its schema.graphql (`new URL('./schema.graphql', import.meta.url)`), given model descriptions; or a parsed schema as is. */
+  schema: URL | DocumentNode;
+  /** Its resolvers, typed by the subgraph's generated `Resolvers` (which @apollo/subgraph's map type does not name). */
+  resolvers: object;
+  createContext(req: RequestInfo): Ctx;
+  /** Releases what the subgraph holds open (database handles). Default: nothing to release. */
+  close?(): Promise<void> | void;
+}
+
+/** The one subgraph factory: every subgraph module is a call to this. */
+export function defineSubgraph<Ctx>(spec: SubgraphSpec<Ctx>): SubgraphDefinition<Ctx> {
+  return {
+    name: spec.name,
+    typeDefs: spec.schema instanceof URL ? loadSubgraphSchema(spec.schema) : spec.schema,
+    resolvers: spec.resolvers as GraphQLResolverMap<Ctx>,
+    createContext: (req) => spec.createContext(req),
+    ...(spec.close ? { close: () => spec.close!() } : {}),
+  };
 }
 
 function description(value: string): StringValueNode {

@@ -33,8 +33,9 @@ export interface SystemResponse<T = unknown> {
   body: T;
 }
 
-export interface SystemClientOptions {
-  system: Owner;
+/** How every connector reaches its system; each connector's options add what is its own (locks, batch sizes). */
+export interface ConnectorOptions {
+  /** The system's API root: a sandbox, or the real product. */
   baseUrl: string;
   /** Timeouts, retries and the circuit breaker for this system. Without one, a single attempt under `timeoutMs`. */
   policy?: SystemPolicy;
@@ -42,6 +43,10 @@ export interface SystemClientOptions {
   timeoutMs?: number;
   /** Where the one log line per system call goes. Default: nowhere. */
   log?: Logger;
+}
+
+export interface SystemClientOptions extends ConnectorOptions {
+  system: Owner;
 }
 
 /** Whether a record already holds every value a write would set (so that write, repeated, changes nothing). */

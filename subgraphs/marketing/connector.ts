@@ -1,11 +1,10 @@
 // The only code that talks to the marketing tool (Mailchimp marketing API 3.0, list members): batched member reads.
 
 import DataLoader from 'dataloader';
-import type { Logger } from 'pino';
+import { readKeyByKey } from '../kit/key-by-key.js';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
-import type { SystemPolicy } from '../kit/resilience.js';
-import { holds, SystemClient } from '../kit/system-client.js';
-import { staleWriteError } from '../kit/system-error.js';
+import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
+import { versionedWrite } from '../kit/versioned-write.js';
 
 /** A list member as the marketing tool returns it; its id is the subscriber hash (md5 of the lower-cased email). */
 export interface MarketingMember {
@@ -22,12 +21,9 @@ export interface MarketingContext {
   connector: MarketingConnector;
 }
 
-export interface MarketingConnectorOptions {
-  /** One JSON line per call to the system. Default: none. */
-  log?: Logger;
-  baseUrl: string;
+export interface MarketingConnectorOptions extends ConnectorOptions {
+  /** The audience canon's customers are members of. */
   listId: string;
-  timeoutMs?: number;
   /**
    * Mailchimp has no synchronous batch read by subscriber hash; the sandbox adds `members/batch-read` so canon
    * makes one call per request. With `batchRead: false` (the real API) the connector GETs each member instead,
@@ -37,8 +33,6 @@ export interface MarketingConnectorOptions {
   concurrency?: number;
   /** Serialises writes per member (Mailchimp has no conditional PATCH). Default: in-process. */
   lock?: RecordLock;
-  /** Timeouts, retries and circuit breaker for the marketing tool. */
-  policy?: SystemPolicy;
 }
 
 export class MarketingConnector {
@@ -50,7 +44,7 @@ export class MarketingConnector {
 
   constructor(opts: MarketingConnectorOptions) {
     this.lock = opts.lock ?? new InProcessLock();
-    this.client = new SystemClient({ system: 'marketing', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy, log: opts.log });
+    this.client = new SystemClient({ ...opts, system: 'marketing' });
     this.listId = opts.listId;
     this.batch = opts.batchRead ?? true;
     this.concurrency = opts.concurrency ?? 8;
@@ -73,40 +67,30 @@ export class MarketingConnector {
 
   /** One GET per member, `concurrency` in flight; a failure is that member's error alone. */
   async readEach(hashes: readonly string[]): Promise<(MarketingMember | Error | null)[]> {
-    const out: (MarketingMember | Error | null)[] = new Array(hashes.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < hashes.length) {
-        const i = next++;
-        try {
-          const res = await this.client.request<MarketingMember>({ method: 'GET', path: `/3.0/lists/${this.listId}/members/${hashes[i]}`, accept: [404] });
-          out[i] = res.status === 404 ? null : res.body;
-        } catch (e) {
-          out[i] = e as Error;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, hashes.length) }, worker));
-    return out;
+    return readKeyByKey(hashes, this.concurrency, async (hash) => {
+      const res = await this.client.request<MarketingMember>({ method: 'GET', path: `/3.0/lists/${this.listId}/members/${encodeURIComponent(hash)}`, accept: [404] });
+      return res.status === 404 ? null : res.body;
+    });
   }
 
   /**
-   * PATCHes one member under its record lock; with `expectedVersion`, its last_changed is compared first.
-   * A member is addressed by its subscriber hash, so repeating the same PATCH (with `idempotencyKey`, it is
-   * retried) sets the same status on the same member: a repeat cannot create or duplicate anything. Under a key,
-   * a moved-on version is accepted when the member already holds what this write sets (our earlier attempt).
+   * PATCHes one member as a version-checked write (kit/versioned-write.ts) on its last_changed. A member is
+   * addressed by its subscriber hash, so repeating the same PATCH (with `idempotencyKey`, it is retried) sets the
+   * same status on the same member: a repeat cannot create or duplicate anything.
    */
   async updateMember(hash: string, body: { status?: string }, expectedVersion?: string | null, idempotencyKey?: string | null): Promise<MarketingMember> {
     const path = `/3.0/lists/${this.listId}/members/${encodeURIComponent(hash)}`;
-    return this.lock.run(`marketing:member:${hash}`, async () => {
-      if (expectedVersion) {
-        const current = await this.client.request<MarketingMember>({ method: 'GET', path });
-        if (current.body.last_changed !== expectedVersion) {
-          if (idempotencyKey && holds(current.body as unknown as Record<string, unknown>, body)) return current.body;
-          throw staleWriteError('marketing', `member ${hash}`, expectedVersion, current.body.last_changed);
-        }
-      }
-      return (await this.client.request<MarketingMember>({ method: 'PATCH', path, body, retry: Boolean(idempotencyKey), idempotencyKey })).body;
+    return versionedWrite({
+      system: 'marketing',
+      kind: 'member',
+      id: hash,
+      lock: this.lock,
+      expectedVersion,
+      idempotencyKey,
+      read: async () => (await this.client.request<MarketingMember>({ method: 'GET', path })).body,
+      versionOf: (current) => current.last_changed,
+      holds: (current) => holds(current as unknown as Record<string, unknown>, body),
+      write: async () => (await this.client.request<MarketingMember>({ method: 'PATCH', path, body, retry: Boolean(idempotencyKey), idempotencyKey })).body,
     });
   }
 }

@@ -1,7 +1,7 @@
 // Owns the `npm run seed` command line: parse flags, refuse to clobber data unless --force, print a summary.
 
 import { resolve } from 'node:path';
-import { isSeeded, seedAll, SEED_FILES } from './seed.js';
+import { isSeeded, seedAll, SEED_FILES } from './seed/writer.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 

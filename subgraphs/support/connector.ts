@@ -1,11 +1,10 @@
 // The only code that talks to the support desk (Zendesk Support API v2): batched organization and ticket reads.
 
 import DataLoader from 'dataloader';
-import type { Logger } from 'pino';
+import { readKeyByKey } from '../kit/key-by-key.js';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
-import type { SystemPolicy } from '../kit/resilience.js';
-import { holds, SystemClient } from '../kit/system-client.js';
-import { staleWriteError } from '../kit/system-error.js';
+import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
+import { versionedWrite } from '../kit/versioned-write.js';
 
 export interface SupportOrganization {
   id: number;
@@ -36,21 +35,23 @@ export interface SupportContext {
   connector: SupportConnector;
 }
 
-export interface SupportConnectorOptions {
-  /** One JSON line per call to the system. Default: none. */
-  log?: Logger;
-  baseUrl: string;
-  timeoutMs?: number;
+export interface SupportConnectorOptions extends ConnectorOptions {
   /** Zendesk caps show_many at 100 ids; set 100 against the real API (calls then go out in parallel). The sandbox has no cap. */
   maxBatchSize?: number;
   /** Serialises writes per organization (Zendesk's PUT has no precondition). Default: in-process. */
   lock?: RecordLock;
-  /** Timeouts, retries and circuit breaker for the support desk. */
-  policy?: SystemPolicy;
 }
 
 /** Ticket reads by id have no batch endpoint in the sandbox; at most this many GETs run at once. */
 const TICKET_READ_CONCURRENCY = 8;
+
+/**
+ * Zendesk ids are positive integers. Anything else names no record, so it is answered null without asking: the API
+ * would refuse a whole show_many for one such id, and one bad key must not fail the batch.
+ */
+function isZendeskId(id: string): boolean {
+  return /^[0-9]{1,15}$/.test(id) && Number(id) > 0;
+}
 
 export class SupportConnector {
   readonly client: SystemClient;
@@ -59,7 +60,7 @@ export class SupportConnector {
 
   constructor(opts: SupportConnectorOptions) {
     this.lock = opts.lock ?? new InProcessLock();
-    this.client = new SystemClient({ system: 'support', baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, policy: opts.policy, log: opts.log });
+    this.client = new SystemClient({ ...opts, system: 'support' });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
   }
 
@@ -68,7 +69,7 @@ export class SupportConnector {
     return {
       connector: this,
       organizations: new DataLoader((ids) => this.showMany(ids), { maxBatchSize: this.maxBatchSize }),
-      ticketById: new DataLoader((ids) => this.ticketsById(ids), { maxBatchSize: TICKET_READ_CONCURRENCY }),
+      ticketById: new DataLoader((ids) => this.ticketsById(ids)),
       tickets: (first) => {
         let loader = ticketLoaders.get(first);
         if (!loader) {
@@ -82,19 +83,24 @@ export class SupportConnector {
 
   /** Organizations and their open-ticket counts in one call (`include=open_ticket_counts` sideload). */
   async showMany(ids: readonly string[]): Promise<(SupportOrganization | null)[]> {
+    const valid = ids.filter(isZendeskId);
+    if (!valid.length) return ids.map(() => null);
     const res = await this.client.request<{ organizations: Omit<SupportOrganization, 'openTickets'>[]; open_ticket_counts?: Record<string, number> }>({
       method: 'GET',
-      path: `/api/v2/organizations/show_many.json?ids=${ids.map(encodeURIComponent).join(',')}&include=open_ticket_counts`,
+      path: `/api/v2/organizations/show_many.json?ids=${valid.join(',')}&include=open_ticket_counts`,
     });
     const counts = res.body.open_ticket_counts ?? {};
     const byId = new Map(res.body.organizations.map((o) => [String(o.id), { ...o, openTickets: counts[String(o.id)] ?? 0 }]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
+  /** The newest `first` tickets of each organization, in one call. */
   async ticketsOf(orgIds: readonly string[], first: number): Promise<SupportTicket[][]> {
+    const valid = orgIds.filter(isZendeskId);
+    if (!valid.length) return orgIds.map(() => []);
     const res = await this.client.request<{ tickets: SupportTicket[] }>({
       method: 'GET',
-      path: `/api/v2/tickets.json?organization_ids=${orgIds.map(encodeURIComponent).join(',')}&per_org=${first}`,
+      path: `/api/v2/tickets.json?organization_ids=${valid.join(',')}&per_org=${first}`,
     });
     const byOrg = new Map<string, SupportTicket[]>();
     for (const t of res.body.tickets) {
@@ -105,37 +111,38 @@ export class SupportConnector {
     return orgIds.map((id) => byOrg.get(id) ?? []);
   }
 
-  private async ticketsById(ids: readonly string[]): Promise<(SupportTicket | null)[]> {
-    return Promise.all(
-      ids.map(async (id) => {
-        const res = await this.client.request<{ ticket: SupportTicket }>({ method: 'GET', path: `/api/v2/tickets/${encodeURIComponent(id)}.json`, accept: [404] });
-        return res.status === 404 ? null : res.body.ticket;
-      }),
-    );
+  /** One GET per ticket (Zendesk's show_many for tickets is not in the sandbox); a failed GET is that ticket's error alone. */
+  async ticketsById(ids: readonly string[]): Promise<(SupportTicket | Error | null)[]> {
+    return readKeyByKey(ids, TICKET_READ_CONCURRENCY, async (id) => {
+      if (!isZendeskId(id)) return null;
+      const res = await this.client.request<{ ticket: SupportTicket }>({ method: 'GET', path: `/api/v2/tickets/${id}.json`, accept: [404] });
+      return res.status === 404 ? null : res.body.ticket;
+    });
   }
 
   /**
-   * Updates one organization under its record lock; with `expectedVersion`, its updated_at is compared first.
-   * With `idempotencyKey` the PUT (absolute values) is retried, and a moved-on version is accepted when the
-   * organization already holds what this write sets (our own earlier attempt, its answer lost).
+   * Updates one organization as a version-checked write (kit/versioned-write.ts) on its updated_at. With
+   * `idempotencyKey` the PUT (absolute values) is retried.
    */
   async updateOrganization(id: string, organization: { organization_fields?: Record<string, unknown> }, expectedVersion?: string | null, idempotencyKey?: string | null): Promise<SupportOrganization> {
     const path = `/api/v2/organizations/${encodeURIComponent(id)}.json`;
-    return this.lock.run(`support:organization:${id}`, async () => {
-      if (expectedVersion) {
-        const current = await this.client.request<{ organization: SupportOrganization }>({ method: 'GET', path });
-        if (current.body.organization.updated_at !== expectedVersion) {
-          const already = idempotencyKey && holds(current.body.organization.organization_fields, organization.organization_fields ?? {});
-          if (!already) throw staleWriteError('support', `organization ${id}`, expectedVersion, current.body.organization.updated_at);
-        } else {
-          await this.client.request({ method: 'PUT', path, body: { organization }, retry: Boolean(idempotencyKey), idempotencyKey });
-        }
-      } else {
+    // The PUT answers without the open-ticket count the Customer type serves; read the organization back.
+    const readBack = async () => (await this.showMany([id]))[0]!;
+    return versionedWrite({
+      system: 'support',
+      kind: 'organization',
+      id,
+      lock: this.lock,
+      expectedVersion,
+      idempotencyKey,
+      read: async () => (await this.client.request<{ organization: SupportOrganization }>({ method: 'GET', path })).body.organization,
+      versionOf: (current) => current.updated_at,
+      holds: (current) => holds(current.organization_fields, organization.organization_fields ?? {}),
+      write: async () => {
         await this.client.request({ method: 'PUT', path, body: { organization }, retry: Boolean(idempotencyKey), idempotencyKey });
-      }
-      // The PUT answers without the open-ticket count the Customer type serves; read the organization back.
-      const [fresh] = await this.showMany([id]);
-      return fresh!;
+        return readBack();
+      },
+      repeated: readBack,
     });
   }
 

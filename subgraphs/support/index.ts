@@ -1,15 +1,10 @@
 // The support subgraph: schema, resolvers and connector put together.
 
-import { loadSubgraphSchema, type SubgraphDefinition } from '../kit/subgraph.js';
+import { defineSubgraph, type SubgraphDefinition } from '../kit/subgraph.js';
 import { SupportConnector, type SupportConnectorOptions, type SupportContext } from './connector.js';
 import { resolvers } from './resolvers.js';
 
 export function supportSubgraph(opts: SupportConnectorOptions): SubgraphDefinition<SupportContext> {
   const connector = new SupportConnector(opts);
-  return {
-    name: 'support',
-    typeDefs: loadSubgraphSchema(new URL('./schema.graphql', import.meta.url)),
-    resolvers: resolvers as never,
-    createContext: () => connector.createContext(),
-  };
+  return defineSubgraph({ name: 'support', schema: new URL('./schema.graphql', import.meta.url), resolvers, createContext: () => connector.createContext() });
 }

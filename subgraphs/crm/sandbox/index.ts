@@ -1,7 +1,7 @@
 // Owns the CRM sandbox's HTTP API: a subset of HubSpot CRM v3 contacts over the store in ./store.ts.
 
-import { isRecord, listParam, startSandboxServer } from '../../sandbox-kit/server.js';
-import type { Route, RunningSandbox, SandboxResponse } from '../../sandbox-kit/server.js';
+import { isRecord, listParam, type Route, type SandboxResponse } from '../../sandbox-kit/router.js';
+import { defineSandbox } from '../../sandbox-kit/starter.js';
 import {
   CRM_READ_ONLY_PROPERTIES,
   CRM_WRITABLE_PROPERTIES,
@@ -224,35 +224,11 @@ export function crmRoutes(store: CrmStore): Route[] {
   ];
 }
 
-export interface CrmSandboxOptions {
-  /** SQLite file; created with the schema if missing. */
-  file: string;
-  /** Default 0 (any free port). */
-  port?: number;
-}
-
 /** Starts the CRM sandbox; closing it also closes its database. */
-export async function startCrmSandbox(opts: CrmSandboxOptions): Promise<RunningSandbox> {
-  const store = openCrmStore(opts.file);
-  let running: RunningSandbox;
-  try {
-    running = await startSandboxServer({
-      name: 'crm',
-      routes: crmRoutes(store),
-      ...(opts.port !== undefined ? { port: opts.port } : {}),
-      errorBody: (status, message) =>
-        hubspotError(status, status === 404 ? 'OBJECT_NOT_FOUND' : status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR', message),
-    });
-  } catch (err) {
-    // A failed listen (e.g. port in use) must not leave the database open.
-    store.close();
-    throw err;
-  }
-  return {
-    ...running,
-    close: async () => {
-      await running.close();
-      store.close();
-    },
-  };
-}
+export const startCrmSandbox = defineSandbox({
+  name: 'crm',
+  openStore: openCrmStore,
+  routes: crmRoutes,
+  errorBody: (status, message) =>
+    hubspotError(status, status === 404 ? 'OBJECT_NOT_FOUND' : status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR', message),
+});

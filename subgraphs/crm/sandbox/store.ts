@@ -1,7 +1,8 @@
 // Owns the CRM sandbox's SQLite schema and every query against it (HubSpot-style contacts).
 
 import type Database from 'better-sqlite3';
-import { nextStamp, openSqlite } from '../../sandbox-kit/server.js';
+import { openSqlite } from '../../kit/sqlite.js';
+import { nextStamp } from '../../sandbox-kit/stamps.js';
 
 /** One row of `contacts`, exactly as stored. */
 export interface CrmContactRow {

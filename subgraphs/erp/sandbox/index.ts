@@ -1,7 +1,8 @@
 // Owns the ERP sandbox's HTTP API: a subset of an SAP-style OData v4 BusinessPartners service.
 
-import { isRecord, startSandboxServer } from '../../sandbox-kit/server.js';
-import type { Route, RunningSandbox, SandboxResponse } from '../../sandbox-kit/server.js';
+import { isRecord, type Route, type SandboxResponse } from '../../sandbox-kit/router.js';
+import { defineSandbox } from '../../sandbox-kit/starter.js';
+import { parseFilter } from './filter.js';
 import {
   ERP_BLOCK_REASONS,
   ERP_PAYMENT_TERMS,
@@ -9,7 +10,7 @@ import {
   ERP_WRITABLE_PROPERTIES,
   openErpStore,
 } from './store.js';
-import type { ErpCondition, ErpPartnerRow, ErpProperty, ErpStore, ErpWritableProperty } from './store.js';
+import type { ErpPartnerRow, ErpProperty, ErpStore, ErpWritableProperty } from './store.js';
 
 export { openErpStore, ERP_PAYMENT_TERMS, ERP_BLOCK_REASONS, ERP_PROPERTIES } from './store.js';
 export type { ErpPartnerRow, ErpStore } from './store.js';
@@ -29,98 +30,6 @@ function toEntity(row: ErpPartnerRow, select: readonly ErpProperty[] | null) {
   for (const p of select ?? ERP_PROPERTIES) entity[p] = row[p];
   entity.BusinessPartner = row.BusinessPartner;
   return entity;
-}
-
-type Token = { kind: 'ident'; text: string } | { kind: 'string'; text: string } | { kind: 'punct'; text: string };
-
-/** Private: tokenizes the small `$filter` subset; returns an error message for anything else. */
-function tokenize(filter: string): Token[] | string {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < filter.length) {
-    const ch = filter[i]!;
-    if (/\s/.test(ch)) {
-      i++;
-    } else if (ch === '(' || ch === ')' || ch === ',') {
-      tokens.push({ kind: 'punct', text: ch });
-      i++;
-    } else if (ch === "'") {
-      // OData escapes a quote inside a string literal by doubling it.
-      let text = '';
-      i++;
-      for (;;) {
-        if (i >= filter.length) return 'unterminated string literal in $filter';
-        if (filter[i] === "'") {
-          if (filter[i + 1] === "'") {
-            text += "'";
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        text += filter[i];
-        i++;
-      }
-      tokens.push({ kind: 'string', text });
-    } else {
-      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(filter.slice(i));
-      if (!m) return `unexpected character ${JSON.stringify(ch)} at position ${i} in $filter`;
-      tokens.push({ kind: 'ident', text: m[0] });
-      i += m[0].length;
-    }
-  }
-  return tokens;
-}
-
-const FILTER_CONTRACT =
-  "the sandbox supports only `<Property> eq '<value>'`, `<Property> in ('a','b',...)` and `and` between them";
-
-/** Parses `$filter` into conditions ANDed together; returns an error message on anything outside the subset. */
-export function parseFilter(filter: string): ErpCondition[] | string {
-  const tokens = tokenize(filter);
-  if (typeof tokens === 'string') return tokens;
-  const conditions: ErpCondition[] = [];
-  let i = 0;
-  const expectString = (): string | null => {
-    const t = tokens[i];
-    if (t?.kind !== 'string') return null;
-    i++;
-    return t.text;
-  };
-  for (;;) {
-    const prop = tokens[i++];
-    if (prop?.kind !== 'ident' || !PROPERTY_SET.has(prop.text)) {
-      return `expected a BusinessPartner property at token ${i} of $filter; ${FILTER_CONTRACT}`;
-    }
-    const op = tokens[i++];
-    if (op?.kind === 'ident' && op.text === 'eq') {
-      const value = expectString();
-      if (value === null) return `expected a quoted string after "${prop.text} eq"; ${FILTER_CONTRACT}`;
-      conditions.push({ property: prop.text as ErpProperty, op: 'eq', value });
-    } else if (op?.kind === 'ident' && op.text === 'in') {
-      if (tokens[i]?.text !== '(' || tokens[i]?.kind !== 'punct') return `expected "(" after "${prop.text} in"`;
-      i++;
-      const values: string[] = [];
-      for (;;) {
-        const value = expectString();
-        if (value === null) return `expected a quoted string in the "in" list of ${prop.text}`;
-        values.push(value);
-        const sep = tokens[i++];
-        if (sep?.kind === 'punct' && sep.text === ',') continue;
-        if (sep?.kind === 'punct' && sep.text === ')') break;
-        return `expected "," or ")" in the "in" list of ${prop.text}`;
-      }
-      conditions.push({ property: prop.text as ErpProperty, op: 'in', values });
-    } else {
-      return `unsupported operator ${JSON.stringify(op?.text ?? '')}; ${FILTER_CONTRACT}`;
-    }
-    if (i === tokens.length) return conditions;
-    const and = tokens[i++];
-    if (and?.kind !== 'ident' || and.text !== 'and') {
-      return `expected "and" or end of $filter, got ${JSON.stringify(and?.text)}; ${FILTER_CONTRACT}`;
-    }
-  }
 }
 
 /** System query options the sandbox understands; any other `$option` is refused rather than ignored. */
@@ -250,29 +159,12 @@ export function erpRoutes(store: ErpStore): Route[] {
   ];
 }
 
-export interface ErpSandboxOptions {
-  /** SQLite file; created with the schema if missing. */
-  file: string;
-  /** Default 0 (any free port). */
-  port?: number;
-}
+const ERROR_CODES: Record<number, string> = { 404: 'NotFound', 405: 'MethodNotAllowed', 400: 'BadRequest', 413: 'PayloadTooLarge', 429: 'TooManyRequests' };
 
 /** Starts the ERP sandbox; closing it also closes its database. */
-export async function startErpSandbox(opts: ErpSandboxOptions): Promise<RunningSandbox> {
-  const store = openErpStore(opts.file);
-  const codes: Record<number, string> = { 404: 'NotFound', 405: 'MethodNotAllowed', 400: 'BadRequest', 429: 'TooManyRequests' };
-  let running: RunningSandbox;
-  try {
-    running = await startSandboxServer({
-      name: 'erp',
-      routes: erpRoutes(store),
-      ...(opts.port !== undefined ? { port: opts.port } : {}),
-      errorBody: (status, message) => odataError(status, codes[status] ?? (status >= 500 ? 'ServiceUnavailable' : 'Error'), message),
-    });
-  } catch (err) {
-    // A failed listen (e.g. port in use) must not leave the database open.
-    store.close();
-    throw err;
-  }
-  return { ...running, close: async () => { await running.close(); store.close(); } };
-}
+export const startErpSandbox = defineSandbox({
+  name: 'erp',
+  openStore: openErpStore,
+  routes: erpRoutes,
+  errorBody: (status, message) => odataError(status, ERROR_CODES[status] ?? (status >= 500 ? 'ServiceUnavailable' : 'Error'), message),
+});

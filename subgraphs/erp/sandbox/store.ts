@@ -1,7 +1,8 @@
 // Owns the ERP sandbox's SQLite schema and every query against it (SAP-style business partners).
 
 import type Database from 'better-sqlite3';
-import { nextStamp, openSqlite } from '../../sandbox-kit/server.js';
+import { openSqlite } from '../../kit/sqlite.js';
+import { nextStamp } from '../../sandbox-kit/stamps.js';
 
 /** One row of `business_partners`, exactly as stored. */
 export interface ErpPartnerRow {

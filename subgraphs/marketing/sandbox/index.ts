@@ -1,7 +1,7 @@
 // Owns the marketing sandbox's HTTP API: a subset of the Mailchimp Marketing API 3.0 list members.
 
-import { isRecord, startSandboxServer } from '../../sandbox-kit/server.js';
-import type { Route, RunningSandbox, SandboxResponse } from '../../sandbox-kit/server.js';
+import { isRecord, type Route, type SandboxResponse } from '../../sandbox-kit/router.js';
+import { defineSandbox } from '../../sandbox-kit/starter.js';
 import {
   MARKETING_LIST_ID,
   MARKETING_MERGE_FIELDS,
@@ -22,6 +22,7 @@ const TITLES: Record<number, string> = {
   400: 'Invalid Resource',
   404: 'Resource Not Found',
   405: 'Method Not Allowed',
+  413: 'Request Entity Too Large',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
@@ -196,28 +197,10 @@ export function marketingRoutes(store: MarketingStore): Route[] {
   ];
 }
 
-export interface MarketingSandboxOptions {
-  /** SQLite file; created with the schema if missing. */
-  file: string;
-  /** Default 0 (any free port). */
-  port?: number;
-}
-
 /** Starts the marketing sandbox; closing it also closes its database. */
-export async function startMarketingSandbox(opts: MarketingSandboxOptions): Promise<RunningSandbox> {
-  const store = openMarketingStore(opts.file);
-  let running: RunningSandbox;
-  try {
-    running = await startSandboxServer({
-      name: 'marketing',
-      routes: marketingRoutes(store),
-      ...(opts.port !== undefined ? { port: opts.port } : {}),
-      errorBody: (status, message) => problem(status, message),
-    });
-  } catch (err) {
-    // A failed listen (e.g. port in use) must not leave the database open.
-    store.close();
-    throw err;
-  }
-  return { ...running, close: async () => { await running.close(); store.close(); } };
-}
+export const startMarketingSandbox = defineSandbox({
+  name: 'marketing',
+  openStore: openMarketingStore,
+  routes: marketingRoutes,
+  errorBody: (status, message) => problem(status, message),
+});

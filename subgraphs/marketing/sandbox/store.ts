@@ -2,7 +2,8 @@
 
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { nextStamp, openSqlite } from '../../sandbox-kit/server.js';
+import { openSqlite } from '../../kit/sqlite.js';
+import { nextStamp } from '../../sandbox-kit/stamps.js';
 
 /** The one audience the sandbox hosts; any other list id is answered 404. */
 export const MARKETING_LIST_ID = 'a1b2c3d4e5';

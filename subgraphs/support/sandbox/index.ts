@@ -1,7 +1,7 @@
 // Owns the support sandbox's HTTP API: a subset of the Zendesk Support API v2 (organizations and tickets).
 
-import { isRecord, listParam, startSandboxServer } from '../../sandbox-kit/server.js';
-import type { Route, RunningSandbox, SandboxResponse } from '../../sandbox-kit/server.js';
+import { isRecord, listParam, type Route, type SandboxResponse } from '../../sandbox-kit/router.js';
+import { defineSandbox } from '../../sandbox-kit/starter.js';
 import { SUPPORT_PLANS, TICKET_PRIORITIES, TICKET_STATUSES, openSupportStore } from './store.js';
 import type { SupportOrganizationRow, SupportStore, SupportTicketRow, TicketPriority, TicketStatus } from './store.js';
 
@@ -253,29 +253,12 @@ export function supportRoutes(store: SupportStore): Route[] {
   ];
 }
 
-export interface SupportSandboxOptions {
-  /** SQLite file; created with the schema if missing. */
-  file: string;
-  /** Default 0 (any free port). */
-  port?: number;
-}
+const ERROR_NAMES: Record<number, string> = { 404: 'RecordNotFound', 400: 'InvalidParameter', 413: 'RequestTooLarge', 429: 'TooManyRequests' };
 
 /** Starts the support sandbox; closing it also closes its database. */
-export async function startSupportSandbox(opts: SupportSandboxOptions): Promise<RunningSandbox> {
-  const store = openSupportStore(opts.file);
-  const errors: Record<number, string> = { 404: 'RecordNotFound', 400: 'InvalidParameter', 429: 'TooManyRequests' };
-  let running: RunningSandbox;
-  try {
-    running = await startSandboxServer({
-      name: 'support',
-      routes: supportRoutes(store),
-      ...(opts.port !== undefined ? { port: opts.port } : {}),
-      errorBody: (status, description) => ({ status, body: { error: errors[status] ?? (status >= 500 ? 'ServiceUnavailable' : 'Error'), description } }),
-    });
-  } catch (err) {
-    // A failed listen (e.g. port in use) must not leave the database open.
-    store.close();
-    throw err;
-  }
-  return { ...running, close: async () => { await running.close(); store.close(); } };
-}
+export const startSupportSandbox = defineSandbox({
+  name: 'support',
+  openStore: openSupportStore,
+  routes: supportRoutes,
+  errorBody: (status, description) => ({ status, body: { error: ERROR_NAMES[status] ?? (status >= 500 ? 'ServiceUnavailable' : 'Error'), description } }),
+});

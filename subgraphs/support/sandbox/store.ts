@@ -1,7 +1,8 @@
 // Owns the support sandbox's SQLite schema and every query against it (Zendesk-style organizations and tickets).
 
 import type Database from 'better-sqlite3';
-import { nextStamp, openSqlite } from '../../sandbox-kit/server.js';
+import { openSqlite } from '../../kit/sqlite.js';
+import { nextStamp } from '../../sandbox-kit/stamps.js';
 
 export const SUPPORT_PLANS = ['basic', 'business', 'enterprise'] as const;
 export const TICKET_STATUSES = ['new', 'open', 'pending', 'hold', 'solved', 'closed'] as const;

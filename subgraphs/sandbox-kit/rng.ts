@@ -1,0 +1,13 @@
+// The seeded random numbers behind every sandbox decision that must replay: fault rolls and the generated dataset.
+
+/** mulberry32: tiny, fast, good enough for reproducible test data and fault decisions (not for secrets). */
+export function createRng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
