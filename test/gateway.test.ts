@@ -93,6 +93,16 @@ describe('gateway HTTP answers', () => {
     expect(Object.values(stack.subgraphs).reduce((n, sg) => n + sg.stats().requests, 0)).toBe(0);
   });
 
+  it("gives Apollo's own refusals, made before its pipeline runs, a code and the trace id too", async () => {
+    const tp = traceparent();
+    const batched = await post('[{"query":"{ __typename }"}]', { traceparent: tp.header });
+    expect(batched.status).toBe(400);
+    expect(batched.json.errors[0].extensions).toEqual({ code: 'BAD_REQUEST', traceId: tp.traceId });
+    const csrf = await fetch(`${stack.gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain', traceparent: tp.header }, body: '{"query":"{ __typename }"}' });
+    expect(csrf.status).toBe(400);
+    expect((await csrf.json()).errors[0].extensions).toEqual({ code: 'BAD_REQUEST', traceId: tp.traceId });
+  });
+
   it('answers a path it does not serve with 404, NOT_FOUND and the trace id', async () => {
     const tp = traceparent();
     const res = await fetch(`${stack.gateway.url}/nothing-here`, { headers: { traceparent: tp.header } });

@@ -37,11 +37,17 @@ export function notWritable(formatted: GraphQLFormattedError): GraphQLFormattedE
   };
 }
 
-/** Apollo Server's formatError: canon's codes, the system named where the gateway only knew the subgraph, no stack. */
+/**
+ * Apollo Server's formatError: canon's codes, the system named where the gateway only knew the subgraph, the trace
+ * id, no stack. The trace id is set here as well as by the operations plugin: Apollo answers requests it refuses
+ * before its pipeline runs (CSRF, batching, a body without a query) with formatted errors and no plugin hook.
+ */
 export function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const traceId = activeTraceId();
   const refused = notWritable(formatted);
-  if (refused) return refused;
+  if (refused) return { ...refused, extensions: { ...refused.extensions, traceId } };
   const ext = { ...(formatted.extensions ?? {}) } as Record<string, unknown>;
+  ext.traceId ??= traceId;
   // The gateway adds the subgraph's name; apps need the system, which our subgraphs already set.
   if (ext.system === undefined && typeof ext.serviceName === 'string' && ext.serviceName !== 'control') ext.system = ext.serviceName;
   delete ext.serviceName;
