@@ -1,7 +1,7 @@
 // `npm start`: the whole stack on loopback, stopped cleanly on Ctrl-C.
 
 import { loadConfig } from './config.js';
-import { CompositionError } from './http/server.js';
+import { CompositionError } from './http/errors.js';
 import { startStack } from './stack.js';
 import { stopTelemetry } from '../subgraphs/kit/telemetry.js';
 

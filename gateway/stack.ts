@@ -29,7 +29,7 @@ import { isSeeded, seedAll } from '../subgraphs/sandbox-kit/seed.js';
 import type { SubgraphDefinition } from '../subgraphs/kit/subgraph.js';
 import type { CanonConfig } from './config.js';
 import { controlSubgraph, CONTROL_URL } from './writes/index.js';
-import type { SubgraphUrls } from './writes/steps.js';
+import { SubgraphClient, type SubgraphUrls } from './federation/subgraph-client.js';
 import { startGateway, type RunningGateway } from './http/server.js';
 
 export interface Stack {
@@ -151,22 +151,18 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
       subgraphs[name] = await startSubgraphServer(defs[name], { port: config.subgraphPorts[name], host: config.host });
       started.push(subgraphs[name]);
     }
+    // One client toward the subgraphs for the whole gateway: Apollo's reads and canon's write steps alike.
+    const client = new SubgraphClient({ urls: Object.fromEntries(Object.entries(subgraphs).map(([n, sg]) => [n, sg.url])) as SubgraphUrls, policies: subgraphPolicies, dedupeReads: config.dedupeReads });
     const gateway = await startGateway({
       port: config.port,
       host: config.host,
       subgraphs: (['identity', ...SYSTEMS] as const).map((n) => ({ def: defs[n], url: subgraphs[n].url })),
-      localSubgraphs: [
-        {
-          def: controlSubgraph({ subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([n, sg]) => [n, sg.url])) as SubgraphUrls, policies: subgraphPolicies, ledger, lock: locking.lock }),
-          url: CONTROL_URL,
-        },
-      ],
+      localSubgraphs: [{ def: controlSubgraph({ client, ledger, lock: locking.lock }), url: CONTROL_URL }],
       systems: SYSTEMS.map((s) => ({ name: s, url: systems[s].url })),
-      policies: subgraphPolicies,
+      client,
       idempotency,
       ledger,
       log,
-      dedupeReads: config.dedupeReads,
     });
     return {
       config,

@@ -23,5 +23,12 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** A workflow's precondition was false. */
   PRECONDITION_FAILED: 'PRECONDITION_FAILED',
+  // Apollo Server's own codes, named here because canon compares against them (what an idempotent answer may keep).
+  /** The query text does not parse. */
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
+  /** The query does not validate against the schema. */
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  /** An automatic persisted query's hash is not known yet; the client sends the text next. */
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

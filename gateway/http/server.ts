@@ -1,28 +1,30 @@
-// The gateway's HTTP server: Apollo Server on the composed supergraph at /graphql, and /health.
+// The gateway's HTTP server: routes /graphql to Apollo Server on the composed supergraph (through the idempotent flow for keyed mutations), /health, /explorer and /console.
 
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { Kind, parse, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
-import type { Owner } from '../../schema/model.js';
-import type { PolicyRegistry } from '../../subgraphs/kit/resilience.js';
-import type { GatewayContext } from '../federation/context.js';
-import { fingerprintOf, parseIdempotencyKey, type IdempotencyStore } from '../operations/idempotency.js';
-import type { Ledger } from '../operations/ledger.js';
-import { operationsPlugin } from '../operations/plugin.js';
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { ErrorCode } from '../../schema/errors.js';
+import type { Owner } from '../../schema/model.js';
+import { BodyTooLargeError, DEFAULT_BODY_LIMIT_BYTES, readBody, sendJson } from '../../subgraphs/kit/http-io.js';
+import type { SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
 import { activeTraceId, extractTrace, inSpan, SpanKind } from '../../subgraphs/kit/telemetry.js';
 import { composeCanon, type SubgraphSource } from '../federation/compose.js';
-import { ErrorCode } from '../../schema/errors.js';
-import { customerFields } from '../../schema/ownership.js';
+import type { GatewayContext } from '../federation/context.js';
 import { CanonDataSource } from '../federation/datasource.js';
-import { handleExplorer } from '../pages/explorer/explorer.js';
+import type { SubgraphClient } from '../federation/subgraph-client.js';
+import type { IdempotencyStore } from '../operations/idempotency.js';
+import type { Ledger } from '../operations/ledger.js';
+import { operationsPlugin } from '../operations/plugin.js';
 import { handleConsole } from '../pages/console/console.js';
-import type { SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
+import { handleExplorer } from '../pages/explorer/explorer.js';
+import { CompositionError, formatError, sendError, sendInternalError } from './errors.js';
+import { health } from './health.js';
+import { answerIdempotently, isMutation, sendAnswer, type HttpAnswer } from './idempotent.js';
 
 export interface GatewayOptions {
   port: number;
@@ -33,16 +35,16 @@ export interface GatewayOptions {
   localSubgraphs: { def: SubgraphDefinition; url: string }[];
   /** Source systems, for /health. */
   systems: { name: string; url: string }[];
-  /** Resilience policies toward each subgraph (shared with canon's write path). */
-  policies: PolicyRegistry;
+  /** The one client toward the subgraphs (pool, policies, read dedup), shared with canon's write path. */
+  client: SubgraphClient;
   /** Where mutations' idempotency keys are kept. */
   idempotency: IdempotencyStore;
   /** Where operations are recorded. */
   ledger: Ledger;
   /** One JSON line per operation. */
   log: Logger;
-  /** Send identical subgraph reads that overlap in time once (see CanonDataSource). Default true. */
-  dedupeReads?: boolean;
+  /** Largest request body read, in bytes; a larger one is answered 413 with REQUEST_TOO_LARGE. Default 1 MiB. */
+  maxBodyBytes?: number;
 }
 
 export interface RunningGateway {
@@ -52,121 +54,12 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export interface HealthReport {
-  status: 'ok' | 'degraded';
-  subgraphs: { name: string; url: string; ok: boolean }[];
-  systems: { name: string; url: string; ok: boolean }[];
-}
-
-/** Thrown when the subgraphs do not compose; `errors` name each field, subgraph and owner at fault. */
-export class CompositionError extends Error {
-  constructor(readonly errors: string[]) {
-    super(`The supergraph does not compose:\n- ${errors.join('\n- ')}`);
-    this.name = 'CompositionError';
-  }
-}
-
-const PROBE_TIMEOUT_MS = 1000;
-
-/** Any HTTP answer means the server is up; a refused or dropped connection or no answer in time means it is not. */
-async function reachable(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-    await res.arrayBuffer();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export async function health(opts: Pick<GatewayOptions, 'subgraphs' | 'systems'>): Promise<HealthReport> {
-  const [subgraphs, systems] = await Promise.all([
-    Promise.all(opts.subgraphs.map(async (s) => ({ name: s.def.name, url: s.url, ok: await reachable(s.url.replace(/\/graphql$/, '/health')) }))),
-    Promise.all(opts.systems.map(async (s) => ({ name: s.name, url: s.url, ok: await reachable(`${s.url}/`) }))),
-  ]);
-  const ok = subgraphs.every((s) => s.ok) && systems.every((s) => s.ok);
-  return { status: ok ? 'ok' : 'degraded', subgraphs, systems };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-interface HttpAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-function send(res: ServerResponse, answer: HttpAnswer): void {
-  res.writeHead(answer.status, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) });
-  res.end(answer.body);
-}
-
-/** Whether a GraphQL request body holds a mutation (the only operations idempotency keys apply to). */
-function isMutation(body: Record<string, unknown>): boolean {
-  // Most requests are reads: only a text that mentions the word at all is worth parsing.
-  if (typeof body.query !== 'string' || !body.query.includes('mutation')) return false;
-  try {
-    const doc = parse(body.query);
-    const ops = doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-    const op = typeof body.operationName === 'string' ? ops.find((o) => o.name?.value === body.operationName) : ops[0];
-    return op?.operation === 'mutation';
-  } catch {
-    return false;
-  }
-}
-
-/** Codes that mean the request was refused before it ran, or may succeed if sent again: such answers are not replayed. */
-const NOT_FINAL = new Set<string>([ErrorCode.BAD_USER_INPUT, ErrorCode.FIELD_NOT_WRITABLE, 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND']);
-
-function isFinal(responseBody: string): boolean {
-  try {
-    const parsed = JSON.parse(responseBody) as { errors?: { extensions?: { code?: string; retryable?: boolean } }[] };
-    return !(parsed.errors ?? []).some((e) => e.extensions?.retryable || NOT_FINAL.has(String(e.extensions?.code)));
-  } catch {
-    return false;
-  }
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-const UNKNOWN_INPUT_FIELD = /Field "(\w+)" is not defined by type "UpdateCustomerInput"/;
-
-/**
- * An app naming a canonical field it may not write (creditLimit, openTickets, id, …) gets FIELD_NOT_WRITABLE with
- * the field and its owner, not GraphQL's bare unknown-field error. (A custom validation rule cannot do this:
- * Apollo Server overwrites its code.) Covers literals and variables; unknown non-canonical names stay as they are.
- */
-export function notWritable(formatted: GraphQLFormattedError): GraphQLFormattedError | null {
-  const m = UNKNOWN_INPUT_FIELD.exec(formatted.message);
-  const spec = m ? customerFields().get(m[1]!) : undefined;
-  if (!spec || spec.writable) return null;
-  return {
-    message: `Customer.${spec.name} is not writable by apps: its owner is ${spec.owner}, where it is maintained. Nothing was written.`,
-    locations: formatted.locations,
-    extensions: { code: ErrorCode.FIELD_NOT_WRITABLE, field: spec.name, owner: spec.owner, system: spec.owner },
-  };
-}
-
-export function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  const refused = notWritable(formatted);
-  if (refused) return refused;
-  const ext = { ...(formatted.extensions ?? {}) } as Record<string, unknown>;
-  // The gateway adds the subgraph's name; apps need the system, which our subgraphs already set.
-  if (ext.system === undefined && typeof ext.serviceName === 'string' && ext.serviceName !== 'control') ext.system = ext.serviceName;
-  delete ext.serviceName;
-  delete ext.stacktrace;
-  return { ...formatted, extensions: ext };
+/** The span a request runs in, named by route (a bounded set, as span names should be). */
+function routeOf(pathname: string): string {
+  if (pathname === '/graphql' || pathname === '/health') return pathname;
+  if (pathname === '/explorer' || pathname.startsWith('/explorer/')) return '/explorer';
+  if (pathname === '/console' || pathname.startsWith('/console/')) return '/console';
+  return '(no route)';
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
@@ -174,6 +67,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const sources: SubgraphSource[] = all.map((s) => ({ name: s.def.name, url: s.url, typeDefs: s.def.typeDefs }));
   const composed = composeCanon(sources);
   if (!composed.ok) throw new CompositionError(composed.errors);
+  const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const healthTargets = { subgraphs: opts.subgraphs.map((s) => ({ name: s.def.name, url: s.url })), systems: opts.systems };
 
   const local = new Map<string, ReturnType<typeof buildSubgraphSchema>>(opts.localSubgraphs.map((s) => [s.def.name, buildSubgraphSchema([{ typeDefs: s.def.typeDefs, resolvers: s.def.resolvers as never }])]));
   const gateway = new ApolloGateway({
@@ -181,7 +76,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     buildService: ({ name, url }) => {
       const schema = local.get(name);
       if (schema) return new LocalGraphQLDataSource(schema);
-      return new CanonDataSource({ name: name as Owner, url: url!, policy: opts.policies.for(name as Owner), dedupe: opts.dedupeReads });
+      return new CanonDataSource({ name: name as Owner, url: url!, client: opts.client });
     },
   });
   const apollo = new ApolloServer<GatewayContext>({
@@ -196,8 +91,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   });
   await apollo.start();
 
-  /** Runs one GraphQL request through Apollo and collects its answer. */
-  async function execute(req: IncomingMessage, url: URL, body: unknown, idempotencyKey: string | null, resume = false): Promise<HttpAnswer & { context: GatewayContext }> {
+  /** Runs one GraphQL request through Apollo and collects its whole answer. */
+  async function execute(req: IncomingMessage, url: URL, body: unknown, idempotencyKey: string | null, resume: boolean, receivedAt: number): Promise<HttpAnswer> {
     const headers = new HeaderMap();
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     const app = req.headers['apollographql-client-name'];
@@ -205,12 +100,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       headers: req.headers,
       idempotencyKey,
       resume,
-      outcome: { retryable: false },
       operationId: randomUUID(),
       traceId: activeTraceId(),
       app: typeof app === 'string' && app ? app : null,
-      recorded: false,
-      receivedAt: performance.now(),
+      receivedAt,
     };
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
@@ -221,62 +114,53 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     let text = '';
     if (result.body.kind === 'complete') text = result.body.string;
     else for await (const chunk of result.body.asyncIterator) text += chunk;
-    return { status: result.status ?? 200, headers: outHeaders, body: text, context };
+    return { status: result.status ?? 200, headers: outHeaders, body: text };
   }
 
-  /**
-   * A mutation under an Idempotency-Key: replayed, refused, or run once. Its response is stored for replay unless
-   * the run ended in a retryable failure or refused the input; then the key is freed, and a repeat runs again,
-   * skipping the steps that already succeeded.
-   */
-  async function idempotent(req: IncomingMessage, res: ServerResponse, url: URL, body: Record<string, unknown>, header: string): Promise<void> {
-    const parsed = parseIdempotencyKey(header);
-    const traceId = activeTraceId();
-    if ('error' in parsed) return sendJson(res, 400, { errors: [{ message: parsed.error, extensions: { code: ErrorCode.BAD_USER_INPUT, traceId } }] });
-    const fingerprint = fingerprintOf(body);
-    const claim = await opts.idempotency.claim(parsed.key, fingerprint);
-    if (claim.kind === 'replay') return send(res, { status: claim.response.status, headers: { 'content-type': 'application/json; charset=utf-8', 'idempotent-replayed': 'true' }, body: claim.response.body });
-    if (claim.kind === 'reused') {
-      return sendJson(res, 422, { errors: [{ message: `Idempotency-Key "${parsed.key}" was already used for a different request; use a new key for a new operation.`, extensions: { code: ErrorCode.IDEMPOTENCY_KEY_REUSED, traceId } }] });
-    }
-    if (claim.kind === 'in-progress') {
-      return sendJson(res, 409, { errors: [{ message: `A request with Idempotency-Key "${parsed.key}" is still running; send it again once that one has answered.`, extensions: { code: ErrorCode.IDEMPOTENCY_IN_PROGRESS, retryable: true, traceId } }] });
-    }
-    let out: (HttpAnswer & { context: GatewayContext }) | undefined;
-    try {
-      out = await execute(req, url, body, parsed.key, claim.resume);
-    } finally {
-      if (!out || out.status >= 500 || out.context.outcome.retryable || !isFinal(out.body)) {
-        await opts.idempotency.release(parsed.key, fingerprint, { resumable: Boolean(out?.context.outcome.retryable) || claim.resume });
-      } else await opts.idempotency.complete(parsed.key, fingerprint, { status: out.status, body: out.body });
-    }
-    send(res, out);
-  }
-
-  const server: Server = createServer(async (req, res) => {
-    try {
-      const url = new URL(req.url ?? '/', 'http://gateway');
-      if (url.pathname === '/health') return sendJson(res, 200, await health(opts));
-      if (await handleExplorer(req, res, url)) return;
-      if (await handleConsole(req, res, url)) return;
-      if (url.pathname !== '/graphql') return sendJson(res, 404, { error: `No route ${url.pathname}; canon serves /graphql, /health, /explorer and /console.` });
-      const text = req.method === 'POST' ? await readBody(req) : '';
-      let body: Record<string, unknown> | undefined;
+  async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, receivedAt: number): Promise<void> {
+    let text = '';
+    if (req.method === 'POST') {
       try {
-        body = text ? JSON.parse(text) : undefined;
-      } catch {
-        return sendJson(res, 400, { errors: [{ message: 'Request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+        text = await readBody(req, { limitBytes: maxBodyBytes });
+      } catch (e) {
+        if (!(e instanceof BodyTooLargeError)) throw e;
+        // The rest of the body is never read, so the connection cannot carry another request.
+        return sendError(res, 413, ErrorCode.REQUEST_TOO_LARGE, e.message, { extensions: { limitBytes: e.limitBytes }, headers: { connection: 'close' } });
       }
-      // The app's traceparent (or a new trace) becomes this request's span; everything below joins it.
-      await inSpan(`${req.method} /graphql`, { kind: SpanKind.SERVER, parent: extractTrace(req.headers) }, async () => {
-        const keyHeader = req.headers['idempotency-key'];
-        if (typeof keyHeader === 'string' && body && isMutation(body)) return await idempotent(req, res, url, body, keyHeader);
-        send(res, await execute(req, url, body, null));
-      });
-    } catch (e) {
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: `Gateway failed: ${(e as Error).message}` }] });
-      else res.end();
     }
+    let body: Record<string, unknown> | undefined;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      return sendError(res, 400, ErrorCode.BAD_REQUEST, 'Request body is not valid JSON.');
+    }
+    const keyHeader = req.headers['idempotency-key'];
+    if (typeof keyHeader === 'string' && body && isMutation(body)) {
+      return answerIdempotently(res, body, keyHeader, (key, resume) => execute(req, url, body, key, resume, receivedAt), { store: opts.idempotency, ledger: opts.ledger });
+    }
+    sendAnswer(res, await execute(req, url, body, null, false, receivedAt));
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL, receivedAt: number): Promise<void> {
+    if (url.pathname === '/graphql') return graphql(req, res, url, receivedAt);
+    if (url.pathname === '/health') return sendJson(res, 200, await health(healthTargets));
+    if (await handleExplorer(req, res, url)) return;
+    if (await handleConsole(req, res, url)) return;
+    sendError(res, 404, ErrorCode.NOT_FOUND, `No route ${url.pathname}; canon serves /graphql, /health, /explorer and /console.`);
+  }
+
+  const server: Server = createServer((req, res) => {
+    const receivedAt = performance.now();
+    // The app's traceparent (or a new trace) becomes this request's span; everything below joins it.
+    const span = `${req.method} ${routeOf((req.url ?? '/').split('?')[0]!)}`;
+    inSpan(span, { kind: SpanKind.SERVER, parent: extractTrace(req.headers) }, async () => {
+      try {
+        await route(req, res, new URL(req.url ?? '/', 'http://gateway'), receivedAt);
+      } catch (e) {
+        opts.log.error({ traceId: activeTraceId(), route: req.url, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }, 'gateway request failed');
+        sendInternalError(res);
+      }
+    }).catch(() => res.destroy());
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -5,6 +5,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { createHash } from 'node:crypto';
 import type { GatewayContext } from '../federation/context.js';
+import { ErrorCode } from '../../schema/errors.js';
 import type { Ledger, LedgerStep, OperationRecord } from './ledger.js';
 
 function kindOf(query: string | undefined, known: 'query' | 'mutation' | 'subscription' | undefined): 'query' | 'mutation' {
@@ -25,7 +26,7 @@ function readSteps(errors: readonly GraphQLFormattedError[]): LedgerStep[] {
       attempts: typeof ext.attempts === 'number' ? ext.attempts : 1,
       durationMs: null,
       idempotencyKey: null,
-      error: { code: String(ext.code ?? 'SYSTEM_ERROR'), message: e.message, retryable: Boolean(ext.retryable) },
+      error: { code: String(ext.code ?? ErrorCode.SYSTEM_ERROR), message: e.message, retryable: Boolean(ext.retryable) },
       nativeId: null,
       input: null,
       expectedVersion: null,
@@ -51,13 +52,15 @@ export function operationsPlugin(ledger: Ledger, log: Logger): ApolloServerPlugi
           const kind = kindOf(request.query, operation?.operation);
           const name = request.operationName ?? operation?.selectionSet.selections.map((s) => ('name' in s ? s.name.value : '')).join(',') ?? kind;
           const errors = result.errors ?? [];
-          // A write canon's resolvers did not record never reached a system: its errors name owners, not calls.
+          // A write refused before it ran never reached a system: its errors name owners, not calls.
           const steps = kind === 'query' ? readSteps(errors) : [];
           const outcome = errors.length === 0 ? 'ok' : result.data ? 'partial' : 'failed';
           log.info({ traceId, operation: name, kind, app: ctx.app, outcome, errors: errors.map((e) => e.extensions?.code), durationMs: Math.round(performance.now() - started) }, 'operation');
 
-          // canon's own mutations record themselves step by step; here: writes refused before they ran, and reads that failed in part.
-          const record = kind === 'mutation' ? !ctx.recorded : steps.length > 0;
+          // canon's own mutations record themselves step by step once a resolver runs; here: writes refused before any
+          // did, and reads that failed in part. A field's resolver leaves its path on every error it raises; an error
+          // without one (parse, validation, variable coercion) means execution never reached a field.
+          const record = kind === 'mutation' ? errors.length > 0 && errors.every((e) => !e.path) : steps.length > 0;
           if (!record) return;
           const now = new Date().toISOString();
           const first = errors[0];
@@ -74,7 +77,7 @@ export function operationsPlugin(ledger: Ledger, log: Logger): ApolloServerPlugi
             status: kind === 'query' && result.data ? 'PARTIAL' : 'FAILED',
             createdAt: now,
             updatedAt: now,
-            error: kind === 'mutation' && first ? { code: String(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR'), message: first.message, retryable: Boolean(first.extensions?.retryable) } : null,
+            error: kind === 'mutation' && first ? { code: String(first.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR), message: first.message, retryable: Boolean(first.extensions?.retryable) } : null,
             steps,
           };
           try {

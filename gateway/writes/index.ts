@@ -1,17 +1,17 @@
-// The control subgraph: canon's own fields (the model as data, canonical writes), served in the gateway process (no network hop).
+// The control subgraph: canon's own fields (the model as data, canonical writes, the ledger), served in the gateway process (no network hop).
 
 import { parse } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { enumTypes } from '../../schema/ownership.js';
 import { writeInputsSDL } from '../../schema/sdl.js';
 import { withModelDescriptions, type SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
-import { createResolvers } from './resolvers.js';
-import { checkValidators } from './validation.js';
-import { WriteExecutor, type SubgraphUrls } from './steps.js';
-import type { GatewayContext } from '../federation/context.js';
-import type { Ledger } from '../operations/ledger.js';
-import type { PolicyRegistry } from '../../subgraphs/kit/resilience.js';
 import type { RecordLock } from '../../subgraphs/kit/record-lock.js';
+import type { GatewayContext } from '../federation/context.js';
+import type { SubgraphClient } from '../federation/subgraph-client.js';
+import type { Ledger } from '../operations/ledger.js';
+import { createResolvers } from './resolvers.js';
+import { StepRunner } from './steps.js';
+import { checkValidators } from './validation.js';
 
 export const CONTROL_URL = 'local://control';
 
@@ -24,12 +24,20 @@ export function controlTypeDefs() {
   return withModelDescriptions(parse(`${own}\n${inputs}\n${enums}`));
 }
 
-export function controlSubgraph(opts: { subgraphUrls: SubgraphUrls; policies: PolicyRegistry; ledger: Ledger; lock: RecordLock }): SubgraphDefinition<GatewayContext> {
+export interface ControlOptions {
+  /** The gateway's one client toward its subgraphs: each write step goes through it to its owner. */
+  client: SubgraphClient;
+  ledger: Ledger;
+  /** Serialises retries of one operation (in process, or across gateways through Redis). */
+  lock: RecordLock;
+}
+
+export function controlSubgraph(opts: ControlOptions): SubgraphDefinition<GatewayContext> {
   checkValidators();
   return {
     name: 'control',
     typeDefs: controlTypeDefs(),
-    resolvers: createResolvers({ executor: new WriteExecutor(opts.subgraphUrls, opts.policies), ledger: opts.ledger, lock: opts.lock }) as never,
+    resolvers: createResolvers({ runner: new StepRunner(opts.client), ledger: opts.ledger, lock: opts.lock }) as never,
     // Runs in the gateway process: its resolvers receive the gateway's own request context, never this one.
     createContext: () => {
       throw new Error('The control subgraph runs inside the gateway and takes the gateway request context.');

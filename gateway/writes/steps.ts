@@ -1,25 +1,26 @@
-// Canonical writes as a list of steps, one per owning system, each sent only to its owner's subgraph.
+// Canonical writes as a list of steps, one per owning system, and the runner that sends each step to its owner's subgraph through the gateway's one subgraph client.
 //
 // Terminology
 // - slice: the part of an app's input that one system owns.
 // - step: one call to one system (a slice to write, or a ticket to create), with its status and error. A write is
-//   a list of steps, so that a worker can run, record and re-run them one by one (the coming queued mode).
-// Guarantee: `runStep` never throws; it resolves with the step marked SUCCEEDED or FAILED, the error naming the system.
+//   a list of steps, so that a worker can run, record and re-run them one by one (the coming queued mode). A step
+//   is plain data: it can be stored, and run again by a process that did not build it.
+// Guarantees: `StepRunner.run` never throws and never changes the step it is given; it resolves with the step's
+// new state, SUCCEEDED or FAILED, the error naming the system. A step is retried only when it carries a key.
 
-import { GraphQLError } from 'graphql';
-import { ErrorCode } from '../../schema/errors.js';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
 import { ownershipMap } from '../../schema/ownership.js';
-import type { PolicyRegistry } from '../../subgraphs/kit/resilience.js';
 import { SystemError } from '../../subgraphs/kit/system-error.js';
-import { injectTrace } from '../../subgraphs/kit/telemetry.js';
+import type { ErrorCode } from '../../schema/errors.js';
+import type { SubgraphClient, SubgraphResult } from '../federation/subgraph-client.js';
 import type { StepStatus } from '../operations/ledger.js';
 
+/** Why a step failed: a SystemError's plain form, as the ledger stores it and the payload shows it. */
 export interface StepError {
   code: string;
   message: string;
   retryable: boolean;
-  /** Calls the connector made toward its system before giving up, when it said. */
+  /** Calls made toward the system before giving up, when the connector said. */
   attempts?: number;
 }
 
@@ -41,17 +42,17 @@ export interface WriteStep {
   durationMs: number | null;
 }
 
+export type NativeIds = Record<SystemName, string | null>;
+
 /** The key a step carries: derived from the operation's key, so every repeat of the operation sends the same one. */
 export function stepKey(operationKey: string, system: SystemName, action: WriteStep['action']): string {
   return `${operationKey}:${system}:${action}`;
 }
 
-/** Where each subgraph listens (its /graphql URL). */
-export type SubgraphUrls = Record<SystemName | 'identity', string>;
-
-export type NativeIds = Record<SystemName, string | null>;
-
-const capitalised = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+/** A step not run yet; with an operation key it carries its derived key. */
+export function newStep(system: SystemName, action: WriteStep['action'], nativeId: string, input: Record<string, unknown>, expectedVersion: string | null, operationKey: string | null): WriteStep {
+  return { system, action, nativeId, input, expectedVersion, status: 'PENDING', attempts: 0, error: null, result: null, idempotencyKey: operationKey ? stepKey(operationKey, system, action) : null, durationMs: null };
+}
 
 /** Splits a validated input by owning system, in system order. Fields of the same owner stay together in one slice. */
 export function sliceByOwner(input: Record<string, unknown>): Map<SystemName, Record<string, unknown>> {
@@ -66,84 +67,65 @@ export function sliceByOwner(input: Record<string, unknown>): Map<SystemName, Re
   return slices;
 }
 
-/** Shapes a subgraph's GraphQL error (its system already named in extensions) as a step error. */
-function stepError(err: { message: string; extensions?: Record<string, unknown> }): StepError {
-  const attempts = typeof err.extensions?.attempts === 'number' ? err.extensions.attempts : undefined;
-  return { code: String(err.extensions?.code ?? ErrorCode.SYSTEM_ERROR), message: err.message, retryable: Boolean(err.extensions?.retryable), ...(attempts ? { attempts } : {}) };
+/** A SystemError as a step keeps it. */
+export function stepError(err: SystemError): StepError {
+  return { code: err.code, message: err.message, retryable: err.retryable, attempts: err.attempts };
 }
 
-export class WriteExecutor {
-  constructor(
-    private readonly urls: SubgraphUrls,
-    /** The gateway's policies toward its subgraphs (timeouts, breaker; retries only for reads and keyed writes). */
-    private readonly policies: PolicyRegistry,
-  ) {}
+/** A failed step's error as the SystemError it was, for system-error.ts to shape as apps see it; null when it did not fail. */
+export function failureOf(step: WriteStep): SystemError | null {
+  if (!step.error) return null;
+  const err = new SystemError({ code: step.error.code as ErrorCode, system: step.system, retryable: step.error.retryable, message: step.error.message });
+  err.attempts = step.error.attempts ?? 1;
+  return err;
+}
 
-  /**
-   * Posts an operation to a subgraph under its policy. Transport failures (refused, timed out, 5xx) are retried
-   * when `retry` allows; a GraphQL error in the answer is the subgraph's final word (it already retried its system).
-   */
-  async call(target: SystemName | 'identity', query: string, variables: Record<string, unknown>, retry: boolean): Promise<{ data: any } | { error: StepError }> {
-    const url = this.urls[target];
-    try {
-      const body = await this.policies.for(target).execute(async (signal) => {
-        let res: Response;
-        try {
-          res = await fetch(url, { method: 'POST', headers: injectTrace({ 'content-type': 'application/json' }), body: JSON.stringify({ query, variables }), signal });
-        } catch (cause) {
-          throw new SystemError({ code: signal.aborted ? ErrorCode.SYSTEM_TIMEOUT : ErrorCode.SYSTEM_UNAVAILABLE, system: target, retryable: true, message: `${target} subgraph ${signal.aborted ? 'did not answer in time' : 'is unreachable'}`, cause });
-        }
-        if (res.status >= 500 || res.status === 429) throw new SystemError({ code: ErrorCode.SYSTEM_UNAVAILABLE, system: target, retryable: true, status: res.status, message: `${target} subgraph answered ${res.status}` });
-        return (await res.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] };
-      }, { retry });
-      if (body.errors?.length) return { error: stepError(body.errors[0]!) };
-      return { data: body.data };
-    } catch (e) {
-      const err = e instanceof SystemError ? e : new SystemError({ code: ErrorCode.SYSTEM_ERROR, system: target, retryable: false, message: (e as Error).message });
-      return { error: { code: err.code, message: err.message, retryable: err.retryable, attempts: err.attempts } };
-    }
+const capitalised = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** The subgraph mutation a step is, and how to read its result from the answer. */
+function operationOf(step: WriteStep): { query: string; variables: Record<string, unknown>; result(data: any): string | null } {
+  if (step.action === 'updateCustomer') {
+    const s = step.system;
+    return {
+      query: `mutation($id: ID!, $input: ${capitalised(s)}CustomerInput!, $v: String, $key: String) { ${s}UpdateCustomer(${s}Id: $id, input: $input, expectedVersion: $v, idempotencyKey: $key) { ${s}Version } }`,
+      variables: { id: step.nativeId, input: step.input, v: step.expectedVersion, key: step.idempotencyKey },
+      result: (data) => data[`${s}UpdateCustomer`]?.[`${s}Version`] ?? null,
+    };
   }
+  return {
+    query: 'mutation($id: ID!, $subject: String!, $body: String!, $key: String) { supportCreateTicket(supportId: $id, subject: $subject, body: $body, idempotencyKey: $key) { id } }',
+    variables: { id: step.nativeId, subject: step.input.subject, body: step.input.body, key: step.idempotencyKey },
+    result: (data) => String(data.supportCreateTicket.id),
+  };
+}
 
-  /** The native ids of a canonical customer, or null when identity does not know it. */
-  async nativeIds(customerId: string): Promise<NativeIds | null> {
-    const r = await this.call('identity', 'query($id: ID!) { customer(id: $id) { crmId erpId marketingId supportId } }', { id: customerId }, true);
-    if ('error' in r) throw new GraphQLError(`Could not look up customer ${customerId}: ${r.error.message}`, { extensions: { code: r.error.code, system: 'identity', retryable: r.error.retryable } });
+export class StepRunner {
+  constructor(private readonly client: SubgraphClient) {}
+
+  /** The native ids of a canonical customer (null: identity does not know it), or why identity could not say. */
+  async nativeIds(customerId: string): Promise<SubgraphResult<NativeIds | null>> {
+    const r = await this.client.execute<{ customer: { crmId: string | null; erpId: string | null; marketingId: string | null; supportId: string | null } | null }>(
+      'identity',
+      'query($id: ID!) { customer(id: $id) { crmId erpId marketingId supportId } }',
+      { id: customerId },
+      // Part of a write: never shared with another request's read, as it must see what was written before it.
+      { kind: 'read' },
+    );
+    if (!r.ok) return r;
     const c = r.data.customer;
-    return c ? { crm: c.crmId, erp: c.erpId, marketing: c.marketingId, support: c.supportId } : null;
+    return { ok: true, data: c ? { crm: c.crmId, erp: c.erpId, marketing: c.marketingId, support: c.supportId } : null };
   }
 
   /**
-   * Runs one step against its owner's subgraph and records the outcome on it. A step is retried (here and by the
-   * connector toward its system) only when it carries an idempotency key.
+   * Runs one step against its owner's subgraph: the step's new state. Retried (here, and by the connector toward
+   * its system) only when the step carries an idempotency key.
    */
-  async runStep(step: WriteStep): Promise<WriteStep> {
+  async run(step: WriteStep): Promise<WriteStep> {
     const started = performance.now();
-    const retry = step.idempotencyKey !== null;
-    const r =
-      step.action === 'updateCustomer'
-        ? await this.call(
-            step.system,
-            `mutation($id: ID!, $input: ${capitalised(step.system)}CustomerInput!, $v: String, $key: String) { ${step.system}UpdateCustomer(${step.system}Id: $id, input: $input, expectedVersion: $v, idempotencyKey: $key) { ${step.system}Version } }`,
-            { id: step.nativeId, input: step.input, v: step.expectedVersion, key: step.idempotencyKey },
-            retry,
-          )
-        : await this.call(
-            'support',
-            'mutation($id: ID!, $subject: String!, $body: String!, $key: String) { supportCreateTicket(supportId: $id, subject: $subject, body: $body, idempotencyKey: $key) { id } }',
-            { id: step.nativeId, subject: step.input.subject, body: step.input.body, key: step.idempotencyKey },
-            retry,
-          );
-    step.durationMs = Math.round(performance.now() - started);
-    if ('error' in r) {
-      step.status = 'FAILED';
-      step.error = r.error;
-      step.attempts += r.error.attempts ?? 1;
-    } else {
-      step.status = 'SUCCEEDED';
-      step.error = null;
-      step.attempts += 1;
-      step.result = step.action === 'updateCustomer' ? (r.data[`${step.system}UpdateCustomer`]?.[`${step.system}Version`] ?? null) : String(r.data.supportCreateTicket.id);
-    }
-    return step;
+    const op = operationOf(step);
+    const r = await this.client.execute(step.system, op.query, op.variables, { kind: 'write', idempotencyKey: step.idempotencyKey });
+    const durationMs = Math.round(performance.now() - started);
+    if (!r.ok) return { ...step, status: 'FAILED', error: stepError(r.error), attempts: step.attempts + r.error.attempts, durationMs };
+    return { ...step, status: 'SUCCEEDED', error: null, attempts: step.attempts + 1, result: op.result(r.data), durationMs };
   }
 }

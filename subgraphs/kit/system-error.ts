@@ -94,3 +94,22 @@ export function toGraphQLError(err: unknown): GraphQLError {
   }
   return new GraphQLError(err instanceof Error ? err.message : String(err), { originalError: err instanceof Error ? err : undefined, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
 }
+
+/**
+ * The inverse of `toGraphQLError`, for the hop above a subgraph: a subgraph's GraphQL error (its code, system,
+ * retryable and attempts in extensions) read back as the SystemError it was, so the gateway shapes it like its own.
+ * `system` names the subgraph, for an error that names no system of its own.
+ */
+export function fromGraphQLError(err: { message: string; extensions?: Record<string, unknown> }, system: Owner): SystemError {
+  const ext = err.extensions ?? {};
+  const out = new SystemError({
+    // Subgraphs speak canon's enum; a code from elsewhere (Apollo's own) is kept as sent, not renamed.
+    code: (typeof ext.code === 'string' ? ext.code : ErrorCode.SYSTEM_ERROR) as ErrorCode,
+    system: (typeof ext.system === 'string' ? ext.system : system) as Owner,
+    message: err.message,
+    retryable: ext.retryable === true,
+    ...(typeof ext.status === 'number' ? { status: ext.status } : {}),
+  });
+  if (typeof ext.attempts === 'number' && ext.attempts > 0) out.attempts = ext.attempts;
+  return out;
+}

@@ -14,6 +14,7 @@ const OPERATION_FIELDS = `fragment ConsoleOperationFields on Operation {
   id traceId name kind app idempotencyKey inputHash status createdAt updatedAt
   error { code message retryable }
   steps { system action status attempts durationMs idempotencyKey error { code message retryable } history { at attempts error { code message } } }
+  retry { possible reason steps { system idempotencyKey } }
 }`;
 
 const LIST_QUERY = `query ConsoleOperations($status: [OperationStatus!], $system: System, $app: String, $since: String, $first: Int, $after: String) {
@@ -370,22 +371,18 @@ function renderDetailMessage(id, stateName, message) {
   panel.replaceChildren(detailHead('Operation', null), h('div', { class: 'detail-body' }, h('p', { class: stateName === 'loading' ? 'muted' : 'op-error', id: 'detail-message' }, message)));
 }
 
-/** Whether Retry means anything: a write that failed in whole or part, with at least one step that can be sent again. */
+/**
+ * Whether Retry means anything, as the gateway says: `op.retry` is computed by the rule retryOperation follows, so
+ * the page offers exactly what a retry would do. Only the wording is the page's own.
+ */
 function retryPlan(op) {
-  if (op.kind !== 'mutation') return { ok: false, why: 'Queries are not retried from here; the app sends a read again itself.' };
-  if (op.status !== 'FAILED' && op.status !== 'PARTIAL') return { ok: false, why: null };
-  // The same rule as retryOperation: only failed steps whose error a retry may fix are sent again.
-  const failed = op.steps.filter((s) => s.status === 'FAILED' && s.error && s.error.retryable);
-  if (op.steps.every((s) => s.status === 'SUCCEEDED')) return { ok: false, why: 'Nothing to retry: no system was called. Correct the request and send it again.' };
-  if (failed.length === 0) return { ok: false, why: 'Nothing to retry: the failed steps were refused for good (e.g. STALE_WRITE, bad input). Read the customer again and send a new write.' };
-  const systems = [...new Set(failed.map((s) => SYSTEM_LABELS[s.system] ?? s.system))].join(', ');
-  const n = failed.length === 1 ? 'the failed step' : `the ${failed.length} failed steps`;
+  const plan = op.retry;
+  if (!plan.possible) return { ok: false, why: plan.reason };
+  const systems = [...new Set(plan.steps.map((s) => SYSTEM_LABELS[s.system] ?? s.system))].join(', ');
+  const n = plan.steps.length === 1 ? 'the failed step' : `the ${plan.steps.length} failed steps`;
   // Steps sent without a key get one derived from the operation id on retry, so the system can still recognise a repeat.
-  const keys = failed.every((s) => s.idempotencyKey) ? 'with the idempotency keys they carried' : 'under a key derived from this operation';
-  return {
-    ok: true,
-    why: `Re-sends ${n} (${systems}) ${keys}; succeeded steps are not sent again.`,
-  };
+  const keys = plan.steps.every((s) => s.idempotencyKey) ? 'with the idempotency keys they carried' : 'under a key derived from this operation';
+  return { ok: true, why: `Re-sends ${n} (${systems}) ${keys}; succeeded steps are not sent again.` };
 }
 
 function stepItem(step, index) {

@@ -1,0 +1,154 @@
+// Ledger bookkeeping for canon's writes: one record per operation, kept up to date step by step as it runs, and the record a retry leaves.
+//
+// Guarantees: saves of one operation land in the order they were made (steps finish in parallel); a step run again
+// keeps what failed before in its history; an operation sent again under its idempotency key after a retryable
+// failure continues the record of its first run, so the ledger shows one logical operation.
+
+import { createHash } from 'node:crypto';
+import { statusOf, type Ledger, type LedgerError, type LedgerStep, type OperationRecord } from './ledger.js';
+
+/** What the ledger needs to know of the request a write came from. Plain data: a write may run outside any request. */
+export interface OperationMeta {
+  /** The id a new record gets. */
+  operationId: string;
+  /** e.g. updateCustomer */
+  name: string;
+  traceId: string | null;
+  app: string | null;
+  idempotencyKey: string | null;
+  /** The key's earlier run failed retryably: this run continues that run's record. */
+  resume: boolean;
+  /** The operation's arguments; only their hash is stored. */
+  variables: unknown;
+  /** The canonical customer the operation concerns. */
+  customerId: string | null;
+}
+
+/** A step as the ledger takes it (a write step's state); the ledger adds its history. */
+export type StepState = Omit<LedgerStep, 'history' | 'error'> & { error: LedgerError | null };
+
+/**
+ * The ledger form of a step. `before` is the step's previous record: its history is kept, and when the step is
+ * being run again (`rerun`) a failed outcome there moves into the history, so the ledger keeps what failed before.
+ */
+export function ledgerStep(s: StepState, before?: LedgerStep, rerun = false): LedgerStep {
+  const history = [...(before?.history ?? [])];
+  if (rerun && before?.status === 'FAILED') history.push({ at: new Date().toISOString(), attempts: before.attempts, error: before.error });
+  return {
+    history,
+    system: s.system,
+    action: s.action,
+    status: s.status,
+    attempts: s.attempts,
+    durationMs: s.durationMs,
+    idempotencyKey: s.idempotencyKey,
+    error: s.error ? { code: s.error.code, message: s.error.message, retryable: s.error.retryable } : null,
+    nativeId: s.nativeId,
+    input: s.input,
+    expectedVersion: s.expectedVersion,
+    result: s.result,
+  };
+}
+
+/** Keeps one ledger record per operation up to date as it runs. */
+export class Recorder {
+  private op: OperationRecord | null = null;
+  // Saves are chained so a slower earlier save never lands after a later one (steps finish in parallel).
+  private saving: Promise<void> = Promise.resolve();
+  /** The steps as begin() recorded them, histories included. */
+  private earlier: LedgerStep[] = [];
+
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly meta: OperationMeta,
+  ) {}
+
+  private async base(): Promise<OperationRecord> {
+    if (this.op) return this.op;
+    const m = this.meta;
+    const now = new Date().toISOString();
+    // A resumed run (its key's earlier run failed retryably) continues that run's record; anything else is new.
+    const earlier = m.idempotencyKey && m.resume ? await this.ledger.byIdempotencyKey(m.idempotencyKey) : null;
+    this.op = earlier
+      ? { ...earlier, traceId: m.traceId ?? earlier.traceId, updatedAt: now }
+      : {
+          id: m.operationId,
+          traceId: m.traceId,
+          name: m.name,
+          kind: 'mutation',
+          app: m.app,
+          idempotencyKey: m.idempotencyKey,
+          inputHash: createHash('sha256').update(JSON.stringify(m.variables)).digest('hex'),
+          customerId: m.customerId,
+          retryTraceIds: [],
+          status: 'PENDING',
+          createdAt: now,
+          updatedAt: now,
+          error: null,
+          steps: [],
+        };
+    return this.op;
+  }
+
+  private save(op: OperationRecord): Promise<void> {
+    const snapshot = structuredClone(op);
+    this.saving = this.saving.then(() => this.ledger.save(snapshot));
+    return this.saving;
+  }
+
+  /** The ledger id of this operation: the earlier run's, when this run continues it. */
+  get id(): string {
+    return this.op?.id ?? this.meta.operationId;
+  }
+
+  /** The steps an earlier run of this operation (same idempotency key) recorded; none for a new operation. */
+  async priorSteps(): Promise<LedgerStep[]> {
+    return (await this.base()).steps;
+  }
+
+  /** Records the steps about to run (status PENDING), so the ledger shows what is in flight. */
+  async begin(steps: readonly StepState[]): Promise<void> {
+    const op = await this.base();
+    const earlier = op.steps;
+    op.steps = steps.map((s) => ledgerStep(s, earlier.find((e) => e.system === s.system && e.action === s.action), s.status !== 'SUCCEEDED'));
+    this.earlier = op.steps;
+    op.status = statusOf(op.steps);
+    op.error = null;
+    await this.save(op);
+  }
+
+  /** Records the steps as they stand now, in the order begin() gave them. */
+  async progress(steps: readonly StepState[]): Promise<void> {
+    const op = await this.base();
+    op.steps = steps.map((s, i) => ({ ...ledgerStep(s), history: this.earlier[i]?.history ?? [] }));
+    op.status = statusOf(op.steps);
+    op.updatedAt = new Date().toISOString();
+    await this.save(op);
+  }
+
+  /** Records an operation refused or failed before any system was called. */
+  async failed(error: LedgerError): Promise<void> {
+    const op = await this.base();
+    op.status = 'FAILED';
+    op.error = { code: error.code, message: error.message, retryable: error.retryable };
+    op.updatedAt = new Date().toISOString();
+    await this.save(op);
+  }
+}
+
+/**
+ * Records a retry of `op`: `steps` are its steps now, `rerun[i]` says which were sent again. Their earlier failures
+ * move into their history, and `traceId` (the retry's own trace) joins the operation's retry traces.
+ */
+export async function recordRetry(ledger: Ledger, op: OperationRecord, steps: readonly StepState[], rerun: readonly boolean[], traceId: string | null): Promise<OperationRecord> {
+  const before = op.steps;
+  const next: OperationRecord = {
+    ...op,
+    steps: steps.map((s, i) => ledgerStep(s, before[i], rerun[i])),
+    updatedAt: new Date().toISOString(),
+    retryTraceIds: traceId ? [...(op.retryTraceIds ?? []), traceId] : (op.retryTraceIds ?? []),
+  };
+  next.status = statusOf(next.steps);
+  await ledger.save(next);
+  return next;
+}
