@@ -5,8 +5,8 @@
 // - budget: the whole call, attempts and backoff included, under `budgetMs`; past it the caller gets SYSTEM_TIMEOUT.
 // - retryable: a failure the same request may not meet again (timeouts, refused or dropped connections, 429, 5xx).
 // - clock: where the policy reads the time and sets its timers (breaker wait, backoff, attempt and budget timeouts).
-//   Cockatiel reads Date.now() and calls setTimeout itself, so the policy keeps all three on its own clock and asks
-//   cockatiel only to count: attempts, which failures are retried, consecutive failures, breaker state.
+//   Cockatiel reads Date.now() and calls setTimeout itself, so the policy keeps every wait and timer on its own clock
+//   and leaves cockatiel the bookkeeping: attempts, which failures are retried, consecutive failures, breaker state.
 // Guarantees: a call made with `retry: false` (a write without an idempotency key) is attempted exactly once;
 // an open breaker answers CIRCUIT_OPEN without calling the system; every error that leaves `execute` is a
 // SystemError carrying the system, `retryable` and the number of attempts made.
@@ -93,6 +93,7 @@ export function settingsFor(system: Owner, opts: ResilienceOptions = {}): Resili
   return out;
 }
 
+/** The clock for `system`: the option's value, or its function applied to the system, or the process's clock. */
 function clockFor(system: Owner, opts: ResilienceOptions): Clock {
   const c = opts.clock;
   return c === undefined ? systemClock : typeof c === 'function' ? c(system) : c;
