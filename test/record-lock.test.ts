@@ -93,17 +93,26 @@ describe.skipIf(redisReason !== null)('RedisLock (several gateways)', () => {
   it('does not release a lock that expired and was taken by another holder', async () => {
     const prefix = `canon:test:${process.pid}:${Date.now()}:`;
     const client = await redisClient();
-    const slow = new RedisLock(client, { prefix, ttlMs: 50 });
-    const other = new RedisLock(await redisClient(), { prefix, ttlMs: 5000 });
-    let otherHolds = false;
+    const slow = new RedisLock(client, { prefix });
+    const other = new RedisLock(await redisClient(), { prefix });
+    let otherTook!: () => void;
+    const otherHolds = new Promise<void>((r) => (otherTook = r));
+    let letOtherGo!: () => void;
+    const otherMayGo = new Promise<void>((r) => (letOtherGo = r));
+    let otherRun!: Promise<void>;
     await slow.run('r', async () => {
-      await new Promise((r) => setTimeout(r, 120)); // outlive the TTL
-      await other.run('r', async () => {
-        otherHolds = true;
+      // The slow holder outlives its TTL: Redis drops the key, as it would when the TTL runs out, without waiting for it.
+      expect(await client.pExpire(`${prefix}r`, 0)).toBe(1);
+      otherRun = other.run('r', async () => {
+        otherTook();
+        await otherMayGo;
       });
+      await otherHolds;
     });
-    expect(otherHolds).toBe(true);
-    // The slow holder's release must not have deleted anything it did not own.
+    // The slow holder has released while the other holds the record: the other's lock must still be there.
+    expect(await client.get(`${prefix}r`)).not.toBeNull();
+    letOtherGo();
+    await otherRun;
     expect(await client.get(`${prefix}r`)).toBeNull();
   });
 

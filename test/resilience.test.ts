@@ -1,23 +1,26 @@
-// Per-system resilience: retries, backoff, Retry-After, timeout budget and circuit breaker, against a real scripted HTTP server.
+// Per-system resilience: retries, backoff, Retry-After, timeout budget and circuit breaker, against a real scripted HTTP server, on a clock the tests move.
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SystemPolicy, settingsFor, DEFAULT_RESILIENCE } from '../subgraphs/kit/resilience.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PolicyRegistry, SystemPolicy, settingsFor, DEFAULT_RESILIENCE } from '../subgraphs/kit/resilience.js';
 import { SystemClient } from '../subgraphs/kit/system-client.js';
 import { SystemError } from '../subgraphs/kit/system-error.js';
+import { ManualClock } from './support/manual-clock.js';
 
 /** A server that answers each request with the next scripted status (the last one repeats); 'hang' never answers. */
 class ScriptedServer {
   script: (number | 'hang')[] = [200];
   received: { method: string; key: string | undefined }[] = [];
   retryAfter: string | null = null;
+  private waiters: { n: number; resolve: () => void }[] = [];
   private server!: Server;
   url = '';
 
   async start() {
     this.server = createServer((req, res) => {
       this.received.push({ method: req.method!, key: req.headers['idempotency-key'] as string | undefined });
+      for (const w of this.waiters.filter((w) => this.received.length >= w.n)) w.resolve();
       const step = this.script[Math.min(this.received.length - 1, this.script.length - 1)]!;
       if (step === 'hang') return; // held until the client gives up
       const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -28,9 +31,15 @@ class ScriptedServer {
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /** Resolves once `n` requests have arrived since the last reset. */
+  arrived(n: number): Promise<void> {
+    return this.received.length >= n ? Promise.resolve() : new Promise((resolve) => this.waiters.push({ n, resolve }));
+  }
+
   reset(script: (number | 'hang')[]) {
     this.script = script;
     this.received = [];
+    this.waiters = [];
     this.retryAfter = null;
   }
 
@@ -43,11 +52,14 @@ class ScriptedServer {
 const server = new ScriptedServer();
 beforeAll(() => server.start());
 afterAll(() => server.stop());
-afterEach(() => vi.useRealTimers());
-
-function client(opts: ConstructorParameters<typeof SystemPolicy>[1] = {}) {
-  const policy = new SystemPolicy('crm', { initialDelayMs: 1, maxDelayMs: 5, ...opts }, () => 0.5);
-  return { policy, client: new SystemClient({ system: 'crm', baseUrl: server.url, policy }) };
+/**
+ * A client whose policy runs on a clock of its own, standing still until the test moves it. Its jitter draws 0, so
+ * retries follow at once unless a test asks for a backoff (Retry-After, or its own `random`).
+ */
+function client(opts: ConstructorParameters<typeof SystemPolicy>[1] = {}, random = () => 0) {
+  const clock = new ManualClock();
+  const policy = new SystemPolicy('crm', { initialDelayMs: 1, maxDelayMs: 5, clock, ...opts }, random);
+  return { clock, policy, client: new SystemClient({ system: 'crm', baseUrl: server.url, policy }) };
 }
 
 describe('SystemPolicy retries', () => {
@@ -94,15 +106,31 @@ describe('SystemPolicy retries', () => {
     expect(server.received).toHaveLength(1);
   });
 
+  it('times out an attempt the system does not answer and retries it', async () => {
+    server.reset(['hang', 200]);
+    const { client: c, clock } = client({ attemptTimeoutMs: 50 });
+    const res = c.request<{ n: number }>({ method: 'GET', path: '/x' });
+    await server.arrived(1);
+    clock.advance(50);
+    expect((await res).body.n).toBe(2);
+    expect(server.received).toHaveLength(2);
+  });
+
   it('stops at the budget with SYSTEM_TIMEOUT when the system does not answer', async () => {
     server.reset(['hang']);
-    const { client: c } = client({ attemptTimeoutMs: 50, budgetMs: 120, maxAttempts: 10 });
-    const err = await c.request({ method: 'GET', path: '/x' }).catch((e) => e);
-    expect(err.code).toBe('SYSTEM_TIMEOUT');
-    expect(err.retryable).toBe(true);
-    // Some attempts fit into the budget, not all ten.
-    expect(err.attempts).toBeGreaterThanOrEqual(2);
-    expect(err.attempts).toBeLessThan(10);
+    const { client: c, clock } = client({ attemptTimeoutMs: 50, budgetMs: 120, maxAttempts: 10 });
+    const call = c.request({ method: 'GET', path: '/x' }).catch((e) => e);
+    // Attempts time out at 50 and 100; the third is under way when the budget runs out at 120.
+    await server.arrived(1);
+    clock.advance(50);
+    await server.arrived(2);
+    clock.advance(50);
+    await server.arrived(3);
+    clock.advance(20);
+    const err = await call;
+    expect({ code: err.code, retryable: err.retryable, attempts: err.attempts }).toEqual({ code: 'SYSTEM_TIMEOUT', retryable: true, attempts: 3 });
+    expect(err.message).toContain('120 ms budget');
+    expect(server.received).toHaveLength(3);
   });
 });
 
@@ -119,12 +147,28 @@ describe('SystemPolicy backoff', () => {
     expect(p.delayBefore(1, asked(60))).toBe(3000);
   });
 
-  it('reads the Retry-After header of a 429', async () => {
+  it('reads the Retry-After header of a 429 and waits that long before the retry', async () => {
     server.reset([429, 200]);
-    server.retryAfter = '0';
-    const { client: c } = client();
-    const res = await c.request<{ n: number }>({ method: 'GET', path: '/x' });
-    expect(res.body.n).toBe(2);
+    server.retryAfter = '1';
+    const { client: c, clock } = client();
+    const res = c.request<{ n: number }>({ method: 'GET', path: '/x' });
+    await clock.scheduled(1000);
+    expect(server.received).toHaveLength(1);
+    clock.advance(1000);
+    expect((await res).body.n).toBe(2);
+  });
+
+  it('waits the jittered backoff on the clock before each retry', async () => {
+    server.reset([503, 503, 200]);
+    const { client: c, clock } = client({ initialDelayMs: 100, maxDelayMs: 1000 }, () => 0.5);
+    const res = c.request<{ n: number }>({ method: 'GET', path: '/x' });
+    await clock.scheduled(50);
+    expect(server.received).toHaveLength(1);
+    clock.advance(50);
+    await clock.scheduled(100);
+    expect(server.received).toHaveLength(2);
+    clock.advance(100);
+    expect((await res).body.n).toBe(3);
   });
 });
 
@@ -134,13 +178,29 @@ describe('SystemPolicy settings', () => {
     expect(settingsFor('erp', opts)).toEqual({ ...DEFAULT_RESILIENCE, budgetMs: 9000, maxAttempts: 4 });
     expect(settingsFor('crm', opts)).toEqual({ ...DEFAULT_RESILIENCE, budgetMs: 3000, maxAttempts: 4 });
   });
+
+  it('takes its clock per system too: each breaker waits on its own system\'s clock', async () => {
+    server.reset([503]);
+    const clocks = { crm: new ManualClock(), erp: new ManualClock() };
+    const registry = new PolicyRegistry({ maxAttempts: 1, breakerThreshold: 1, halfOpenAfterMs: 1000, clock: (s) => clocks[s as 'crm' | 'erp'] }, () => 0);
+    const crm = new SystemClient({ system: 'crm', baseUrl: server.url, policy: registry.for('crm') });
+    const erp = new SystemClient({ system: 'erp', baseUrl: server.url, policy: registry.for('erp') });
+    await crm.request({ method: 'GET', path: '/x' }).catch(() => undefined);
+    await erp.request({ method: 'GET', path: '/x' }).catch(() => undefined);
+    expect([registry.for('crm').state, registry.for('erp').state]).toEqual(['open', 'open']);
+    server.reset([200]);
+    clocks.erp.advance(1000);
+    expect((await crm.request({ method: 'GET', path: '/x' }).catch((e) => e)).code).toBe('CIRCUIT_OPEN');
+    expect((await erp.request<{ ok: boolean }>({ method: 'GET', path: '/x' })).body.ok).toBe(true);
+    expect([registry.for('crm').state, registry.for('erp').state]).toEqual(['open', 'closed']);
+    expect(server.received).toHaveLength(1);
+  });
 });
 
 describe('SystemPolicy circuit breaker', () => {
   it('opens after consecutive failures, fails fast without calling the system, probes half-open and closes', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
     server.reset([503]);
-    const { client: c, policy } = client({ maxAttempts: 1, breakerThreshold: 3, halfOpenAfterMs: 10_000 });
+    const { client: c, policy, clock } = client({ maxAttempts: 1, breakerThreshold: 3, halfOpenAfterMs: 10_000 });
     for (let i = 0; i < 3; i++) await c.request({ method: 'GET', path: '/x' }).catch(() => undefined);
     expect(server.received).toHaveLength(3);
     expect(policy.state).toBe('open');
@@ -149,8 +209,13 @@ describe('SystemPolicy circuit breaker', () => {
     expect({ code: fast.code, system: fast.system, retryable: fast.retryable }).toEqual({ code: 'CIRCUIT_OPEN', system: 'crm', retryable: true });
     expect(server.received).toHaveLength(3); // the system was not called
 
+    // Still open one millisecond before the wait is over.
+    clock.advance(9_999);
+    expect((await c.request({ method: 'GET', path: '/x' }).catch((e) => e)).code).toBe('CIRCUIT_OPEN');
+    expect(server.received).toHaveLength(3);
+
     server.reset([200]);
-    vi.setSystemTime(Date.now() + 10_001);
+    clock.advance(1);
     const probe = await c.request<{ ok: boolean }>({ method: 'GET', path: '/x' });
     expect(probe.body.ok).toBe(true);
     expect(server.received).toHaveLength(1);

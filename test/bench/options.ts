@@ -1,0 +1,53 @@
+// The bench's command-line flags, read once into one typed object, and where the bench's files are.
+
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** test/bench: the child scripts live here. */
+export const benchDir = dirname(fileURLToPath(import.meta.url));
+/** The repository root: children run there, results go under bench-results/. */
+export const root = resolve(benchDir, '../..');
+/** The contenders installed from their own lockfile (Hive Gateway), outside canon's dependencies. */
+export const contendersDir = join(benchDir, 'contenders');
+
+export interface BenchOptions {
+  /** --quick: a smoke check, under a minute. */
+  quick: boolean;
+  /** Rounds of A B C D for the overhead comparison. Default 4 (quick: 1). */
+  rounds: number;
+  /** Seconds per run. Default 5 (quick: 1). */
+  duration: number;
+  /** Concurrent client connections per load run. Default 16. */
+  connections: number;
+  /** Seconds of unrecorded load per contender before the first round, so JITs and pools are warm. Default 3 (quick: 1). */
+  warmup: number;
+  /** --profile: also profile canon's gateway under load (V8 profiler). */
+  profile: boolean;
+  /** Which contenders to run (--contenders a,b). Default all (null); canon always runs, it is what the others are compared to. */
+  contenders: Set<string> | null;
+}
+
+/** Reads the flags; a number flag that is not a positive number throws, naming the flag and what it got. */
+export function readOptions(argv: string[]): BenchOptions {
+  const flag = (name: string) => argv.includes(`--${name}`);
+  const num = (name: string, fallback: number) => {
+    const i = argv.indexOf(`--${name}`);
+    if (i < 0) return fallback;
+    const v = Number(argv[i + 1]);
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} takes a positive number; got "${argv[i + 1]}".`);
+    return v;
+  };
+  const quick = flag('quick');
+  return {
+    quick,
+    rounds: num('rounds', quick ? 1 : 4),
+    duration: num('duration', quick ? 1 : 5),
+    connections: num('connections', 16),
+    warmup: quick ? 1 : 3,
+    profile: flag('profile'),
+    contenders: (() => {
+      const i = argv.indexOf('--contenders');
+      return i < 0 ? null : new Set(['canon', ...(argv[i + 1] ?? '').split(',')]);
+    })(),
+  };
+}

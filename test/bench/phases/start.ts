@@ -1,0 +1,108 @@
+// Bench phases 1 and 2: start the systems and canon's subgraphs, then every contender, each in a process of its own, and check each answers as canon does.
+
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { ChildFailedError, startChild, type Child } from '../children.js';
+import { log, post } from '../load.js';
+import { benchDir, contendersDir, root, type BenchOptions } from '../options.js';
+import type { GatewayReady, StackReady, SystemsReady } from '../protocol.js';
+import { OVERHEAD_QUERY } from '../queries.js';
+import type { ContenderName } from '../report.js';
+
+export interface Contender {
+  name: ContenderName;
+  script: string;
+  args: Record<string, unknown>;
+  label: string;
+}
+
+export const CONTENDERS: Contender[] = [
+  { name: 'canon', script: join(benchDir, 'canon-child.ts'), args: {}, label: "canon (startGateway, all its features on)" },
+  { name: 'apollo', script: join(benchDir, 'apollo-child.ts'), args: {}, label: 'plain @apollo/gateway + @apollo/server' },
+  { name: 'hive', script: join(contendersDir, 'hive-child.mjs'), args: { dedup: true }, label: 'Hive Gateway (defaults: in-flight dedup on)' },
+  { name: 'hive-nodedup', script: join(contendersDir, 'hive-child.mjs'), args: { dedup: false }, label: 'Hive Gateway, in-flight dedup off' },
+];
+
+/** Installs the contenders from their lockfile the first time; a failure skips them instead of failing the bench. */
+export function ensureContenders(): string | null {
+  if (existsSync(join(contendersDir, 'node_modules', '@graphql-hive', 'gateway'))) return null;
+  log('installing contenders: npm ci --prefix test/bench/contenders …');
+  try {
+    execFileSync('npm', ['ci', '--prefix', contendersDir, '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    return null;
+  } catch (e) {
+    return `npm ci in test/bench/contenders failed: ${(e as Error).message}`;
+  }
+}
+
+export interface RunningStack {
+  /** The systems' and subgraphs' URLs and the shared supergraph. */
+  ready: StackReady;
+  /** Stops the stack, then the systems. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The systems get a process of their own, as real source systems would: sharing the subgraphs' event loop would
+ * serialise their work and count it against the gateway on the critical path.
+ */
+export async function startStack(): Promise<RunningStack> {
+  log(`starting the systems (seeded) and the subgraphs …`);
+  const systemsChild = await startChild<SystemsReady>(join(benchDir, 'systems-child.ts'), {}, { cwd: root });
+  const stackChild = await startChild<StackReady>(join(benchDir, 'stack-child.ts'), systemsChild.ready, { cwd: root }).catch(async (e) => {
+    await systemsChild.stop();
+    throw e;
+  });
+  return {
+    ready: stackChild.ready,
+    async stop() {
+      await stackChild.stop();
+      await systemsChild.stop();
+    },
+  };
+}
+
+export interface Contenders {
+  /** canon's gateway: it always runs. */
+  canon: Child<GatewayReady>;
+  /** The contenders that started, in CONTENDERS order. */
+  live: Contender[];
+  /** Why each contender that does not run was skipped. */
+  skipped: Partial<Record<ContenderName, string>>;
+  /** Whether each contender's answer to the overhead query has the same data as canon's. */
+  sameAnswer: Partial<Record<ContenderName, boolean>>;
+}
+
+/**
+ * Starts the selected contenders in parallel (start-up is not measured) into `gateways`, which the caller owns and
+ * stops, so a contender that started before another failed is stopped too.
+ */
+export async function startContenders(stack: StackReady, opts: BenchOptions, installProblem: string | null, gateways: Map<ContenderName, Child<GatewayReady>>): Promise<Contenders> {
+  const skipped: Partial<Record<ContenderName, string>> = {};
+  log('starting contenders …');
+  await Promise.all(
+    CONTENDERS.filter((c) => !opts.contenders || opts.contenders.has(c.name)).map(async (c) => {
+      if (c.name.startsWith('hive') && installProblem) return void (skipped[c.name] = installProblem);
+      try {
+        gateways.set(c.name, await startChild<GatewayReady>(c.script, { stack, ...c.args }, { cwd: c.script.startsWith(contendersDir) ? contendersDir : root }));
+      } catch (e) {
+        if (!(e instanceof ChildFailedError)) throw e;
+        skipped[c.name] = `${c.name} cannot run on Node ${process.version}: ${e.reason.split('\n')[0]}`;
+      }
+    }),
+  );
+  const canon = gateways.get('canon');
+  if (!canon) throw new Error(`canon's gateway did not start: ${skipped.canon}`);
+  const reference = await post(canon.ready.url, { query: OVERHEAD_QUERY });
+  if (reference.json.errors) throw new Error(`canon answered the bench query with errors: ${JSON.stringify(reference.json.errors)}`);
+  const sameAnswer: Partial<Record<ContenderName, boolean>> = {};
+  // Compare the data only: every response carries its own trace id in extensions.
+  for (const [name, g] of gateways) sameAnswer[name] = isDeepStrictEqual((await post(g.ready.url, { query: OVERHEAD_QUERY })).json.data, reference.json.data);
+  for (const [name, reason] of Object.entries(skipped)) log(`SKIPPED ${name}: ${reason}`);
+
+  const live = CONTENDERS.filter((c) => gateways.has(c.name));
+  for (const c of CONTENDERS) if (!gateways.has(c.name) && !skipped[c.name]) skipped[c.name] = 'not selected (--contenders)';
+  return { canon, live, skipped, sameAnswer };
+}
