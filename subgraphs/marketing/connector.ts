@@ -100,15 +100,16 @@ export class MarketingConnector {
 
   /**
    * Creates or updates the member with `email` (Mailchimp's PUT upsert, addressed by the subscriber hash). The same
-   * PUT twice sets the same values on the same member, so under a key it is retried: a repeat cannot duplicate.
+   * PUT twice sets the same values on the same member, so under a key it is retried: a repeat cannot duplicate, and
+   * one that finds the member already as the PUT would leave it sends nothing.
    */
   async upsertMember(email: string, fields: { status?: string; status_if_new?: string; merge_fields?: Record<string, string> }, idempotencyKey?: string | null): Promise<MarketingMember> {
     const path = `/3.0/lists/${this.listId}/members/${memberHash(email)}`;
     const body = { email_address: email.trim(), status_if_new: fields.status_if_new ?? fields.status, ...fields };
-    let attempt = 0;
     return this.client.run(async (signal) => {
-      // A retry first looks: when the member already holds what the PUT sets, the lost attempt landed.
-      if (++attempt > 1) {
+      // Under a key every attempt looks first: when the member already holds what the PUT sets, an earlier attempt
+      // (or an earlier run of the same step) landed, and writing it again would only make a change event of nothing.
+      if (idempotencyKey) {
         const current = await this.client.attempt<MarketingMember>({ method: 'GET', path, accept: [404] }, signal);
         if (current.status !== 404 && holds(current.body as unknown as Record<string, unknown>, { status: fields.status ?? current.body.status }) && holds(current.body.merge_fields, fields.merge_fields ?? {})) return current.body;
       }
