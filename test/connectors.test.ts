@@ -6,6 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -603,5 +604,49 @@ describe('chunkPositions', () => {
     expect(chunkPositions(['a', 'b', 'a', 'c', 'a'], 2, (x) => x)).toEqual([[0, 1], [2, 3], [4]]);
     expect(chunkPositions(['a', 'b', 'c'], 100, (x) => x)).toEqual([[0, 1, 2]]);
     expect(() => chunkPositions(['a'], 0, (x) => x)).toThrow(TypeError);
+  });
+});
+
+describe('support update_many: the job it answers with', () => {
+  /** A Zendesk stand-in whose update_many job is queued, then working, then `finish`ed: what a real account answers. */
+  async function zendesk(polls: (string | null)[]): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {
+    const seen: string[] = [];
+    let poll = 0;
+    const server = createHttpServer((req, res) => {
+      seen.push(`${req.method} ${req.url!.split('?')[0]}`);
+      const json = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (req.method === 'PUT') return json({ job_status: { id: 'job1', status: 'queued', results: null } });
+      if (req.url!.startsWith('/api/v2/job_statuses/job1.json')) {
+        const status = polls[Math.min(poll++, polls.length - 1)];
+        return json({ job_status: { id: 'job1', status, results: status === 'completed' ? [{ id: 7, action: 'update', success: true, status: 'Updated' }] : null } });
+      }
+      return json({ organizations: [{ id: 7, name: 'Seven', external_id: null, organization_fields: { support_plan: 'basic' }, updated_at: '2026-01-01T00:00:00.000Z' }], open_ticket_counts: { '7': 2 } });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+  const update = [{ id: '7', organization: { organization_fields: { support_plan: 'basic' } } }];
+
+  it('polls a queued job until it completes, then reads the organizations back', async () => {
+    const z = await zendesk(['working', 'completed']);
+    try {
+      const got = await new SupportConnector({ baseUrl: z.url, jobPollMs: 0 }).updateManyOrganizations(update);
+      expect(got).toEqual([{ id: 7, name: 'Seven', external_id: null, organization_fields: { support_plan: 'basic' }, updated_at: '2026-01-01T00:00:00.000Z', openTickets: 2 }]);
+      expect(z.seen).toEqual(['PUT /api/v2/organizations/update_many.json', 'GET /api/v2/job_statuses/job1.json', 'GET /api/v2/job_statuses/job1.json', 'GET /api/v2/organizations/show_many.json']);
+    } finally {
+      await z.close();
+    }
+  });
+
+  it('gives up on a job that never completes after maxJobPolls polls, failing each of its inputs', async () => {
+    const z = await zendesk(['working']);
+    try {
+      const got = await new SupportConnector({ baseUrl: z.url, jobPollMs: 0, maxJobPolls: 3 }).updateManyOrganizations(update);
+      expect(got[0]).toMatchObject({ name: 'SystemError', system: 'support', code: ErrorCode.SYSTEM_UNAVAILABLE, message: expect.stringContaining('job job1 did not complete after 3 polls') });
+      expect(z.seen.filter((r) => r.startsWith('GET /api/v2/job_statuses'))).toHaveLength(3);
+    } finally {
+      await z.close();
+    }
   });
 });

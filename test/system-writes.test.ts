@@ -180,6 +180,12 @@ describe('the sandboxes', () => {
       expect((await api(url('erp'), 'GET', '/_admin/requests')).body).toEqual([]);
     });
 
+    it('answers 405 naming the methods for a method the approvals endpoint does not take', async () => {
+      const res = await api(url('erp'), 'DELETE', '/_admin/approvals');
+      expect(res).toMatchObject({ status: 405, body: { error: 'use GET or PUT on /_admin/approvals' } });
+      expect(res.headers.get('allow')).toBe('GET, PUT');
+    });
+
     it('refuses a malformed approvals body', async () => {
       expect(await api(url('erp'), 'PUT', '/_admin/approvals', { holdNewPartners: 'yes' })).toMatchObject({ status: 400, body: { error: 'approvals body must be {"holdNewPartners": true|false}' } });
       expect(await api(url('erp'), 'POST', '/_admin/approvals/release', {})).toMatchObject({ status: 400 });
@@ -648,6 +654,16 @@ describe('the subgraph operations', () => {
       const crm = data.sourceIds.find((x) => x.customer_id === seeded.id && x.system === 'crm' && x.is_primary)!.native_id;
       const res = await sg('identity', LINK, { r: { crm, support: '88000002' } });
       expect(res.data.identityLinkRecords).toMatchObject({ id: seeded.id, sourceIds: { crm, support: '88000002' } });
+    });
+
+    it('links a second record of a system the customer already has as a duplicate, its primary kept', async () => {
+      const seeded = data.sourceIds.find((x) => x.system === 'erp' && x.is_primary)!;
+      const res = await sg('identity', LINK, { r: { erp: seeded.native_id, support: null, crm: null, marketing: md5('second.record@kestrel.example') } });
+      expect(res.data.identityLinkRecords.id).toBe(seeded.customer_id);
+      const duplicate = await sg('identity', LINK, { r: { erp: '8800009', marketing: md5('second.record@kestrel.example') } });
+      expect(duplicate.data.identityLinkRecords).toMatchObject({ id: seeded.customer_id, sourceIds: { erp: seeded.native_id } });
+      const viaGateway = await stack.gql('query($id: ID!) { customerBySourceId(system: ERP, id: $id) { id } }', { id: '8800009' });
+      expect(viaGateway.data.customerBySourceId).toEqual({ id: seeded.customer_id });
     });
 
     it('refuses records of two different customers, and no record at all, with BAD_USER_INPUT', async () => {

@@ -113,6 +113,7 @@ export function startSandboxServer(opts: SandboxServerOptions): Promise<RunningS
     if (path.startsWith('/_admin/')) {
       const own = adminRoute(req.method ?? 'GET', path);
       if (own.kind === 'route') return serveAdminRoute(req, res, own.route, own.params, url, limitBytes);
+      if (own.kind === 'method-not-allowed') return sendJson(res, 405, { error: `use ${own.allowed.join(' or ')} on ${path}` }, { allow: own.allowed.join(', ') });
       return handleAdmin(req, res, url, recorder, faults, limitBytes);
     }
 
