@@ -58,6 +58,7 @@ const SETTINGS_DDL = `
 CREATE TABLE IF NOT EXISTS credit_check_settings (id INTEGER PRIMARY KEY CHECK (id = 1), hold_new_partners INTEGER NOT NULL);
 INSERT OR IGNORE INTO credit_check_settings (id, hold_new_partners) VALUES (1, 0);
 CREATE TABLE IF NOT EXISTS credit_check_holds (BusinessPartner TEXT PRIMARY KEY, held_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS business_partners_tax_number ON business_partners (upper(replace(replace(TaxNumber, ' ', ''), '.', '')));
 `;
 
 /** The ERP's create and credit check over an open store (its own tables live in the same file). */
@@ -123,7 +124,7 @@ export function openErpWrites(store: ErpStore): ErpWrites {
   const db: Database.Database = store.db;
   db.exec(SETTINGS_DDL);
   const maxId = db.prepare<[], { m: number | null }>('SELECT MAX(CAST(BusinessPartner AS INTEGER)) AS m FROM business_partners');
-  // The seeded file has no index for this; a create is rare enough that scanning a few thousand rows is fine.
+  // Served by the expression index business_partners_tax_number (the same expression, or SQLite would not use it).
   const taxHolder = db.prepare<[string], { BusinessPartner: string }>(
     "SELECT BusinessPartner FROM business_partners WHERE upper(replace(replace(TaxNumber, ' ', ''), '.', '')) = ? ORDER BY BusinessPartner LIMIT 1",
   );
