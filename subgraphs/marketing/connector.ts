@@ -163,7 +163,7 @@ export class MarketingConnector {
     const out: (MarketingMember | Error)[] = new Array(updates.length);
     let current: (MarketingMember | Error | null)[];
     try {
-      current = await this.client.run((signal) => this.readForWrite(updates.map((u) => u.hash), signal), true, 'read members for a batch update');
+      current = await this.client.run((signal) => this.readForWrite(updates.map((u) => u.hash), signal), true, `POST /3.0/lists/${this.listId}/members/batch-read`);
     } catch (e) {
       return updates.map(() => (e instanceof Error ? e : new Error(String(e))));
     }
