@@ -6,6 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { ErpConnector, type ErpPartner } from '../subgraphs/erp/connector.js';
 import { startErpSandbox } from '../subgraphs/erp/sandbox/index.js';
 import { createIdentityContext, IdentityStore, type IdentityRecord } from '../subgraphs/identity/connector.js';
 import { SystemPolicy } from '../subgraphs/kit/resilience.js';
+import { chunkPositions } from '../subgraphs/kit/batch-write.js';
 import { SystemError } from '../subgraphs/kit/system-error.js';
 import { MarketingConnector, type MarketingMember } from '../subgraphs/marketing/connector.js';
 import { MARKETING_LIST_ID, startMarketingSandbox } from '../subgraphs/marketing/sandbox/index.js';
@@ -356,6 +358,38 @@ const WRITES: WriteContract[] = [
     keyed: { writes: ATTEMPTS, succeeds: false },
   },
   {
+    name: 'crm contact find-or-create',
+    system: 'crm',
+    route: 'POST /crm/v3/objects/contacts',
+    targets: () => Array.from({ length: 6 }, (_, i) => `contract.create${i}@kestrel.example`),
+    write: (p, email, n, o) => conn.crm(p).findOrCreateContact({ email, firstname: `Contract ${n}` }, o.idempotencyKey),
+    keyed: { writes: 1, succeeds: true },
+  },
+  {
+    name: 'erp business partner create',
+    system: 'erp',
+    route: 'POST /odata/v4/BusinessPartners',
+    targets: () => Array.from({ length: 6 }, (_, i) => `contract-create-${i}`),
+    write: (p, externalId, n, o) => conn.erp(p).createPartner({ BusinessPartnerName: `Contract ${n} GmbH`, Country: 'DE', CityName: 'Berlin' }, externalId, o.idempotencyKey),
+    keyed: { writes: 1, succeeds: true },
+  },
+  {
+    name: 'marketing member upsert',
+    system: 'marketing',
+    route: 'PUT /3.0/lists/{list_id}/members/{subscriber_hash}',
+    targets: () => Array.from({ length: 6 }, (_, i) => `contract.upsert${i}@kestrel.example`),
+    write: (p, email, n, o) => conn.marketing(p).upsertMember(email, { status: STATUSES[n % STATUSES.length]! }, o.idempotencyKey),
+    keyed: { writes: 1, succeeds: true },
+  },
+  {
+    name: 'support organization find-or-create',
+    system: 'support',
+    route: 'POST /api/v2/organizations.json',
+    targets: () => Array.from({ length: 6 }, (_, i) => `Contract Create ${i}`),
+    write: (p, name, _n, o) => conn.support(p).findOrCreateOrganization({ name, externalId: `ext-${name}` }, o.idempotencyKey),
+    keyed: { writes: 1, succeeds: true },
+  },
+  {
     name: 'support ticket create',
     system: 'support',
     route: 'POST /api/v2/tickets.json',
@@ -411,5 +445,208 @@ describe.each(WRITES.filter((c) => c.version))('$name: versions', (c) => {
     await expect(c.write(retrying(c.system), id!, 5, { expectedVersion: read })).rejects.toMatchObject({ code: ErrorCode.STALE_WRITE });
     await expect(c.write(retrying(c.system), id!, 6, { expectedVersion: read, idempotencyKey: 'contract-repeat' })).rejects.toMatchObject({ code: ErrorCode.STALE_WRITE });
     expect((await stats(c.system)).writes).toBe(1);
+  });
+});
+
+/** A create a workflow step repeats: it must find its own earlier record rather than make a second. */
+interface CreateContract {
+  name: string;
+  system: SystemName;
+  create(policy: SystemPolicy, key: string): Promise<unknown>;
+  /** How many records the system holds for what `create` makes, counted through the system's own API. */
+  count(): Promise<number>;
+}
+
+const api = async <T = any>(system: SystemName, method: string, path: string, body?: unknown): Promise<T> => {
+  const res = await fetch(sandboxes[system].url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return (await res.json()) as T;
+};
+
+const CREATES: CreateContract[] = [
+  {
+    name: 'crm contact find-or-create',
+    system: 'crm',
+    create: (p, key) => conn.crm(p).findOrCreateContact({ email: 'once.only@kestrel.example', firstname: 'Once' }, key),
+    count: async () => (await api('crm', 'POST', '/crm/v3/objects/contacts/search', { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: 'once.only@kestrel.example' }] }] })).total,
+  },
+  {
+    name: 'erp business partner create',
+    system: 'erp',
+    create: (p, key) => conn.erp(p).createPartner({ BusinessPartnerName: 'Once Only GmbH', Country: 'DE', CityName: 'Köln' }, 'once-only', key),
+    count: async () => (await api('erp', 'GET', `/odata/v4/BusinessPartners?$filter=${encodeURIComponent("BusinessPartnerName eq 'Once Only GmbH'")}`)).value.length,
+  },
+  {
+    name: 'marketing member upsert',
+    system: 'marketing',
+    create: (p, key) => conn.marketing(p).upsertMember('once.only@kestrel.example', { status: 'subscribed' }, key),
+    count: async () => (await api('marketing', 'POST', `/3.0/lists/${MARKETING_LIST_ID}/members/batch-read`, { subscriber_hashes: [createHash('md5').update('once.only@kestrel.example').digest('hex')] })).members.length,
+  },
+  {
+    name: 'support organization find-or-create',
+    system: 'support',
+    create: (p, key) => conn.support(p).findOrCreateOrganization({ name: 'Once Only', externalId: 'once-only' }, key),
+    count: async () => (await api('support', 'GET', `/api/v2/organizations/search.json?name=${encodeURIComponent('Once Only')}`)).count,
+  },
+];
+
+describe.each(CREATES)('$name: a create under a key', (c) => {
+  it('leaves exactly one record when every answer is lost and the whole step is repeated', async () => {
+    await setFaults(c.system, { resetAfterCommitRate: 1 });
+    await c.create(retrying(c.system), 'contract-once');
+    await c.create(retrying(c.system), 'contract-once');
+    await fetch(`${sandboxes[c.system].url}/_admin/faults`, { method: 'DELETE' });
+    expect(await c.count()).toBe(1);
+    expect((await stats(c.system)).writes).toBe(1);
+  });
+});
+
+/** A batch write through the system's own batch API: one result or one Error per input. */
+interface BatchContract {
+  name: string;
+  system: SystemName;
+  /** The batch call, as the sandbox counts it. */
+  route: string;
+  /** Three records the system holds, different for each test `t`. */
+  targets(t: number): string[];
+  /** A well-formed record the system does not hold. */
+  missing: string;
+  /** Writes the `n`-th value to every record of `records` in one batch method call, at most `size` per call. */
+  write(policy: SystemPolicy, records: string[], n: number, opts: { size?: number; idempotencyKey?: string }): Promise<unknown[]>;
+  /** The record a successful result is. */
+  recordOf(result: any): string;
+}
+
+const BATCHES: BatchContract[] = [
+  {
+    name: 'crm batch update',
+    system: 'crm',
+    route: 'POST /crm/v3/objects/contacts/batch/update',
+    targets: (t) => data.crm.slice(20 + 3 * t, 23 + 3 * t).map((c) => c.id),
+    missing: '999999',
+    write: (policy, ids, n, o) => new CrmConnector({ baseUrl: sandboxes.crm.url, policy, maxBatchWrite: o.size }).batchUpdateContacts(ids.map((id) => ({ id, properties: { jobtitle: `Batch ${n}` } })), o.idempotencyKey),
+    recordOf: (c: CrmContact) => c.id,
+  },
+  {
+    name: 'erp $batch update',
+    system: 'erp',
+    route: 'POST /odata/v4/$batch',
+    targets: (t) => data.erp.slice(20 + 3 * t, 23 + 3 * t).map((p) => p.BusinessPartner),
+    missing: '9999998',
+    write: (policy, ids, n, o) => new ErpConnector({ baseUrl: sandboxes.erp.url, policy, maxBatchWrite: o.size }).batchUpdatePartners(ids.map((id) => ({ id, properties: { CityName: `Batch City ${n}` } })), o.idempotencyKey),
+    recordOf: (p: ErpPartner) => p.BusinessPartner,
+  },
+  {
+    name: 'marketing batch subscribe',
+    system: 'marketing',
+    route: 'POST /3.0/lists/{list_id}',
+    targets: (t) => data.marketing.slice(20 + 3 * t, 23 + 3 * t).map((m) => m.subscriber_hash),
+    missing: createHash('md5').update('nobody@example.com').digest('hex'),
+    write: (policy, hashes, n, o) =>
+      new MarketingConnector({ baseUrl: sandboxes.marketing.url, listId: MARKETING_LIST_ID, policy, maxBatchWrite: o.size }).batchUpdateMembers(hashes.map((hash) => ({ hash, status: STATUSES[n % STATUSES.length]! })), o.idempotencyKey),
+    recordOf: (m: MarketingMember) => m.id,
+  },
+  {
+    name: 'support update_many',
+    system: 'support',
+    route: 'PUT /api/v2/organizations/update_many.json',
+    targets: (t) => data.supportOrganizations.slice(20 + 3 * t, 23 + 3 * t).map((o) => String(o.id)),
+    missing: '99999999',
+    write: (policy, ids, n, o) =>
+      new SupportConnector({ baseUrl: sandboxes.support.url, policy, maxBatchWrite: o.size }).updateManyOrganizations(ids.map((id) => ({ id, organization: { organization_fields: { support_plan: PLANS[n % PLANS.length] } } })), o.idempotencyKey),
+    recordOf: (o: SupportOrganization) => String(o.id),
+  },
+];
+
+describe.each(BATCHES)('$name: a batch write', (c) => {
+  it('answers one result or one Error per input, in input order, a record the system lacks failing alone', async () => {
+    const [a, b, d] = c.targets(0);
+    const got = await c.write(retrying(c.system), [a!, c.missing, b!, d!], 1, {});
+    expect(got[1]).toMatchObject({ name: 'SystemError', code: ErrorCode.NOT_FOUND, system: c.system, retryable: false });
+    expect([got[0], got[2], got[3]].map(c.recordOf)).toEqual([a, b, d]);
+    expect((await stats(c.system)).byRoute[c.route]).toBe(1);
+    expect((await stats(c.system)).writes).toBe(3);
+  });
+
+  it('sends at most the batch size per call, and never the same record twice in one call', async () => {
+    const [a, b, d] = c.targets(1);
+    const got = await c.write(retrying(c.system), [a!, b!, a!, d!], 2, { size: 2 });
+    expect(got.map(c.recordOf)).toEqual([a, b, a, d]);
+    expect((await stats(c.system)).byRoute[c.route]).toBe(2);
+  });
+
+  it('gives every input of a failed call its own SystemError, never rejecting', async () => {
+    await setFaults(c.system, { errorRate: 1, errorStatus: 503 });
+    const got = await c.write(retrying(c.system), c.targets(2), 3, {});
+    expect(got).toHaveLength(3);
+    for (const v of got) expect(v).toMatchObject({ name: 'SystemError', code: ErrorCode.SYSTEM_UNAVAILABLE, system: c.system, retryable: true });
+    expect((await stats(c.system)).writes).toBe(0);
+  });
+
+  it('is sent once without an idempotency key, even when its answer is lost', async () => {
+    await setFaults(c.system, { resetAfterCommitRate: 1 });
+    const got = await c.write(retrying(c.system), c.targets(3), 4, {});
+    for (const v of got) expect(v).toMatchObject({ name: 'SystemError', code: ErrorCode.SYSTEM_UNAVAILABLE, attempts: 1 });
+    expect((await received(c.system, c.route)).map((e) => e.idempotencyKey)).toEqual([null]);
+  });
+
+  it('recognises under its key a call whose answer was lost, writing nothing twice', async () => {
+    await setFaults(c.system, { resetAfterCommitRate: 1 });
+    const records = c.targets(4);
+    const got = await c.write(retrying(c.system), records, 5, { idempotencyKey: 'contract-batch' });
+    expect(got.map(c.recordOf)).toEqual(records);
+    expect((await received(c.system, c.route)).map((e) => e.idempotencyKey)).toEqual(['contract-batch:1']);
+    expect((await stats(c.system)).writes).toBe(3);
+  });
+});
+
+describe('chunkPositions', () => {
+  it('fills chunks in input order, moving a record met again to a later chunk', () => {
+    expect(chunkPositions(['a', 'b', 'a', 'c', 'a'], 2, (x) => x)).toEqual([[0, 1], [2, 3], [4]]);
+    expect(chunkPositions(['a', 'b', 'c'], 100, (x) => x)).toEqual([[0, 1, 2]]);
+    expect(() => chunkPositions(['a'], 0, (x) => x)).toThrow(TypeError);
+  });
+});
+
+describe('support update_many: the job it answers with', () => {
+  /** A Zendesk stand-in whose update_many job is queued, then working, then `finish`ed: what a real account answers. */
+  async function zendesk(polls: (string | null)[]): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {
+    const seen: string[] = [];
+    let poll = 0;
+    const server = createHttpServer((req, res) => {
+      seen.push(`${req.method} ${req.url!.split('?')[0]}`);
+      const json = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (req.method === 'PUT') return json({ job_status: { id: 'job1', status: 'queued', results: null } });
+      if (req.url!.startsWith('/api/v2/job_statuses/job1.json')) {
+        const status = polls[Math.min(poll++, polls.length - 1)];
+        return json({ job_status: { id: 'job1', status, results: status === 'completed' ? [{ id: 7, action: 'update', success: true, status: 'Updated' }] : null } });
+      }
+      return json({ organizations: [{ id: 7, name: 'Seven', external_id: null, organization_fields: { support_plan: 'basic' }, updated_at: '2026-01-01T00:00:00.000Z' }], open_ticket_counts: { '7': 2 } });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+  const update = [{ id: '7', organization: { organization_fields: { support_plan: 'basic' } } }];
+
+  it('polls a queued job until it completes, then reads the organizations back', async () => {
+    const z = await zendesk(['working', 'completed']);
+    try {
+      const got = await new SupportConnector({ baseUrl: z.url, jobPollMs: 0 }).updateManyOrganizations(update);
+      expect(got).toEqual([{ id: 7, name: 'Seven', external_id: null, organization_fields: { support_plan: 'basic' }, updated_at: '2026-01-01T00:00:00.000Z', openTickets: 2 }]);
+      expect(z.seen).toEqual(['PUT /api/v2/organizations/update_many.json', 'GET /api/v2/job_statuses/job1.json', 'GET /api/v2/job_statuses/job1.json', 'GET /api/v2/organizations/show_many.json']);
+    } finally {
+      await z.close();
+    }
+  });
+
+  it('gives up on a job that never completes after maxJobPolls polls, failing each of its inputs', async () => {
+    const z = await zendesk(['working']);
+    try {
+      const got = await new SupportConnector({ baseUrl: z.url, jobPollMs: 0, maxJobPolls: 3 }).updateManyOrganizations(update);
+      expect(got[0]).toMatchObject({ name: 'SystemError', system: 'support', code: ErrorCode.SYSTEM_UNAVAILABLE, message: expect.stringContaining('job job1 did not complete after 3 polls') });
+      expect(z.seen.filter((r) => r.startsWith('GET /api/v2/job_statuses'))).toHaveLength(3);
+    } finally {
+      await z.close();
+    }
   });
 });

@@ -123,8 +123,9 @@ function inReferenceKey(doc: DocumentNode, typeName: string, field: string): boo
 }
 
 /**
- * A subgraph mutation may only write fields its subgraph owns. What a mutation writes is read from its input
- * objects: any input field named like a canonical Customer field is a write to that field.
+ * A subgraph mutation may only write fields its subgraph owns. What a mutation writes is read from its arguments
+ * and input objects: any argument or input field named like a canonical Customer field is a write to that field.
+ * A record's key in its own system (a marketing member's `emailAddress`) is named apart for that reason.
  */
 export function mutationOwnershipErrors(subgraphs: SubgraphSource[], model: CanonicalModel = MODEL): string[] {
   const errors: string[] = [];
@@ -151,7 +152,14 @@ export function mutationOwnershipErrors(subgraphs: SubgraphSource[], model: Cano
             visitInput(namedType(f.type));
           }
         };
-        for (const arg of m.arguments ?? []) visitInput(namedType(arg.type));
+        for (const arg of m.arguments ?? []) {
+          // An argument itself named like a canonical field (`email: String`) writes it as surely as an input field does.
+          const owner = owners.get(arg.name.value);
+          if (owner && owner !== sg.name) {
+            errors.push(`Mutation.${m.name.value} in subgraph "${sg.name}" writes Customer.${arg.name.value} (argument ${arg.name.value}), but its owner is "${owner}"; a write goes only to the owner.`);
+          }
+          visitInput(namedType(arg.type));
+        }
       }
     }
   }

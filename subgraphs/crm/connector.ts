@@ -4,6 +4,7 @@ import DataLoader from 'dataloader';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
 import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
 import { versionedWrite } from '../kit/versioned-write.js';
+import { batchWrite, itemError } from '../kit/batch-write.js';
 
 /** A contact as the CRM returns it: string properties, as people typed them. */
 export interface CrmContact {
@@ -28,17 +29,27 @@ export interface CrmConnectorOptions extends ConnectorOptions {
   maxBatchSize?: number;
   /** Serialises writes per contact (HubSpot has no conditional PATCH). Default: in-process. */
   lock?: RecordLock;
+  /** Most contacts in one batch update: HubSpot's limit is 100. Default 100. */
+  maxBatchWrite?: number;
+}
+
+/** What HubSpot's batch endpoints answer: the records done, and (with 207) what failed, per category. */
+interface BatchAnswer {
+  results: CrmContact[];
+  errors?: { category: string; message: string; context?: { ids?: string[] } }[];
 }
 
 export class CrmConnector {
   readonly client: SystemClient;
   private readonly maxBatchSize: number;
   private readonly lock: RecordLock;
+  private readonly maxBatchWrite: number;
 
   constructor(opts: CrmConnectorOptions) {
     this.client = new SystemClient({ ...opts, system: 'crm' });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
     this.lock = opts.lock ?? new InProcessLock();
+    this.maxBatchWrite = opts.maxBatchWrite ?? 100;
   }
 
   /** Fresh loaders for one request: every contact the request needs goes out in one batch read. */
@@ -57,6 +68,78 @@ export class CrmConnector {
     });
     const byId = new Map(res.body.results.map((c) => [c.id, c]));
     return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /**
+   * The contact HubSpot finds for `email` (search `EQ`, which matches case-insensitively), or null; of several
+   * (the near-duplicates a CRM collects) the oldest, which is the one people kept using. One attempt when `signal`
+   * is given (the caller's policy retries), else a retried read of its own.
+   */
+  async findContactByEmail(email: string, signal?: AbortSignal): Promise<CrmContact | null> {
+    const req = {
+      method: 'POST' as const,
+      path: '/crm/v3/objects/contacts/search',
+      body: { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: email.trim() }] }], properties: [...CRM_PROPERTIES, 'canon_external_id'], limit: 1 },
+      retry: true,
+    };
+    const res = signal ? await this.client.attempt<{ results: CrmContact[] }>(req, signal) : await this.client.request<{ results: CrmContact[] }>(req);
+    return res.body.results[0] ?? null;
+  }
+
+  /**
+   * Finds the contact with `properties.email` or creates it. HubSpot has no idempotency keys, so under a key every
+   * attempt first searches by email: a create whose answer was lost (or a repeat of the whole step) finds the
+   * contact it made instead of making a second. Without a key: one attempt.
+   */
+  async findOrCreateContact(properties: Record<string, string | null> & { email: string }, idempotencyKey?: string | null): Promise<CrmContact> {
+    const post = { method: 'POST' as const, path: '/crm/v3/objects/contacts', body: { properties }, idempotencyKey };
+    return this.client.run(async (signal) => {
+      const existing = await this.findContactByEmail(properties.email, signal);
+      if (existing) return existing;
+      return (await this.client.attempt<CrmContact>(post, signal)).body;
+    }, Boolean(idempotencyKey), 'POST /crm/v3/objects/contacts');
+  }
+
+  /**
+   * Updates many contacts through HubSpot's batch update, at most `maxBatchWrite` (100) per call: one result or one
+   * Error per update, in input order. Values are absolute, so under a key a failed call is retried; a retry first
+   * reads the chunk back and sends only the contacts that do not hold their values yet.
+   */
+  async batchUpdateContacts(updates: readonly { id: string; properties: Record<string, string | null> }[], idempotencyKey?: string | null): Promise<(CrmContact | Error)[]> {
+    const call = 'POST /crm/v3/objects/contacts/batch/update';
+    const propertiesOf = (chunk: readonly { properties: Record<string, string | null> }[]) => [...new Set([...CRM_PROPERTIES, ...chunk.flatMap((u) => Object.keys(u.properties))])];
+    return batchWrite({
+      client: this.client,
+      call,
+      inputs: updates,
+      size: this.maxBatchWrite,
+      recordOf: (u) => u.id,
+      idempotencyKey,
+      send: async (chunk, key, signal) => {
+        const res = await this.client.attempt<BatchAnswer>(
+          { method: 'POST', path: '/crm/v3/objects/contacts/batch/update', body: { inputs: chunk.map((u) => ({ id: u.id, properties: u.properties })) }, accept: [207], idempotencyKey: key },
+          signal,
+        );
+        const byId = new Map(res.body.results.map((c) => [c.id, c]));
+        const failed = new Map<string, Error>();
+        for (const e of res.body.errors ?? []) {
+          const status = e.category === 'OBJECT_NOT_FOUND' ? 404 : 400;
+          for (const id of e.context?.ids ?? []) failed.set(id, itemError('crm', call, status, e.message));
+        }
+        return chunk.map((u) => byId.get(u.id) ?? failed.get(u.id) ?? itemError('crm', call, 500, `the batch answered nothing for contact ${u.id}`));
+      },
+      recognise: async (chunk, signal) => {
+        const res = await this.client.attempt<{ results: CrmContact[] }>(
+          { method: 'POST', path: '/crm/v3/objects/contacts/batch/read', body: { properties: propertiesOf(chunk), inputs: chunk.map((u) => ({ id: u.id })) }, accept: [207] },
+          signal,
+        );
+        const byId = new Map(res.body.results.map((c) => [c.id, c]));
+        return chunk.map((u) => {
+          const current = byId.get(u.id);
+          return current && holds(current.properties, u.properties) ? current : null;
+        });
+      },
+    });
   }
 
   /**

@@ -2,7 +2,8 @@
 
 import { enumMapping } from '../../schema/ownership.js';
 import { toE164 } from '../kit/phone.js';
-import type { Resolvers } from './generated/types.js';
+import { bulkOutcome } from '../kit/batch-write.js';
+import type { CrmCustomerInput, Resolvers } from './generated/types.js';
 
 const lifecycle = enumMapping('LifecycleStage');
 
@@ -18,15 +19,27 @@ export function splitName(name: string): { firstname: string; lastname: string |
   return { firstname: first!, lastname: rest.length ? rest.join(' ') : null };
 }
 
+/** Canonical CRM-owned fields as HubSpot contact properties; a field absent from `input` is left out. */
+export function contactProperties(input: CrmCustomerInput): Record<string, string | null> {
+  const properties: Record<string, string | null> = {};
+  if (input.name !== undefined) Object.assign(properties, input.name === null ? { firstname: null, lastname: null } : splitName(input.name));
+  if (input.email !== undefined) properties.email = input.email;
+  if (input.phone !== undefined) properties.phone = input.phone;
+  if (input.lifecycleStage !== undefined) properties.lifecyclestage = input.lifecycleStage === null ? null : lifecycle.toNative(input.lifecycleStage);
+  return properties;
+}
+
 export const resolvers: Resolvers = {
   Mutation: {
-    crmUpdateCustomer: async (_, { crmId, input, expectedVersion, idempotencyKey }, ctx) => {
-      const properties: Record<string, string | null> = {};
-      if (input.name !== undefined) Object.assign(properties, input.name === null ? { firstname: null, lastname: null } : splitName(input.name));
-      if (input.email !== undefined) properties.email = input.email;
-      if (input.phone !== undefined) properties.phone = input.phone;
-      if (input.lifecycleStage !== undefined) properties.lifecyclestage = input.lifecycleStage === null ? null : lifecycle.toNative(input.lifecycleStage);
-      return ctx.connector.updateContact(crmId, properties, expectedVersion, idempotencyKey);
+    crmUpdateCustomer: async (_, { crmId, input, expectedVersion, idempotencyKey }, ctx) =>
+      ctx.connector.updateContact(crmId, contactProperties(input), expectedVersion, idempotencyKey),
+    crmFindOrCreateContact: async (_, { input, externalId, idempotencyKey }, ctx) => {
+      const properties = { ...contactProperties(input), email: input.email, ...(input.country ? { country: input.country } : {}), ...(externalId ? { canon_external_id: externalId } : {}) };
+      return ctx.connector.findOrCreateContact(properties, idempotencyKey);
+    },
+    crmBulkUpdateCustomers: async (_, { updates, idempotencyKey }, ctx) => {
+      const results = await ctx.connector.batchUpdateContacts(updates.map((u) => ({ id: u.crmId, properties: contactProperties(u.input) })), idempotencyKey);
+      return results.map((r, i) => ({ crmId: updates[i]!.crmId, ...bulkOutcome(r) }));
     },
   },
   Customer: {

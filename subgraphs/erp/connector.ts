@@ -4,6 +4,7 @@ import DataLoader from 'dataloader';
 import { ErrorCode } from '../../schema/errors.js';
 import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
 import { SystemError } from '../kit/system-error.js';
+import { batchWrite, itemError } from '../kit/batch-write.js';
 
 /** A business partner as the ERP returns it, with its OData ETag. */
 export interface ErpPartner {
@@ -36,6 +37,25 @@ export const ERP_SELECT = [
 export interface ErpConnectorOptions extends ConnectorOptions {
   /** Most ids in one `$filter=BusinessPartner in (...)`. Default: no limit (the query goes in the body, so URL length is no bound). */
   maxBatchSize?: number;
+  /** Most PATCHes in one `$batch`; OData sets no limit, gateways in front of an ERP do. Default 100. */
+  maxBatchWrite?: number;
+}
+
+/** One request of an OData 4.01 JSON batch; `url` is relative to the service root, e.g. `BusinessPartners('1000001')`. */
+export interface ErpBatchRequest {
+  id: string;
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+/** One response of a JSON batch, for the request with the same id. */
+export interface ErpBatchResponse {
+  id: string;
+  status: number;
+  headers: Record<string, string>;
+  body?: unknown;
 }
 
 /** OData string literal: single quotes doubled. */
@@ -46,10 +66,12 @@ function odataString(value: string): string {
 export class ErpConnector {
   readonly client: SystemClient;
   private readonly maxBatchSize: number;
+  private readonly maxBatchWrite: number;
 
   constructor(opts: ErpConnectorOptions) {
     this.client = new SystemClient({ ...opts, system: 'erp' });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
+    this.maxBatchWrite = opts.maxBatchWrite ?? 100;
   }
 
   createContext(): ErpContext {
@@ -74,6 +96,85 @@ export class ErpConnector {
     });
     const byId = new Map(res.body.value.map((p) => [p.BusinessPartner, p]));
     return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /** The partner created under `externalId` (its ExternalID), or null. One attempt when `signal` is given (the caller's policy retries). */
+  async findPartnerByExternalId(externalId: string, signal?: AbortSignal): Promise<ErpPartner | null> {
+    const query = new URLSearchParams({ $filter: `ExternalID eq ${odataString(externalId)}`, $select: ERP_SELECT.join(','), $top: '1' });
+    const req = { method: 'GET' as const, path: `/odata/v4/BusinessPartners?${query.toString().replaceAll('+', '%20')}` };
+    const res = signal ? await this.client.attempt<{ value: ErpPartner[] }>(req, signal) : await this.client.request<{ value: ErpPartner[] }>(req);
+    return res.body.value[0] ?? null;
+  }
+
+  /**
+   * Creates a business partner carrying `externalId` as its ExternalID; the ERP validates it itself and refuses
+   * (400, BAD_USER_INPUT, with the ERP's message) missing mandatory data or a TaxNumber another partner holds.
+   * Under a key every attempt first looks the ExternalID up, so a create whose answer was lost (or a repeat of the
+   * whole step) finds the partner it made instead of making a second. Without a key: one attempt.
+   */
+  async createPartner(properties: Partial<ErpPartner>, externalId: string, idempotencyKey?: string | null): Promise<ErpPartner> {
+    const post = { method: 'POST' as const, path: '/odata/v4/BusinessPartners', body: { ...properties, ExternalID: externalId }, idempotencyKey };
+    return this.client.run(async (signal) => {
+      const existing = await this.findPartnerByExternalId(externalId, signal);
+      if (existing) return existing;
+      return (await this.client.attempt<ErpPartner>(post, signal)).body;
+    }, Boolean(idempotencyKey), 'POST /odata/v4/BusinessPartners');
+  }
+
+  /** A partner's CentralBlockReason ("" active, "01" on hold, "02" blocked), read fresh; null when the ERP has no such partner. */
+  async partnerStatus(id: string): Promise<string | null> {
+    const res = await this.client.request<Pick<ErpPartner, 'CentralBlockReason'>>({
+      method: 'GET',
+      path: `/odata/v4/BusinessPartners(${encodeURIComponent(odataString(id))})?$select=CentralBlockReason`,
+      accept: [404],
+    });
+    return res.status === 404 ? null : (res.body.CentralBlockReason ?? '');
+  }
+
+  /**
+   * Sends requests as one OData 4.01 JSON `$batch` call: one response per request, in request order, each
+   * processed alone by the ERP. A failed call rejects; a refused request is only its own response.
+   */
+  async batch(requests: readonly ErpBatchRequest[], idempotencyKey?: string | null, signal?: AbortSignal): Promise<ErpBatchResponse[]> {
+    const req = { method: 'POST' as const, path: '/odata/v4/$batch', body: { requests }, idempotencyKey, retry: Boolean(idempotencyKey) };
+    const res = signal ? await this.client.attempt<{ responses: ErpBatchResponse[] }>(req, signal) : await this.client.request<{ responses: ErpBatchResponse[] }>(req);
+    const byId = new Map(res.body.responses.map((r) => [r.id, r]));
+    return requests.map((r) => byId.get(r.id) ?? { id: r.id, status: 500, headers: {}, body: { error: { code: 'NoResponse', message: `the batch answered nothing for request ${r.id}` } } });
+  }
+
+  /**
+   * PATCHes many partners through `$batch`, at most `maxBatchWrite` (default 100) per call: one result or one Error
+   * per update, in input order. Each PATCH carries If-Match (the version given, else `*`), so the ERP refuses a
+   * stale one alone (STALE_WRITE). Under a key a failed call is retried; a retry first reads the chunk back and
+   * sends only the partners that do not hold their values yet.
+   */
+  async batchUpdatePartners(updates: readonly { id: string; properties: Partial<ErpPartner>; expectedVersion?: string | null }[], idempotencyKey?: string | null): Promise<(ErpPartner | Error)[]> {
+    const call = 'POST /odata/v4/$batch';
+    return batchWrite({
+      client: this.client,
+      call,
+      inputs: updates,
+      size: this.maxBatchWrite,
+      recordOf: (u) => u.id,
+      idempotencyKey,
+      send: async (chunk, key, signal) => {
+        const responses = await this.batch(
+          chunk.map((u, i) => ({ id: String(i + 1), method: 'PATCH', url: `BusinessPartners(${odataString(u.id)})`, headers: { 'if-match': u.expectedVersion || '*', prefer: 'return=representation' }, body: u.properties })),
+          key,
+          signal,
+        );
+        return responses.map((r) => (r.status >= 200 && r.status < 300 ? (r.body as ErpPartner) : itemError('erp', call, r.status, (r.body as { error?: { message?: string } } | undefined)?.error?.message ?? `answered ${r.status}`)));
+      },
+      recognise: async (chunk, signal) => {
+        const options = new URLSearchParams({ $filter: `BusinessPartner in (${chunk.map((u) => odataString(u.id)).join(',')})`, $select: ERP_SELECT.join(',') });
+        const res = await this.client.attempt<{ value: ErpPartner[] }>({ method: 'POST', path: '/odata/v4/BusinessPartners/$query', body: options.toString(), contentType: 'text/plain' }, signal);
+        const byId = new Map(res.body.value.map((p) => [p.BusinessPartner, p]));
+        return chunk.map((u) => {
+          const p = byId.get(u.id);
+          return p && holds(p as unknown as Record<string, unknown>, u.properties) ? p : null;
+        });
+      },
+    });
   }
 
   /**

@@ -1,7 +1,8 @@
 // ERP subgraph resolvers: business partners mapped into canonical Customer fields.
 
 import { enumMapping } from '../../schema/ownership.js';
-import type { Resolvers } from './generated/types.js';
+import { bulkOutcome } from '../kit/batch-write.js';
+import type { ErpCustomerInput, Resolvers } from './generated/types.js';
 import type { ErpPartner } from './connector.js';
 
 const paymentTerms = enumMapping('PaymentTerms');
@@ -16,18 +17,42 @@ function address(p: ErpPartner) {
   return { line1: p.StreetName, line2: p.AdditionalStreetName, city: p.CityName, postalCode: p.PostalCode, country: p.Country };
 }
 
+/** Canonical ERP-owned fields as business partner properties; a field absent from `input` is left out. */
+export function partnerProperties(input: ErpCustomerInput): Partial<ErpPartner> {
+  const p: Partial<ErpPartner> = {};
+  if (input.legalName !== undefined) p.BusinessPartnerName = input.legalName;
+  if (input.taxId !== undefined) p.TaxNumber = input.taxId;
+  if (input.paymentTerms !== undefined) p.PaymentTerms = input.paymentTerms === null ? null : paymentTerms.toNative(input.paymentTerms);
+  if (input.billingAddress !== undefined) {
+    const a = input.billingAddress;
+    Object.assign(p, { StreetName: a?.line1 ?? null, AdditionalStreetName: a?.line2 ?? null, CityName: a?.city ?? null, PostalCode: a?.postalCode ?? null, Country: a?.country ?? null });
+  }
+  return p;
+}
+
+/** A create sends only what it knows: the ERP fills in what is left (currency from the country, an empty block reason). */
+function withoutNulls<T extends object>(props: T): Partial<T> {
+  return Object.fromEntries(Object.entries(props).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
+}
+
 export const resolvers: Resolvers = {
+  Query: {
+    erpPartnerStatus: async (_, { erpId }, ctx) => {
+      const reason = await ctx.connector.partnerStatus(erpId);
+      return reason === null ? null : (accountStatus.toCanonical(reason) as never);
+    },
+  },
   Mutation: {
-    erpUpdateCustomer: async (_, { erpId, input, expectedVersion, idempotencyKey }, ctx) => {
-      const p: Partial<ErpPartner> = {};
-      if (input.legalName !== undefined) p.BusinessPartnerName = input.legalName;
-      if (input.taxId !== undefined) p.TaxNumber = input.taxId;
-      if (input.paymentTerms !== undefined) p.PaymentTerms = input.paymentTerms === null ? null : paymentTerms.toNative(input.paymentTerms);
-      if (input.billingAddress !== undefined) {
-        const a = input.billingAddress;
-        Object.assign(p, { StreetName: a?.line1 ?? null, AdditionalStreetName: a?.line2 ?? null, CityName: a?.city ?? null, PostalCode: a?.postalCode ?? null, Country: a?.country ?? null });
-      }
-      return ctx.connector.updatePartner(erpId, p, expectedVersion, idempotencyKey);
+    erpUpdateCustomer: async (_, { erpId, input, expectedVersion, idempotencyKey }, ctx) =>
+      ctx.connector.updatePartner(erpId, partnerProperties(input), expectedVersion, idempotencyKey),
+    erpCreatePartner: async (_, { input, externalId, idempotencyKey }, ctx) =>
+      ctx.connector.createPartner(withoutNulls(partnerProperties(input)), externalId, idempotencyKey),
+    erpBulkUpdateCustomers: async (_, { updates, idempotencyKey }, ctx) => {
+      const results = await ctx.connector.batchUpdatePartners(
+        updates.map((u) => ({ id: u.erpId, properties: partnerProperties(u.input), expectedVersion: u.expectedVersion })),
+        idempotencyKey,
+      );
+      return results.map((r, i) => ({ erpId: updates[i]!.erpId, ...bulkOutcome(r) }));
     },
   },
   Customer: {

@@ -1,5 +1,6 @@
 // The only code that reads and writes canon's identity crosswalk (SQLite): canonical customer ids and each system's native ids for them.
 
+import { randomInt } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import DataLoader from 'dataloader';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
@@ -145,9 +146,53 @@ export class IdentityStore {
     return nativeIds.map((n) => records.get(customerOf.get(n) ?? '') ?? null);
   }
 
+  /**
+   * Links native records into one canonical customer, in one transaction: the customer already holding any of
+   * them, the rest linked to it (primary for a system it has no record of yet, else a duplicate), or a new customer
+   * holding them all. Linking the same records again answers the same customer and changes nothing.
+   */
+  link(records: Partial<SourceIdMap>): LinkOutcome {
+    const given = SYSTEMS.flatMap((system) => (records[system] != null && records[system] !== '' ? [{ system, nativeId: String(records[system]) }] : []));
+    if (!given.length) return { ok: false, message: `identityLinkRecords needs at least one native record (${SYSTEMS.join(', ')}).` };
+    return this.db.transaction((): LinkOutcome => {
+      const holderOf = this.db.prepare<[string, string], { customer_id: string }>('SELECT customer_id FROM source_ids WHERE system = ? AND native_id = ?');
+      const held = given.map((r) => ({ ...r, customer: holderOf.get(r.system, r.nativeId)?.customer_id ?? null }));
+      const customers = [...new Set(held.flatMap((r) => (r.customer ? [r.customer] : [])))];
+      if (customers.length > 1) {
+        const owners = held.filter((r) => r.customer).map((r) => `${r.system} ${r.nativeId} → ${r.customer}`).join(', ');
+        return { ok: false, message: `These records belong to different customers (${owners}); merge the customers instead of linking.` };
+      }
+      let customer = customers[0];
+      if (!customer) {
+        const seq = ((this.db.prepare('SELECT MAX(seq) AS m FROM customers').get() as { m: number | null }).m ?? 0) + 1;
+        const exists = this.db.prepare<[string], { id: string }>('SELECT id FROM customers WHERE id = ?');
+        do customer = newCustomerId();
+        while (exists.get(customer));
+        this.db.prepare('INSERT INTO customers (id, seq, created_at) VALUES (?, ?, ?)').run(customer, seq, new Date().toISOString());
+      }
+      const hasPrimary = this.db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM source_ids WHERE customer_id = ? AND system = ? AND is_primary = 1');
+      const insert = this.db.prepare('INSERT INTO source_ids (system, native_id, customer_id, is_primary) VALUES (?, ?, ?, ?)');
+      for (const r of held) {
+        if (r.customer) continue;
+        insert.run(r.system, r.nativeId, customer, hasPrimary.get(customer, r.system)!.n > 0 ? 0 : 1);
+      }
+      return { ok: true, record: this.byIds([customer])[0]! };
+    })();
+  }
+
   close(): void {
     this.db.close();
   }
+}
+
+/** What `link` did: the customer holding the records, or why it refused (nothing written). */
+export type LinkOutcome = { ok: true; record: IdentityRecord } | { ok: false; message: string };
+
+const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+
+/** A new canonical id in the seeded form: `cus_` and ten base-36 characters. */
+function newCustomerId(): string {
+  return 'cus_' + Array.from({ length: 10 }, () => ID_ALPHABET[randomInt(ID_ALPHABET.length)]).join('');
 }
 
 export function createIdentityContext(store: IdentityStore): IdentityContext {

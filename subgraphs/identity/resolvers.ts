@@ -31,6 +31,13 @@ export const resolvers: Resolvers = {
     },
     customerBySourceId: (_, { system, id }, ctx) => ctx.bySource(system.toLowerCase() as SystemName).load(id),
   },
+  Mutation: {
+    identityLinkRecords: (_, { records }, ctx) => {
+      const out = ctx.store.link({ crm: records.crm ?? null, erp: records.erp ?? null, marketing: records.marketing ?? null, support: records.support ?? null });
+      if (!out.ok) throw new GraphQLError(out.message, { extensions: { code: ErrorCode.BAD_USER_INPUT, system: 'identity' } });
+      return out.record;
+    },
+  },
   // Counted only when asked for: most pages never select it.
   CustomerConnection: {
     totalCount: (_c, _args, ctx) => ctx.store.count(),

@@ -76,12 +76,24 @@ function upstreamMessage(text: string): string {
     const body = JSON.parse(text) as Record<string, unknown>;
     const odata = body.error as { message?: string } | undefined;
     const msg = body.message ?? (typeof odata === 'object' ? odata?.message : undefined) ?? body.detail ?? body.description ?? body.error;
-    return typeof msg === 'string' ? msg.slice(0, 300) : '';
+    return typeof msg === 'string' ? (msg + fieldDetails(body)).slice(0, 300) : '';
   } catch {
     return text.slice(0, 200);
   }
 }
 
+
+/** What a validation error says per field, where the headline says only that there were some (Zendesk `details`, Mailchimp `errors`). */
+function fieldDetails(body: Record<string, unknown>): string {
+  const said: string[] = [];
+  if (typeof body.details === 'object' && body.details !== null && !Array.isArray(body.details)) {
+    for (const entries of Object.values(body.details)) {
+      for (const e of Array.isArray(entries) ? entries : []) if (typeof e?.description === 'string') said.push(e.description);
+    }
+  }
+  if (Array.isArray(body.errors)) for (const e of body.errors) if (typeof e?.message === 'string') said.push(typeof e.field === 'string' ? `${e.field}: ${e.message}` : e.message);
+  return said.length ? `: ${said.join('; ')}` : '';
+}
 
 /** A SystemError (or anything thrown) as the GraphQL error apps see: code, system, retryable and attempts in extensions. */
 export function toGraphQLError(err: unknown): GraphQLError {

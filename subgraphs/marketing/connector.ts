@@ -1,6 +1,8 @@
 // The only code that talks to the marketing tool (Mailchimp marketing API 3.0, list members): batched member reads.
 
+import { createHash } from 'node:crypto';
 import DataLoader from 'dataloader';
+import { batchWrite, itemError } from '../kit/batch-write.js';
 import { readKeyByKey } from '../kit/key-by-key.js';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
 import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
@@ -33,6 +35,27 @@ export interface MarketingConnectorOptions extends ConnectorOptions {
   concurrency?: number;
   /** Serialises writes per member (Mailchimp has no conditional PATCH). Default: in-process. */
   lock?: RecordLock;
+  /** Most members in one batch subscribe call: Mailchimp's limit is 500. Default 500. */
+  maxBatchWrite?: number;
+}
+
+/** One member of a batch subscribe: its address, the status to set, and merge fields to set. */
+export interface BatchMember {
+  email_address: string;
+  status: string;
+  merge_fields?: Record<string, string>;
+}
+
+/** What Mailchimp's batch subscribe answers. */
+interface BatchSubscribeAnswer {
+  new_members: MarketingMember[];
+  updated_members: MarketingMember[];
+  errors: { email_address: string; error: string; error_code: string }[];
+}
+
+/** Mailchimp's member key: md5 hex of the trimmed, lower-cased email address. */
+export function memberHash(email: string): string {
+  return createHash('md5').update(email.trim().toLowerCase()).digest('hex');
 }
 
 export class MarketingConnector {
@@ -41,8 +64,10 @@ export class MarketingConnector {
   private readonly batch: boolean;
   private readonly concurrency: number;
   private readonly lock: RecordLock;
+  private readonly maxBatchWrite: number;
 
   constructor(opts: MarketingConnectorOptions) {
+    this.maxBatchWrite = opts.maxBatchWrite ?? 500;
     this.lock = opts.lock ?? new InProcessLock();
     this.client = new SystemClient({ ...opts, system: 'marketing' });
     this.listId = opts.listId;
@@ -69,6 +94,100 @@ export class MarketingConnector {
   async readEach(hashes: readonly string[]): Promise<(MarketingMember | Error | null)[]> {
     return readKeyByKey(hashes, this.concurrency, async (hash) => {
       const res = await this.client.request<MarketingMember>({ method: 'GET', path: `/3.0/lists/${this.listId}/members/${encodeURIComponent(hash)}`, accept: [404] });
+      return res.status === 404 ? null : res.body;
+    });
+  }
+
+  /**
+   * Creates or updates the member with `email` (Mailchimp's PUT upsert, addressed by the subscriber hash). The same
+   * PUT twice sets the same values on the same member, so under a key it is retried: a repeat cannot duplicate, and
+   * one that finds the member already as the PUT would leave it sends nothing.
+   */
+  async upsertMember(email: string, fields: { status?: string; status_if_new?: string; merge_fields?: Record<string, string> }, idempotencyKey?: string | null): Promise<MarketingMember> {
+    const path = `/3.0/lists/${this.listId}/members/${memberHash(email)}`;
+    const body = { email_address: email.trim(), status_if_new: fields.status_if_new ?? fields.status, ...fields };
+    return this.client.run(async (signal) => {
+      // Under a key every attempt looks first: when the member already holds what the PUT sets, an earlier attempt
+      // (or an earlier run of the same step) landed, and writing it again would only make a change event of nothing.
+      if (idempotencyKey) {
+        const current = await this.client.attempt<MarketingMember>({ method: 'GET', path, accept: [404] }, signal);
+        if (current.status !== 404 && holds(current.body as unknown as Record<string, unknown>, { status: fields.status ?? current.body.status }) && holds(current.body.merge_fields, fields.merge_fields ?? {})) return current.body;
+      }
+      return (await this.client.attempt<MarketingMember>({ method: 'PUT', path, body, idempotencyKey }, signal)).body;
+    }, Boolean(idempotencyKey), `PUT /3.0/lists/${this.listId}/members/{subscriber_hash}`);
+  }
+
+  /**
+   * Subscribes or updates many members through Mailchimp's batch call (`POST /lists/{id}`, update_existing), at
+   * most `maxBatchWrite` (500) per call: one result or one Error per member, in input order. Always with
+   * update_existing, so a call repeated under a key updates what its lost attempt created instead of answering
+   * ERROR_CONTACT_EXISTS; a retry first reads the chunk back and sends only members that do not hold their values.
+   */
+  async batchSubscribe(members: readonly BatchMember[], idempotencyKey?: string | null): Promise<(MarketingMember | Error)[]> {
+    const call = `POST /3.0/lists/${this.listId}`;
+    return batchWrite({
+      client: this.client,
+      call,
+      inputs: members,
+      size: this.maxBatchWrite,
+      recordOf: (m) => memberHash(m.email_address),
+      idempotencyKey,
+      send: async (chunk, key, signal) => {
+        const res = await this.client.attempt<BatchSubscribeAnswer>(
+          { method: 'POST', path: `/3.0/lists/${this.listId}`, body: { members: chunk.map((m) => ({ ...m, email_address: m.email_address.trim() })), update_existing: true }, idempotencyKey: key },
+          signal,
+        );
+        const done = new Map([...res.body.new_members, ...res.body.updated_members].map((m) => [m.id, m]));
+        const failed = new Map(res.body.errors.map((e) => [memberHash(e.email_address), itemError('marketing', call, 400, `${e.error_code}: ${e.error}`)]));
+        return chunk.map((m) => {
+          const hash = memberHash(m.email_address);
+          return done.get(hash) ?? failed.get(hash) ?? itemError('marketing', call, 500, `the batch answered nothing for ${m.email_address}`);
+        });
+      },
+      recognise: async (chunk, signal) => {
+        const current = await this.readForWrite(chunk.map((m) => memberHash(m.email_address)), signal);
+        return chunk.map((m, i) => {
+          const c = current[i];
+          return c && !(c instanceof Error) && c.status === m.status && holds(c.merge_fields, m.merge_fields ?? {}) ? c : null;
+        });
+      },
+    });
+  }
+
+  /**
+   * Sets the status of many members, by subscriber hash, through the batch call. Mailchimp's batch addresses
+   * members by email address, so the members are read first (one batch read); a hash the list does not hold is
+   * that update's NOT_FOUND alone. One result or one Error per update, in input order.
+   */
+  async batchUpdateMembers(updates: readonly { hash: string; status: string }[], idempotencyKey?: string | null): Promise<(MarketingMember | Error)[]> {
+    const out: (MarketingMember | Error)[] = new Array(updates.length);
+    let current: (MarketingMember | Error | null)[];
+    try {
+      current = await this.client.run((signal) => this.readForWrite(updates.map((u) => u.hash), signal), true, `POST /3.0/lists/${this.listId}/members/batch-read`);
+    } catch (e) {
+      return updates.map(() => (e instanceof Error ? e : new Error(String(e))));
+    }
+    const send: { position: number; member: BatchMember }[] = [];
+    updates.forEach((u, i) => {
+      const c = current[i];
+      if (c instanceof Error) out[i] = c;
+      else if (!c) out[i] = itemError('marketing', `GET /3.0/lists/${this.listId}/members/{subscriber_hash}`, 404, `The requested resource could not be found: member ${u.hash}`);
+      else send.push({ position: i, member: { email_address: c.email_address, status: u.status } });
+    });
+    const results = await this.batchSubscribe(send.map((s) => s.member), idempotencyKey);
+    send.forEach((s, j) => (out[s.position] = results[j]!));
+    return out;
+  }
+
+  /** Private: members by hash in one attempt (the sandbox's batch read, or one GET each against the real API); null for one the list does not hold. */
+  private async readForWrite(hashes: readonly string[], signal: AbortSignal): Promise<(MarketingMember | Error | null)[]> {
+    if (this.batch) {
+      const res = await this.client.attempt<{ members: MarketingMember[] }>({ method: 'POST', path: `/3.0/lists/${this.listId}/members/batch-read`, body: { subscriber_hashes: hashes } }, signal);
+      const byHash = new Map(res.body.members.map((m) => [m.id, m]));
+      return hashes.map((h) => byHash.get(h) ?? null);
+    }
+    return readKeyByKey(hashes, this.concurrency, async (hash) => {
+      const res = await this.client.attempt<MarketingMember>({ method: 'GET', path: `/3.0/lists/${this.listId}/members/${encodeURIComponent(hash)}`, accept: [404] }, signal);
       return res.status === 404 ? null : res.body;
     });
   }

@@ -18,6 +18,11 @@ export interface SandboxResponse {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * How many changes a write route committed, when that is not one: a batch answers 200 or 207 whatever each of
+   * its parts did, so it counts its committed parts itself. Default: 1 for a 2xx answer of a write route, else 0.
+   */
+  writes?: number;
 }
 
 /** One endpoint of a sandbox. `pattern` placeholders `{name}` may sit anywhere inside a segment. */

@@ -40,6 +40,8 @@ export interface SandboxServerOptions {
   errorBody?: (status: number, message: string) => SandboxResponse;
   /** Largest request body read, in bytes; a larger one is answered 413 in the system's error format. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** The system's own endpoints under /_admin/, served before the shared ones; never counted, faulted or logged. */
+  adminRoutes?: Route[];
 }
 
 function isJsonContentType(contentType: string | undefined): boolean {
@@ -76,6 +78,20 @@ function parseBody(text: string, contentType: string | undefined): { body: unkno
   }
 }
 
+/** Serves a system's own admin endpoint: its body read and parsed like any request's, its answer sent as is; nothing counted or logged. */
+async function serveAdminRoute(req: IncomingMessage, res: ServerResponse, route: Route, params: Record<string, string>, url: URL, limitBytes: number): Promise<void> {
+  let text: string;
+  try {
+    text = await readBody(req, { limitBytes });
+  } catch (e) {
+    if (e instanceof BodyTooLargeError) return sendJson(res, 413, { error: e.message }, { connection: 'close' });
+    throw e;
+  }
+  const parsed = parseBody(text, req.headers['content-type']);
+  if ('error' in parsed) return sendJson(res, 400, { error: parsed.error });
+  send(res, await route.handle({ params, query: url.searchParams, body: parsed.body, headers: req.headers }));
+}
+
 /**
  * Starts one sandbox on loopback. Resolves once listening; never rejects for a request-level problem
  * (handler exceptions become 500s in the system's error format).
@@ -84,6 +100,7 @@ export function startSandboxServer(opts: SandboxServerOptions): Promise<RunningS
   const host = opts.host ?? '127.0.0.1';
   const limitBytes = opts.maxBodyBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const route = createRouter(opts.routes);
+  const adminRoute = createRouter(opts.adminRoutes ?? []);
   const errorBody = opts.errorBody ?? ((status: number, message: string): SandboxResponse => ({ status, body: { error: message } }));
   const faults = new FaultInjector();
   const recorder = new RequestRecorder();
@@ -93,7 +110,12 @@ export function startSandboxServer(opts: SandboxServerOptions): Promise<RunningS
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const path = url.pathname;
-    if (path.startsWith('/_admin/')) return handleAdmin(req, res, url, recorder, faults, limitBytes);
+    if (path.startsWith('/_admin/')) {
+      const own = adminRoute(req.method ?? 'GET', path);
+      if (own.kind === 'route') return serveAdminRoute(req, res, own.route, own.params, url, limitBytes);
+      if (own.kind === 'method-not-allowed') return sendJson(res, 405, { error: `use ${own.allowed.join(' or ')} on ${path}` }, { allow: own.allowed.join(', ') });
+      return handleAdmin(req, res, url, recorder, faults, limitBytes);
+    }
 
     const method = (req.method ?? 'GET').toUpperCase();
     const entry = recorder.arrive(method, path + url.search, req.headers);
@@ -153,7 +175,10 @@ export function startSandboxServer(opts: SandboxServerOptions): Promise<RunningS
       const message = err instanceof Error ? err.message : String(err);
       return answer(errorBody(500, `${opts.name} sandbox handler failed: ${message}`));
     }
-    if (match.route.write && response.status >= 200 && response.status < 300) recorder.wrote();
+    if (match.route.write) {
+      const committed = response.writes ?? (response.status >= 200 && response.status < 300 ? 1 : 0);
+      for (let i = 0; i < committed; i++) recorder.wrote();
+    }
     // The write is committed by now; dropping the answer is how "did my write land?" ambiguity is produced.
     if (match.route.write && faults.roll(faults.settings.resetAfterCommitRate)) {
       req.socket.destroy();

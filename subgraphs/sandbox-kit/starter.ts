@@ -27,6 +27,8 @@ export interface SandboxDefinition<Store extends { close(): void }> {
   routes(store: Store): Route[];
   /** The system's own error body for `status` (unknown route, bad JSON, too large, injected faults). */
   errorBody(status: number, message: string): SandboxResponse;
+  /** Endpoints of this system only under /_admin/ (e.g. the ERP's credit-check approvals); like every admin call, never counted, faulted or logged. */
+  adminRoutes?(store: Store): Route[];
 }
 
 /** The start function of a sandbox; closing what it returns also closes the store. */
@@ -39,6 +41,7 @@ export function defineSandbox<Store extends { close(): void }>(def: SandboxDefin
         name: def.name,
         routes: def.routes(store),
         errorBody: def.errorBody,
+        ...(def.adminRoutes ? { adminRoutes: def.adminRoutes(store) } : {}),
         ...(opts.port !== undefined ? { port: opts.port } : {}),
         ...(opts.host !== undefined ? { host: opts.host } : {}),
         ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),

@@ -5,6 +5,7 @@ import { readKeyByKey } from '../kit/key-by-key.js';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
 import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
 import { versionedWrite } from '../kit/versioned-write.js';
+import { batchWrite, itemError } from '../kit/batch-write.js';
 
 export interface SupportOrganization {
   id: number;
@@ -40,6 +41,35 @@ export interface SupportConnectorOptions extends ConnectorOptions {
   maxBatchSize?: number;
   /** Serialises writes per organization (Zendesk's PUT has no precondition). Default: in-process. */
   lock?: RecordLock;
+  /** Most organizations in one update_many: Zendesk's limit is 100. Default 100. */
+  maxBatchWrite?: number;
+  /** Polls of an update_many job that has not completed yet, and the pause between them in ms. Defaults 20 and 250. */
+  maxJobPolls?: number;
+  jobPollMs?: number;
+}
+
+/** What an organization write may set, in Zendesk's words. */
+export interface OrganizationChange {
+  name?: string;
+  external_id?: string | null;
+  domain_names?: string[];
+  organization_fields?: Record<string, unknown>;
+}
+
+/** One organization's outcome in a Zendesk job. */
+interface JobResult {
+  id: number;
+  success: boolean;
+  status?: string;
+  errors?: string;
+}
+
+/** A Zendesk background job, as update_many answers it and `job_statuses/{id}` serves it. */
+interface JobStatus {
+  id: string;
+  status: 'queued' | 'working' | 'failed' | 'completed' | string;
+  message?: string | null;
+  results?: JobResult[] | null;
 }
 
 /** Ticket reads by id have no batch endpoint in the sandbox; at most this many GETs run at once. */
@@ -57,8 +87,14 @@ export class SupportConnector {
   readonly client: SystemClient;
   private readonly maxBatchSize: number;
   private readonly lock: RecordLock;
+  private readonly maxBatchWrite: number;
+  private readonly maxJobPolls: number;
+  private readonly jobPollMs: number;
 
   constructor(opts: SupportConnectorOptions) {
+    this.maxBatchWrite = opts.maxBatchWrite ?? 100;
+    this.maxJobPolls = opts.maxJobPolls ?? 20;
+    this.jobPollMs = opts.jobPollMs ?? 250;
     this.lock = opts.lock ?? new InProcessLock();
     this.client = new SystemClient({ ...opts, system: 'support' });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
@@ -118,6 +154,113 @@ export class SupportConnector {
       const res = await this.client.request<{ ticket: SupportTicket }>({ method: 'GET', path: `/api/v2/tickets/${id}.json`, accept: [404] });
       return res.status === 404 ? null : res.body.ticket;
     });
+  }
+
+  /** Organizations found by exact name (as Zendesk compares names: case-insensitively) or by external_id. One attempt when `signal` is given. */
+  async searchOrganizations(by: { name: string } | { externalId: string }, signal?: AbortSignal): Promise<Omit<SupportOrganization, 'openTickets'>[]> {
+    const query = 'name' in by ? `name=${encodeURIComponent(by.name)}` : `external_id=${encodeURIComponent(by.externalId)}`;
+    const req = { method: 'GET' as const, path: `/api/v2/organizations/search.json?${query}` };
+    const res = signal
+      ? await this.client.attempt<{ organizations: Omit<SupportOrganization, 'openTickets'>[] }>(req, signal)
+      : await this.client.request<{ organizations: Omit<SupportOrganization, 'openTickets'>[] }>(req);
+    return res.body.organizations;
+  }
+
+  /**
+   * Finds the organization whose external_id is `externalId`, or creates it. Zendesk has no idempotency keys, so
+   * under a key every attempt first searches by external_id: a create whose answer was lost (or a repeat of the
+   * whole step) finds the organization it made. A name another organization holds is refused by Zendesk (422,
+   * BAD_USER_INPUT) and not retried. Without a key: one attempt.
+   */
+  async findOrCreateOrganization(
+    org: { name: string; externalId: string; domainNames?: string[]; organizationFields?: Record<string, unknown> },
+    idempotencyKey?: string | null,
+  ): Promise<SupportOrganization> {
+    const organization = {
+      name: org.name,
+      external_id: org.externalId,
+      ...(org.domainNames ? { domain_names: org.domainNames } : {}),
+      ...(org.organizationFields ? { organization_fields: org.organizationFields } : {}),
+    };
+    const post = { method: 'POST' as const, path: '/api/v2/organizations.json', body: { organization }, idempotencyKey };
+    const found = await this.client.run(async (signal) => {
+      const [existing] = await this.searchOrganizations({ externalId: org.externalId }, signal);
+      if (existing) return { organization: existing, created: false };
+      return { organization: (await this.client.attempt<{ organization: Omit<SupportOrganization, 'openTickets'> }>(post, signal)).body.organization, created: true };
+    }, Boolean(idempotencyKey), 'POST /api/v2/organizations.json');
+    // A new organization has no tickets yet; one found may, and the Customer type serves the count.
+    return found.created ? { ...found.organization, openTickets: 0 } : ((await this.showMany([String(found.organization.id)]))[0] ?? { ...found.organization, openTickets: 0 });
+  }
+
+  /**
+   * Updates many organizations through Zendesk's `update_many` (each its own change), at most `maxBatchWrite` (100)
+   * per call, following the job it answers with until it completes (at most `maxJobPolls` polls): one result or one
+   * Error per update, in input order. Values are absolute, so under a key a failed call is retried; a retry first
+   * reads the chunk back and sends only organizations that do not hold their values yet.
+   */
+  async updateManyOrganizations(updates: readonly { id: string; organization: OrganizationChange }[], idempotencyKey?: string | null): Promise<(SupportOrganization | Error)[]> {
+    const call = 'PUT /api/v2/organizations/update_many.json';
+    return batchWrite({
+      client: this.client,
+      call,
+      inputs: updates,
+      size: this.maxBatchWrite,
+      recordOf: (u) => u.id,
+      idempotencyKey,
+      send: async (chunk, key, signal) => {
+        const valid = chunk.filter((u) => isZendeskId(u.id));
+        let results: JobResult[] = [];
+        if (valid.length) {
+          const res = await this.client.attempt<{ job_status: JobStatus }>(
+            { method: 'PUT', path: '/api/v2/organizations/update_many.json', body: { organizations: valid.map((u) => ({ id: Number(u.id), ...u.organization })) }, idempotencyKey: key },
+            signal,
+          );
+          results = (await this.completedJob(res.body.job_status, signal)).results ?? [];
+        }
+        const outcome = new Map(results.map((r) => [String(r.id), r]));
+        const done = [...outcome.values()].filter((r) => r.success).map((r) => String(r.id));
+        const orgs = new Map((await this.showManyAttempt(done, signal)).map((o) => [String(o.id), o]));
+        return chunk.map((u) => {
+          const r = outcome.get(u.id);
+          if (!r) return itemError('support', call, 404, `RecordNotFound: organization ${u.id} does not exist`);
+          if (!r.success) return itemError('support', call, /RecordNotFound/.test(r.errors ?? '') ? 404 : 422, r.errors ?? 'update failed');
+          return orgs.get(u.id) ?? itemError('support', call, 404, `organization ${u.id} was updated but cannot be read back`);
+        });
+      },
+      recognise: async (chunk, signal) => {
+        const byId = new Map((await this.showManyAttempt(chunk.map((u) => u.id).filter(isZendeskId), signal)).map((o) => [String(o.id), o]));
+        return chunk.map((u) => {
+          const o = byId.get(u.id);
+          if (!o) return null;
+          const { organization_fields: fields, ...rest } = u.organization;
+          return holds(o as unknown as Record<string, unknown>, rest) && holds(o.organization_fields, fields ?? {}) ? o : null;
+        });
+      },
+    });
+  }
+
+  /** Private: the job once Zendesk says it is completed (or failed), polling its url at most `maxJobPolls` times. */
+  private async completedJob(job: JobStatus, signal: AbortSignal): Promise<JobStatus> {
+    let current = job;
+    for (let polls = 0; current.status === 'queued' || current.status === 'working'; polls++) {
+      if (polls >= this.maxJobPolls) throw itemError('support', 'GET /api/v2/job_statuses/{id}.json', 503, `job ${job.id} did not complete after ${polls} polls`);
+      await new Promise((resolve) => setTimeout(resolve, this.jobPollMs));
+      if (signal.aborted) throw signal.reason;
+      current = (await this.client.attempt<{ job_status: JobStatus }>({ method: 'GET', path: `/api/v2/job_statuses/${encodeURIComponent(job.id)}.json` }, signal)).body.job_status;
+    }
+    if (current.status !== 'completed') throw itemError('support', 'GET /api/v2/job_statuses/{id}.json', 500, `job ${job.id} ended ${current.status}: ${current.message ?? ''}`);
+    return current;
+  }
+
+  /** Private: show_many with open-ticket counts, as one attempt of the caller's policy. */
+  private async showManyAttempt(ids: readonly string[], signal: AbortSignal): Promise<SupportOrganization[]> {
+    if (!ids.length) return [];
+    const res = await this.client.attempt<{ organizations: Omit<SupportOrganization, 'openTickets'>[]; open_ticket_counts?: Record<string, number> }>(
+      { method: 'GET', path: `/api/v2/organizations/show_many.json?ids=${ids.join(',')}&include=open_ticket_counts` },
+      signal,
+    );
+    const counts = res.body.open_ticket_counts ?? {};
+    return res.body.organizations.map((o) => ({ ...o, openTickets: counts[String(o.id)] ?? 0 }));
   }
 
   /**

@@ -3,6 +3,7 @@
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../schema/errors.js';
 import { enumMapping } from '../../schema/ownership.js';
+import { bulkOutcome } from '../kit/batch-write.js';
 import type { Resolvers } from './generated/types.js';
 
 const plan = enumMapping('SupportPlan');
@@ -17,6 +18,26 @@ export const resolvers: Resolvers = {
     },
     supportCreateTicket: async (_, { supportId, subject, body, idempotencyKey }, ctx) =>
       ctx.connector.createTicket({ organizationId: supportId, subject, body }, idempotencyKey),
+    supportFindOrCreateOrganization: async (_, { input, externalId, idempotencyKey }, ctx) =>
+      ctx.connector.findOrCreateOrganization(
+        {
+          name: input.organizationName,
+          externalId,
+          ...(input.domainNames ? { domainNames: input.domainNames } : {}),
+          ...(input.supportPlan ? { organizationFields: { support_plan: plan.toNative(input.supportPlan) } } : {}),
+        },
+        idempotencyKey,
+      ),
+    supportBulkUpdateCustomers: async (_, { updates, idempotencyKey }, ctx) => {
+      const results = await ctx.connector.updateManyOrganizations(
+        updates.map((u) => ({
+          id: u.supportId,
+          organization: u.input.supportPlan !== undefined ? { organization_fields: { support_plan: u.input.supportPlan === null ? null : plan.toNative(u.input.supportPlan) } } : {},
+        })),
+        idempotencyKey,
+      );
+      return results.map((r, i) => ({ supportId: updates[i]!.supportId, ...bulkOutcome(r) }));
+    },
   },
   Customer: {
     __resolveReference: (ref, ctx) => (ref.supportId == null ? null : ctx.organizations.load(String(ref.supportId))),

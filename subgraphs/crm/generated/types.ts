@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { CrmContact, CrmContext } from '../connector.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -15,12 +16,46 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** The outcome of one update of a bulk update: the contact after the write, or why it failed. */
+export type CrmBulkResult = {
+  __typename?: 'CrmBulkResult';
+  crmId: Scalars['ID']['output'];
+  customer?: Maybe<Customer>;
+  error?: Maybe<CrmWriteError>;
+};
+
+/** One contact's change in a bulk update. */
+export type CrmBulkUpdateInput = {
+  crmId: Scalars['ID']['input'];
+  input: CrmCustomerInput;
+};
+
+/** A contact to find by email or create, in canonical form (validated and normalised by the gateway). */
+export type CrmContactInput = {
+  /** ISO 3166-1 alpha-2 country of the contact: the region of a national phone number. */
+  country?: InputMaybe<Scalars['String']['input']>;
+  email: Scalars['String']['input'];
+  lifecycleStage?: InputMaybe<LifecycleStage>;
+  name: Scalars['String']['input'];
+  phone?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** The CRM-owned fields canon writes, in canonical form (already validated and normalised by the gateway). */
 export type CrmCustomerInput = {
   email?: InputMaybe<Scalars['String']['input']>;
   lifecycleStage?: InputMaybe<LifecycleStage>;
   name?: InputMaybe<Scalars['String']['input']>;
   phone?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Why one write of a bulk update failed. */
+export type CrmWriteError = {
+  __typename?: 'CrmWriteError';
+  /** An extensions.code value: NOT_FOUND, BAD_USER_INPUT, SYSTEM_UNAVAILABLE, … */
+  code: Scalars['String']['output'];
+  message: Scalars['String']['output'];
+  /** Whether sending the same write again may succeed. */
+  retryable: Scalars['Boolean']['output'];
 };
 
 export type Customer = {
@@ -45,8 +80,25 @@ export type LifecycleStage =
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Writes CRM-owned fields of many contacts through HubSpot's batch update (at most 100 per call, several calls if needed). One result per update, in input order; one bad update fails alone. Hidden from apps. */
+  crmBulkUpdateCustomers: Array<CrmBulkResult>;
+  /** Finds the contact with input.email (HubSpot matches it case-insensitively) or creates it; a contact found is returned as it is. Hidden from apps: canon's workflows call it. externalId, when given, is written to canon_external_id on create. With idempotencyKey, failed attempts are retried and each first searches by email, so a repeat never creates a second contact. */
+  crmFindOrCreateContact: Customer;
   /** Writes CRM-owned fields of one contact. Hidden from apps: only canon's control subgraph calls it, after validation. With expectedVersion, refused with STALE_WRITE when the contact changed since. With idempotencyKey, failed attempts are retried. */
   crmUpdateCustomer?: Maybe<Customer>;
+};
+
+
+export type MutationCrmBulkUpdateCustomersArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  updates: Array<CrmBulkUpdateInput>;
+};
+
+
+export type MutationCrmFindOrCreateContactArgs = {
+  externalId?: InputMaybe<Scalars['String']['input']>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  input: CrmContactInput;
 };
 
 
@@ -152,23 +204,43 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  CrmCustomerInput: CrmCustomerInput;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
-  Customer: ResolverTypeWrapper<CrmContact>;
+  CrmBulkResult: ResolverTypeWrapper<Omit<CrmBulkResult, 'customer'> & { customer?: Maybe<ResolversTypes['Customer']> }>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  CrmBulkUpdateInput: CrmBulkUpdateInput;
+  CrmContactInput: CrmContactInput;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  CrmCustomerInput: CrmCustomerInput;
+  CrmWriteError: ResolverTypeWrapper<CrmWriteError>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Customer: ResolverTypeWrapper<CrmContact>;
   LifecycleStage: LifecycleStage;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  CrmCustomerInput: CrmCustomerInput;
-  String: Scalars['String']['output'];
-  Customer: CrmContact;
+  CrmBulkResult: Omit<CrmBulkResult, 'customer'> & { customer?: Maybe<ResolversParentTypes['Customer']> };
   ID: Scalars['ID']['output'];
-  Mutation: Record<PropertyKey, never>;
+  CrmBulkUpdateInput: CrmBulkUpdateInput;
+  CrmContactInput: CrmContactInput;
+  String: Scalars['String']['output'];
+  CrmCustomerInput: CrmCustomerInput;
+  CrmWriteError: CrmWriteError;
   Boolean: Scalars['Boolean']['output'];
+  Customer: CrmContact;
+  Mutation: Record<PropertyKey, never>;
+}>;
+
+export type CrmBulkResultResolvers<ContextType = CrmContext, ParentType extends ResolversParentTypes['CrmBulkResult'] = ResolversParentTypes['CrmBulkResult']> = ResolversObject<{
+  crmId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['CrmWriteError']>, ParentType, ContextType>;
+}>;
+
+export type CrmWriteErrorResolvers<ContextType = CrmContext, ParentType extends ResolversParentTypes['CrmWriteError'] = ResolversParentTypes['CrmWriteError']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  retryable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type CustomerResolvers<ContextType = CrmContext, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'], FederationReferenceType extends FederationReferenceTypes['Customer'] = FederationReferenceTypes['Customer']> = ResolversObject<{
@@ -182,10 +254,14 @@ export type CustomerResolvers<ContextType = CrmContext, ParentType extends Resol
 }>;
 
 export type MutationResolvers<ContextType = CrmContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  crmBulkUpdateCustomers?: Resolver<Array<ResolversTypes['CrmBulkResult']>, ParentType, ContextType, RequireFields<MutationCrmBulkUpdateCustomersArgs, 'updates'>>;
+  crmFindOrCreateContact?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationCrmFindOrCreateContactArgs, 'input'>>;
   crmUpdateCustomer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<MutationCrmUpdateCustomerArgs, 'crmId' | 'input'>>;
 }>;
 
 export type Resolvers<ContextType = CrmContext> = ResolversObject<{
+  CrmBulkResult?: CrmBulkResultResolvers<ContextType>;
+  CrmWriteError?: CrmWriteErrorResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
 }>;

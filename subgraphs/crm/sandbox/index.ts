@@ -8,6 +8,7 @@ import {
   openCrmStore,
 } from './store.js';
 import type { CrmContactRow, CrmStore, CrmWritableProperty } from './store.js';
+import { crmBatchRoutes } from './batch.js';
 
 export { openCrmStore, CRM_LIFECYCLE_STAGES, CRM_WRITABLE_PROPERTIES } from './store.js';
 export type { CrmContactRow, CrmStore } from './store.js';
@@ -228,7 +229,7 @@ export function crmRoutes(store: CrmStore): Route[] {
 export const startCrmSandbox = defineSandbox({
   name: 'crm',
   openStore: openCrmStore,
-  routes: crmRoutes,
+  routes: (store) => [...crmRoutes(store), ...crmBatchRoutes(store, { writePatch, toObject })],
   errorBody: (status, message) =>
     hubspotError(status, status === 404 ? 'OBJECT_NOT_FOUND' : status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR', message),
 });

@@ -69,6 +69,7 @@ CREATE TABLE IF NOT EXISTS contacts (
 );
 CREATE INDEX IF NOT EXISTS contacts_canon_external_id ON contacts (canon_external_id);
 CREATE INDEX IF NOT EXISTS contacts_email ON contacts (email);
+CREATE INDEX IF NOT EXISTS contacts_email_lower ON contacts (lower(trim(email)));
 `;
 
 const COLUMNS = ['id', ...CRM_WRITABLE_PROPERTIES, 'createdate', 'lastmodifieddate'] as const;
@@ -89,6 +90,12 @@ export interface CrmStore {
   create(properties: Partial<Record<CrmWritableProperty, string | null>>): CrmContactRow;
   close(): void;
 }
+
+/**
+ * HubSpot matches email case-insensitively (it stores addresses trimmed and lower-cased), so a search for
+ * `Ada@Example.com` finds `ada@example.com`; the expression index `contacts_email_lower` serves it.
+ */
+const EMAIL_EQ = 'lower(trim(email)) = lower(trim(?))';
 
 /** Opens (creating if needed) a CRM sandbox database file. */
 export function openCrmStore(file: string): CrmStore {
@@ -155,7 +162,7 @@ export function openCrmStore(file: string): CrmStore {
       // Column names were checked against the known set by the caller; values are bound.
       const where = groups.length
         ? groups
-            .map((g) => (g.length ? '(' + g.map((f) => `${f.column} = ?`).join(' AND ') + ')' : '1'))
+            .map((g) => (g.length ? '(' + g.map((f) => (f.column === 'email' ? EMAIL_EQ : `${f.column} = ?`)).join(' AND ') + ')' : '1'))
             .join(' OR ')
         : '1';
       const values = groups.flatMap((g) => g.map((f) => f.value));

@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { ErpPartner, ErpContext } from '../connector.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -50,12 +51,45 @@ export type Customer = {
   taxId?: Maybe<Scalars['String']['output']>;
 };
 
+/** The outcome of one update of a bulk update: the partner after the write, or why it failed. */
+export type ErpBulkResult = {
+  __typename?: 'ErpBulkResult';
+  customer?: Maybe<Customer>;
+  erpId: Scalars['ID']['output'];
+  error?: Maybe<ErpWriteError>;
+};
+
+/** One business partner's change in a bulk update; with expectedVersion the ERP refuses it alone when the partner changed since (If-Match). */
+export type ErpBulkUpdateInput = {
+  erpId: Scalars['ID']['input'];
+  expectedVersion?: InputMaybe<Scalars['String']['input']>;
+  input: ErpCustomerInput;
+};
+
 /** The ERP-owned fields canon writes, in canonical form (already validated and normalised by the gateway). */
 export type ErpCustomerInput = {
   billingAddress?: InputMaybe<AddressInput>;
   legalName?: InputMaybe<Scalars['String']['input']>;
   paymentTerms?: InputMaybe<PaymentTerms>;
   taxId?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A new business partner in canonical form (validated by the gateway; the ERP validates it again itself). */
+export type ErpPartnerInput = {
+  billingAddress: AddressInput;
+  legalName: Scalars['String']['input'];
+  paymentTerms?: InputMaybe<PaymentTerms>;
+  taxId?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Why one write of a bulk update failed. */
+export type ErpWriteError = {
+  __typename?: 'ErpWriteError';
+  /** An extensions.code value: NOT_FOUND, STALE_WRITE, BAD_USER_INPUT, SYSTEM_UNAVAILABLE, … */
+  code: Scalars['String']['output'];
+  message: Scalars['String']['output'];
+  /** Whether sending the same write again may succeed. */
+  retryable: Scalars['Boolean']['output'];
 };
 
 export type Money = {
@@ -66,8 +100,25 @@ export type Money = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Writes ERP-owned fields of many partners through one OData $batch per 100 (each PATCH with If-Match). One result per update, in input order; one bad update fails alone. Hidden from apps. */
+  erpBulkUpdateCustomers: Array<ErpBulkResult>;
+  /** Creates a business partner whose ExternalID is externalId; the ERP validates it itself and refuses missing mandatory data or a tax id another partner holds (BAD_USER_INPUT with the ERP's message). New partners may start ON_HOLD for a credit check. With idempotencyKey, failed attempts are retried and each first looks externalId up, so a repeat finds the partner instead of creating a second. Hidden from apps. */
+  erpCreatePartner: Customer;
   /** Writes ERP-owned fields of one business partner with the ERP's own If-Match precondition. Hidden from apps. */
   erpUpdateCustomer?: Maybe<Customer>;
+};
+
+
+export type MutationErpBulkUpdateCustomersArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  updates: Array<ErpBulkUpdateInput>;
+};
+
+
+export type MutationErpCreatePartnerArgs = {
+  externalId: Scalars['String']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  input: ErpPartnerInput;
 };
 
 
@@ -84,6 +135,17 @@ export type PaymentTerms =
   | 'NET_30'
   | 'NET_60'
   | 'PREPAID';
+
+export type Query = {
+  __typename?: 'Query';
+  /** The account status of a business partner, read fresh from the ERP (a workflow's precondition); null when the ERP has no such partner. Hidden from apps. */
+  erpPartnerStatus?: Maybe<AccountStatus>;
+};
+
+
+export type QueryErpPartnerStatusArgs = {
+  erpId: Scalars['ID']['input'];
+};
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -186,11 +248,16 @@ export type ResolversTypes = ResolversObject<{
   AddressInput: AddressInput;
   Customer: ResolverTypeWrapper<ErpPartner>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  ErpBulkResult: ResolverTypeWrapper<Omit<ErpBulkResult, 'customer'> & { customer?: Maybe<ResolversTypes['Customer']> }>;
+  ErpBulkUpdateInput: ErpBulkUpdateInput;
   ErpCustomerInput: ErpCustomerInput;
+  ErpPartnerInput: ErpPartnerInput;
+  ErpWriteError: ResolverTypeWrapper<ErpWriteError>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Money: ResolverTypeWrapper<Money>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PaymentTerms: PaymentTerms;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -200,10 +267,15 @@ export type ResolversParentTypes = ResolversObject<{
   AddressInput: AddressInput;
   Customer: ErpPartner;
   ID: Scalars['ID']['output'];
+  ErpBulkResult: Omit<ErpBulkResult, 'customer'> & { customer?: Maybe<ResolversParentTypes['Customer']> };
+  ErpBulkUpdateInput: ErpBulkUpdateInput;
   ErpCustomerInput: ErpCustomerInput;
+  ErpPartnerInput: ErpPartnerInput;
+  ErpWriteError: ErpWriteError;
+  Boolean: Scalars['Boolean']['output'];
   Money: Money;
   Mutation: Record<PropertyKey, never>;
-  Boolean: Scalars['Boolean']['output'];
+  Query: Record<PropertyKey, never>;
 }>;
 
 export type AddressResolvers<ContextType = ErpContext, ParentType extends ResolversParentTypes['Address'] = ResolversParentTypes['Address']> = ResolversObject<{
@@ -227,19 +299,40 @@ export type CustomerResolvers<ContextType = ErpContext, ParentType extends Resol
   taxId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type ErpBulkResultResolvers<ContextType = ErpContext, ParentType extends ResolversParentTypes['ErpBulkResult'] = ResolversParentTypes['ErpBulkResult']> = ResolversObject<{
+  customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
+  erpId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['ErpWriteError']>, ParentType, ContextType>;
+}>;
+
+export type ErpWriteErrorResolvers<ContextType = ErpContext, ParentType extends ResolversParentTypes['ErpWriteError'] = ResolversParentTypes['ErpWriteError']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  retryable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
 export type MoneyResolvers<ContextType = ErpContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = ResolversObject<{
   amount?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type MutationResolvers<ContextType = ErpContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  erpBulkUpdateCustomers?: Resolver<Array<ResolversTypes['ErpBulkResult']>, ParentType, ContextType, RequireFields<MutationErpBulkUpdateCustomersArgs, 'updates'>>;
+  erpCreatePartner?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationErpCreatePartnerArgs, 'externalId' | 'input'>>;
   erpUpdateCustomer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<MutationErpUpdateCustomerArgs, 'erpId' | 'input'>>;
+}>;
+
+export type QueryResolvers<ContextType = ErpContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  erpPartnerStatus?: Resolver<Maybe<ResolversTypes['AccountStatus']>, ParentType, ContextType, RequireFields<QueryErpPartnerStatusArgs, 'erpId'>>;
 }>;
 
 export type Resolvers<ContextType = ErpContext> = ResolversObject<{
   Address?: AddressResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
+  ErpBulkResult?: ErpBulkResultResolvers<ContextType>;
+  ErpWriteError?: ErpWriteErrorResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
 }>;
 

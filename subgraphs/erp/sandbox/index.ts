@@ -11,6 +11,7 @@ import {
   openErpStore,
 } from './store.js';
 import type { ErpPartnerRow, ErpProperty, ErpStore, ErpWritableProperty } from './store.js';
+import { erpApprovalRoutes, erpBatchRoute, erpCreateRoutes, openErpWrites } from './writes.js';
 
 export { openErpStore, ERP_PAYMENT_TERMS, ERP_BLOCK_REASONS, ERP_PROPERTIES } from './store.js';
 export type { ErpPartnerRow, ErpStore } from './store.js';
@@ -159,12 +160,19 @@ export function erpRoutes(store: ErpStore): Route[] {
   ];
 }
 
+/** Every ERP route: reads and PATCH, creates, and `$batch` over all of them. */
+export function erpAllRoutes(store: ErpStore): Route[] {
+  const routes = [...erpRoutes(store), ...erpCreateRoutes(openErpWrites(store))];
+  return [...routes, erpBatchRoute(routes)];
+}
+
 const ERROR_CODES: Record<number, string> = { 404: 'NotFound', 405: 'MethodNotAllowed', 400: 'BadRequest', 413: 'PayloadTooLarge', 429: 'TooManyRequests' };
 
 /** Starts the ERP sandbox; closing it also closes its database. */
 export const startErpSandbox = defineSandbox({
   name: 'erp',
   openStore: openErpStore,
-  routes: erpRoutes,
+  routes: erpAllRoutes,
+  adminRoutes: (store) => erpApprovalRoutes(openErpWrites(store)),
   errorBody: (status, message) => odataError(status, ERROR_CODES[status] ?? (status >= 500 ? 'ServiceUnavailable' : 'Error'), message),
 });

@@ -43,6 +43,25 @@ export type CustomerEdge = {
   node: Customer;
 };
 
+/** Native records to link into one canonical customer: any of them, at least one. */
+export type LinkRecordsInput = {
+  crm?: InputMaybe<Scalars['ID']['input']>;
+  erp?: InputMaybe<Scalars['ID']['input']>;
+  marketing?: InputMaybe<Scalars['ID']['input']>;
+  support?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Links native records into one canonical customer: the existing customer that holds any of them (the others linked to it), or a new one. Idempotent: linking the same records again answers the same customer. Refused (BAD_USER_INPUT) when they belong to different customers. Hidden from apps: canon's workflows call it. */
+  identityLinkRecords: Customer;
+};
+
+
+export type MutationIdentityLinkRecordsArgs = {
+  records: LinkRecordsInput;
+};
+
 /** Where a page of customers stands. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -197,6 +216,8 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   CustomerEdge: ResolverTypeWrapper<Omit<CustomerEdge, 'node'> & { node: ResolversTypes['Customer'] }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  LinkRecordsInput: LinkRecordsInput;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -212,6 +233,8 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   CustomerEdge: Omit<CustomerEdge, 'node'> & { node: ResolversParentTypes['Customer'] };
   String: Scalars['String']['output'];
+  LinkRecordsInput: LinkRecordsInput;
+  Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Boolean: Scalars['Boolean']['output'];
   Query: Record<PropertyKey, never>;
@@ -239,6 +262,10 @@ export type CustomerEdgeResolvers<ContextType = IdentityContext, ParentType exte
   node?: Resolver<ResolversTypes['Customer'], ParentType, ContextType>;
 }>;
 
+export type MutationResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  identityLinkRecords?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationIdentityLinkRecordsArgs, 'records'>>;
+}>;
+
 export type PageInfoResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -261,6 +288,7 @@ export type Resolvers<ContextType = IdentityContext> = ResolversObject<{
   Customer?: CustomerResolvers<ContextType>;
   CustomerConnection?: CustomerConnectionResolvers<ContextType>;
   CustomerEdge?: CustomerEdgeResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   SourceIds?: SourceIdsResolvers<ContextType>;

@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { MarketingMember, MarketingContext } from '../connector.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -28,15 +29,56 @@ export type EmailConsent =
   | 'SUBSCRIBED'
   | 'UNSUBSCRIBED';
 
+/** The outcome of one update of a bulk update: the member after the write, or why it failed. */
+export type MarketingBulkResult = {
+  __typename?: 'MarketingBulkResult';
+  customer?: Maybe<Customer>;
+  error?: Maybe<MarketingWriteError>;
+  marketingId: Scalars['ID']['output'];
+};
+
+/** One member's change in a bulk update. */
+export type MarketingBulkUpdateInput = {
+  input: MarketingCustomerInput;
+  marketingId: Scalars['ID']['input'];
+};
+
 /** The marketing-owned fields canon writes. */
 export type MarketingCustomerInput = {
   emailConsent?: InputMaybe<EmailConsent>;
 };
 
+/** A list member to create or update. */
+export type MarketingMemberInput = {
+  /** The member's address: its key in the list (the subscriber hash is derived from it), not a write of the canonical email, which the CRM owns. */
+  emailAddress: Scalars['String']['input'];
+  emailConsent: EmailConsent;
+};
+
+/** Why one write of a bulk update failed. */
+export type MarketingWriteError = {
+  __typename?: 'MarketingWriteError';
+  /** An extensions.code value: NOT_FOUND, BAD_USER_INPUT, SYSTEM_UNAVAILABLE, … */
+  code: Scalars['String']['output'];
+  message: Scalars['String']['output'];
+  /** Whether sending the same write again may succeed. */
+  retryable: Scalars['Boolean']['output'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Writes marketing-owned fields of many members through Mailchimp's batch subscribe (at most 500 per call). One result per update, in input order; one bad update fails alone. Hidden from apps. */
+  marketingBulkUpdateCustomers: Array<MarketingBulkResult>;
   /** Writes marketing-owned fields of one list member. Hidden from apps. */
   marketingUpdateCustomer?: Maybe<Customer>;
+  /** Creates or updates the list member with input.emailAddress (Mailchimp's PUT upsert by subscriber hash), setting its status from emailConsent. A repeat sets the same values on the same member, so with idempotencyKey failed attempts are retried. Hidden from apps. */
+  marketingUpsertMember: Customer;
+};
+
+
+export type MutationMarketingBulkUpdateCustomersArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  updates: Array<MarketingBulkUpdateInput>;
 };
 
 
@@ -45,6 +87,12 @@ export type MutationMarketingUpdateCustomerArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: MarketingCustomerInput;
   marketingId: Scalars['ID']['input'];
+};
+
+
+export type MutationMarketingUpsertMemberArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  input: MarketingMemberInput;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -146,9 +194,13 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   EmailConsent: EmailConsent;
+  MarketingBulkResult: ResolverTypeWrapper<Omit<MarketingBulkResult, 'customer'> & { customer?: Maybe<ResolversTypes['Customer']> }>;
+  MarketingBulkUpdateInput: MarketingBulkUpdateInput;
   MarketingCustomerInput: MarketingCustomerInput;
-  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  MarketingMemberInput: MarketingMemberInput;
+  MarketingWriteError: ResolverTypeWrapper<MarketingWriteError>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -156,9 +208,13 @@ export type ResolversParentTypes = ResolversObject<{
   Customer: MarketingMember;
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
+  MarketingBulkResult: Omit<MarketingBulkResult, 'customer'> & { customer?: Maybe<ResolversParentTypes['Customer']> };
+  MarketingBulkUpdateInput: MarketingBulkUpdateInput;
   MarketingCustomerInput: MarketingCustomerInput;
-  Mutation: Record<PropertyKey, never>;
+  MarketingMemberInput: MarketingMemberInput;
+  MarketingWriteError: MarketingWriteError;
   Boolean: Scalars['Boolean']['output'];
+  Mutation: Record<PropertyKey, never>;
 }>;
 
 export type CustomerResolvers<ContextType = MarketingContext, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'], FederationReferenceType extends FederationReferenceTypes['Customer'] = FederationReferenceTypes['Customer']> = ResolversObject<{
@@ -168,12 +224,28 @@ export type CustomerResolvers<ContextType = MarketingContext, ParentType extends
   marketingVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type MarketingBulkResultResolvers<ContextType = MarketingContext, ParentType extends ResolversParentTypes['MarketingBulkResult'] = ResolversParentTypes['MarketingBulkResult']> = ResolversObject<{
+  customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['MarketingWriteError']>, ParentType, ContextType>;
+  marketingId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type MarketingWriteErrorResolvers<ContextType = MarketingContext, ParentType extends ResolversParentTypes['MarketingWriteError'] = ResolversParentTypes['MarketingWriteError']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  retryable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
 export type MutationResolvers<ContextType = MarketingContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  marketingBulkUpdateCustomers?: Resolver<Array<ResolversTypes['MarketingBulkResult']>, ParentType, ContextType, RequireFields<MutationMarketingBulkUpdateCustomersArgs, 'updates'>>;
   marketingUpdateCustomer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<MutationMarketingUpdateCustomerArgs, 'input' | 'marketingId'>>;
+  marketingUpsertMember?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationMarketingUpsertMemberArgs, 'input'>>;
 }>;
 
 export type Resolvers<ContextType = MarketingContext> = ResolversObject<{
   Customer?: CustomerResolvers<ContextType>;
+  MarketingBulkResult?: MarketingBulkResultResolvers<ContextType>;
+  MarketingWriteError?: MarketingWriteErrorResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
 }>;
 

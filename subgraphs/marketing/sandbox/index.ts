@@ -10,6 +10,7 @@ import {
   subscriberHash,
 } from './store.js';
 import type { MarketingMemberRow, MarketingMergeFields, MarketingStatus, MarketingStore, MarketingTag } from './store.js';
+import { marketingBatchRoutes } from './batch.js';
 
 export { openMarketingStore, subscriberHash, MARKETING_LIST_ID, MARKETING_STATUSES, MARKETING_MERGE_FIELDS } from './store.js';
 export type { MarketingMemberRow, MarketingStore, MarketingTag } from './store.js';
@@ -201,6 +202,6 @@ export function marketingRoutes(store: MarketingStore): Route[] {
 export const startMarketingSandbox = defineSandbox({
   name: 'marketing',
   openStore: openMarketingStore,
-  routes: marketingRoutes,
+  routes: (store) => [...marketingRoutes(store), ...marketingBatchRoutes(store, { problem, toMember, checkMergeFields })],
   errorBody: (status, message) => problem(status, message),
 });

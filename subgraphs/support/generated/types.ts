@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { SupportOrganization, SupportTicket, SupportContext } from '../connector.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -31,10 +32,20 @@ export type CustomerTicketsArgs = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Writes support-owned fields of many organizations through Zendesk's update_many (at most 100 per call), following its job to completion. One result per update, in input order; one bad update fails alone. Hidden from apps. */
+  supportBulkUpdateCustomers: Array<SupportBulkResult>;
   /** Opens a ticket for an organization. Hidden from apps: canon's openTicket calls it. With idempotencyKey, the ticket carries it as its external_id, and a repeat finds that ticket instead of creating a second. */
   supportCreateTicket?: Maybe<Ticket>;
+  /** Finds the organization whose external_id is externalId, or creates it; Zendesk refuses a name another organization holds (BAD_USER_INPUT). With idempotencyKey, failed attempts are retried and each first searches by external_id, so a repeat never creates a second organization. Hidden from apps. */
+  supportFindOrCreateOrganization: Customer;
   /** Writes support-owned fields of one organization. Hidden from apps. */
   supportUpdateCustomer?: Maybe<Customer>;
+};
+
+
+export type MutationSupportBulkUpdateCustomersArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  updates: Array<SupportBulkUpdateInput>;
 };
 
 
@@ -46,9 +57,30 @@ export type MutationSupportCreateTicketArgs = {
 };
 
 
+export type MutationSupportFindOrCreateOrganizationArgs = {
+  externalId: Scalars['String']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  input: SupportOrganizationInput;
+};
+
+
 export type MutationSupportUpdateCustomerArgs = {
   expectedVersion?: InputMaybe<Scalars['String']['input']>;
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  input: SupportCustomerInput;
+  supportId: Scalars['ID']['input'];
+};
+
+/** The outcome of one update of a bulk update: the organization after the write, or why it failed. */
+export type SupportBulkResult = {
+  __typename?: 'SupportBulkResult';
+  customer?: Maybe<Customer>;
+  error?: Maybe<SupportWriteError>;
+  supportId: Scalars['ID']['output'];
+};
+
+/** One organization's change in a bulk update. */
+export type SupportBulkUpdateInput = {
   input: SupportCustomerInput;
   supportId: Scalars['ID']['input'];
 };
@@ -58,10 +90,29 @@ export type SupportCustomerInput = {
   supportPlan?: InputMaybe<SupportPlan>;
 };
 
+/** An organization to find by external id or create. */
+export type SupportOrganizationInput = {
+  /** Email domains whose users belong to the organization. */
+  domainNames?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The organization's name in the support desk, unique there: usually the customer's company name. */
+  organizationName: Scalars['String']['input'];
+  supportPlan?: InputMaybe<SupportPlan>;
+};
+
 export type SupportPlan =
   | 'BASIC'
   | 'BUSINESS'
   | 'ENTERPRISE';
+
+/** Why one write of a bulk update failed. */
+export type SupportWriteError = {
+  __typename?: 'SupportWriteError';
+  /** An extensions.code value: NOT_FOUND, BAD_USER_INPUT, SYSTEM_UNAVAILABLE, … */
+  code: Scalars['String']['output'];
+  message: Scalars['String']['output'];
+  /** Whether sending the same write again may succeed. */
+  retryable: Scalars['Boolean']['output'];
+};
 
 export type Ticket = {
   __typename?: 'Ticket';
@@ -185,11 +236,15 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SupportBulkResult: ResolverTypeWrapper<Omit<SupportBulkResult, 'customer'> & { customer?: Maybe<ResolversTypes['Customer']> }>;
+  SupportBulkUpdateInput: SupportBulkUpdateInput;
   SupportCustomerInput: SupportCustomerInput;
+  SupportOrganizationInput: SupportOrganizationInput;
   SupportPlan: SupportPlan;
+  SupportWriteError: ResolverTypeWrapper<SupportWriteError>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Ticket: ResolverTypeWrapper<SupportTicket>;
   TicketStatus: TicketStatus;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -199,9 +254,13 @@ export type ResolversParentTypes = ResolversObject<{
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
   Mutation: Record<PropertyKey, never>;
+  SupportBulkResult: Omit<SupportBulkResult, 'customer'> & { customer?: Maybe<ResolversParentTypes['Customer']> };
+  SupportBulkUpdateInput: SupportBulkUpdateInput;
   SupportCustomerInput: SupportCustomerInput;
-  Ticket: SupportTicket;
+  SupportOrganizationInput: SupportOrganizationInput;
+  SupportWriteError: SupportWriteError;
   Boolean: Scalars['Boolean']['output'];
+  Ticket: SupportTicket;
 }>;
 
 export type CustomerResolvers<ContextType = SupportContext, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'], FederationReferenceType extends FederationReferenceTypes['Customer'] = FederationReferenceTypes['Customer']> = ResolversObject<{
@@ -214,8 +273,22 @@ export type CustomerResolvers<ContextType = SupportContext, ParentType extends R
 }>;
 
 export type MutationResolvers<ContextType = SupportContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  supportBulkUpdateCustomers?: Resolver<Array<ResolversTypes['SupportBulkResult']>, ParentType, ContextType, RequireFields<MutationSupportBulkUpdateCustomersArgs, 'updates'>>;
   supportCreateTicket?: Resolver<Maybe<ResolversTypes['Ticket']>, ParentType, ContextType, RequireFields<MutationSupportCreateTicketArgs, 'body' | 'subject' | 'supportId'>>;
+  supportFindOrCreateOrganization?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationSupportFindOrCreateOrganizationArgs, 'externalId' | 'input'>>;
   supportUpdateCustomer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<MutationSupportUpdateCustomerArgs, 'input' | 'supportId'>>;
+}>;
+
+export type SupportBulkResultResolvers<ContextType = SupportContext, ParentType extends ResolversParentTypes['SupportBulkResult'] = ResolversParentTypes['SupportBulkResult']> = ResolversObject<{
+  customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['SupportWriteError']>, ParentType, ContextType>;
+  supportId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type SupportWriteErrorResolvers<ContextType = SupportContext, ParentType extends ResolversParentTypes['SupportWriteError'] = ResolversParentTypes['SupportWriteError']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  retryable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type TicketResolvers<ContextType = SupportContext, ParentType extends ResolversParentTypes['Ticket'] = ResolversParentTypes['Ticket'], FederationReferenceType extends FederationReferenceTypes['Ticket'] = FederationReferenceTypes['Ticket']> = ResolversObject<{
@@ -231,6 +304,8 @@ export type TicketResolvers<ContextType = SupportContext, ParentType extends Res
 export type Resolvers<ContextType = SupportContext> = ResolversObject<{
   Customer?: CustomerResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  SupportBulkResult?: SupportBulkResultResolvers<ContextType>;
+  SupportWriteError?: SupportWriteErrorResolvers<ContextType>;
   Ticket?: TicketResolvers<ContextType>;
 }>;
 

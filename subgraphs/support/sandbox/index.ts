@@ -4,6 +4,7 @@ import { isRecord, listParam, type Route, type SandboxResponse } from '../../san
 import { defineSandbox } from '../../sandbox-kit/starter.js';
 import { SUPPORT_PLANS, TICKET_PRIORITIES, TICKET_STATUSES, openSupportStore } from './store.js';
 import type { SupportOrganizationRow, SupportStore, SupportTicketRow, TicketPriority, TicketStatus } from './store.js';
+import { supportOrganizationRoutes } from './organizations.js';
 
 export { openSupportStore, SUPPORT_PLANS, TICKET_STATUSES, TICKET_PRIORITIES, OPEN_TICKET_STATUSES } from './store.js';
 export type { SupportOrganizationRow, SupportTicketRow, SupportStore } from './store.js';
@@ -259,6 +260,6 @@ const ERROR_NAMES: Record<number, string> = { 404: 'RecordNotFound', 400: 'Inval
 export const startSupportSandbox = defineSandbox({
   name: 'support',
   openStore: openSupportStore,
-  routes: supportRoutes,
+  routes: (store) => [...supportRoutes(store), ...supportOrganizationRoutes(store, { toOrganization })],
   errorBody: (status, description) => ({ status, body: { error: ERROR_NAMES[status] ?? (status >= 500 ? 'ServiceUnavailable' : 'Error'), description } }),
 });
