@@ -38,8 +38,8 @@ export function isMutation(body: Record<string, unknown>): boolean {
   }
 }
 
-/** Codes that mean the request was refused before it ran, or may succeed if sent again: such answers are not replayed. */
-const NOT_FINAL = new Set<string>([ErrorCode.BAD_USER_INPUT, ErrorCode.FIELD_NOT_WRITABLE, ErrorCode.GRAPHQL_VALIDATION_FAILED, ErrorCode.GRAPHQL_PARSE_FAILED, ErrorCode.BAD_REQUEST, ErrorCode.PERSISTED_QUERY_NOT_FOUND]);
+/** Codes that mean the request was refused before it ran (FORBIDDEN: the app may be given the scope), or may succeed if sent again: such answers are not replayed. */
+const NOT_FINAL = new Set<string>([ErrorCode.BAD_USER_INPUT, ErrorCode.FORBIDDEN, ErrorCode.FIELD_NOT_WRITABLE, ErrorCode.GRAPHQL_VALIDATION_FAILED, ErrorCode.GRAPHQL_PARSE_FAILED, ErrorCode.BAD_REQUEST, ErrorCode.PERSISTED_QUERY_NOT_FOUND]);
 
 function isFinal(answer: HttpAnswer): boolean {
   if (answer.status >= 500) return false;

@@ -162,12 +162,15 @@ class Reinsertion {
   }
 
   object(obj: Record<string, unknown>, type: GraphQLCompositeType, selectionSet: SelectionSetNode, path: (string | number)[]): boolean {
+    // Siblings are still walked once this object must become null: each forbidden field gets its error, as
+    // GraphQL reports every field error of an object it nulls.
+    let nullMe = false;
     for (const s of selectionSet.selections) {
       if (s.kind === Kind.INLINE_FRAGMENT || s.kind === Kind.FRAGMENT_SPREAD) {
         const frag = s.kind === Kind.INLINE_FRAGMENT ? s : this.fragments.get(s.name.value);
         if (!frag) continue;
         const cond = frag.typeCondition ? this.schema.getType(frag.typeCondition.name.value) : type;
-        if (cond && isCompositeType(cond) && this.object(obj, cond, frag.selectionSet, path)) return true;
+        if (cond && isCompositeType(cond) && this.object(obj, cond, frag.selectionSet, path)) nullMe = true;
         continue;
       }
       const key = s.alias?.value ?? s.name.value;
@@ -179,16 +182,16 @@ class Reinsertion {
         if (typeof v !== 'string' || (forbidden.parentIsObject && v !== forbidden.type)) continue;
         obj[key] = null;
         this.errors.push(forbiddenRead(forbidden, this.app, [...path, key]));
-        if (forbidden.nonNull) return true;
+        if (forbidden.nonNull) nullMe = true;
         continue;
       }
       if (!s.selectionSet || !('getFields' in type)) continue;
       const def = type.getFields()[s.name.value];
       if (!def || !this.value(obj[key], def.type, s.selectionSet, [...path, key])) continue;
-      if (isNonNullType(def.type)) return true;
-      obj[key] = null;
+      if (isNonNullType(def.type)) nullMe = true;
+      else obj[key] = null;
     }
-    return false;
+    return nullMe;
   }
 }
 
