@@ -9,7 +9,7 @@
 // Flags: --quick (smoke check, under a minute), --profile (also profile canon's gateway under load, V8 profiler),
 // --rounds N, --duration S, --connections N, --contenders canon,apollo (a subset).
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,9 +71,11 @@ const SYSTEM_FIELDS: Record<SystemName, string> = {
 // ---------- helpers ----------
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+/** canon's dev app key (every scope, a rate no load reaches), sent with every GraphQL request; set once the stack is up. */
+const AUTH_HEADERS: Record<string, string> = {};
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) });
+  const res = await fetch(url, { method: 'POST', headers: { ...JSON_HEADERS, ...AUTH_HEADERS, ...headers }, body: JSON.stringify(body) });
   const text = await res.text();
   try {
     return { status: res.status, json: JSON.parse(text) };
@@ -121,13 +123,13 @@ async function load(spec: LoadSpec) {
   const { counter, onResponse } = errorCounter();
   const request: AutocannonRequest =
     typeof spec.body === 'string'
-      ? { method: 'POST', body: spec.body, headers: JSON_HEADERS, onResponse }
+      ? { method: 'POST', body: spec.body, headers: { ...JSON_HEADERS, ...AUTH_HEADERS }, onResponse }
       : {
           method: 'POST',
           onResponse,
           setupRequest: (req) => {
             const next = (spec.body as () => { body: string; headers?: Record<string, string> })();
-            return { ...req, method: 'POST', body: next.body, headers: { ...JSON_HEADERS, ...next.headers } };
+            return { ...req, method: 'POST', body: next.body, headers: { ...JSON_HEADERS, ...AUTH_HEADERS, ...next.headers } };
           },
         };
   // autocannon rejects an explicit `duration: undefined`, so only the chosen one of duration and amount is passed.
@@ -179,6 +181,8 @@ async function main(): Promise<void> {
     throw e;
   });
   const stack = stackChild.ready;
+  // The stack child's start created the dev app in the shared data directory (the canon child reuses its key there).
+  AUTH_HEADERS.authorization = `Bearer ${readFileSync(join(stack.dataDir, 'dev-key'), 'utf8').trim()}`;
   const gateways = new Map<ContenderName, Child<GatewayReady>>();
   const skipped: Partial<Record<ContenderName, string>> = {};
   try {
