@@ -272,6 +272,20 @@ describe('scopes before any system is called', () => {
     expect(Object.values((await received()).subgraphs)).toEqual([0, 0, 0, 0, 0]);
   });
 
+  it('runs a ticket for an app that may write support but not read it, nulling up to the nearest nullable parent', async () => {
+    await stack.resetStats();
+    const writer = await stack.appHeaders('ticket-writer', ['write:support']);
+    const res = await call(`mutation { openTicket(customerId: "${everywhere.id}", subject: "Scoped", body: "Write only") { id subject } }`, {}, writer);
+    // Ticket.id is non-null and openTicket's Ticket! too: as in GraphQL, the null reaches data.
+    expect(res.json.data).toBeNull();
+    expect(res.json.errors.map((e: any) => [e.path, e.extensions.code, e.extensions.scope])).toEqual([
+      [['openTicket', 'id'], 'FORBIDDEN', 'read:support'],
+      [['openTicket', 'subject'], 'FORBIDDEN', 'read:support'],
+    ]);
+    const stats = await stack.systemStats();
+    expect(SYSTEMS.map((s) => stats[s].writes)).toEqual([0, 0, 0, 1]);
+  });
+
   it('serves each field with its read and write scope in dataModel', async () => {
     const res = await stack.gql('{ dataModel { types { name fields { name owner scope writeScope } } } }');
     const customer = res.data.dataModel.types.find((t: any) => t.name === 'Customer').fields;

@@ -60,6 +60,13 @@ describe('trusted documents through the gateway', () => {
     expect((await byGet.json()).data.customers.edges).toHaveLength(1);
   });
 
+  it('runs a listed operation named by documentId, as codegen clients send it', async () => {
+    const res = await post({ documentId: sha(LISTED), variables: { first: 2 } });
+    expect(res.status).toBe(200);
+    expect(res.json.data.customers.edges).toHaveLength(2);
+    expect((await post({ documentId: 'unknown', variables: {} })).json.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
+  });
+
   it('runs a listed mutation by id', async () => {
     // A customer with a name has a CRM record to rename.
     const nodes = (await post({ query: LISTED, variables: { first: 10 } })).json.data.customers.edges.map((e: { node: { id: string; name: string | null } }) => e.node);

@@ -89,8 +89,9 @@ function admitTrusted(trusted: TrustedDocuments, req: IncomingMessage, url: URL,
     } catch {
       return 'The extensions parameter is not valid JSON, so no trusted document can be found for this request.';
     }
-    const admitted = trusted.admit({ query: url.searchParams.get('query') ?? undefined, extensions });
+    const admitted = trusted.admit({ query: url.searchParams.get('query') ?? undefined, extensions, documentId: url.searchParams.get('documentId') ?? undefined });
     if (!admitted.ok) return admitted.message;
+    url.searchParams.delete('documentId');
     url.searchParams.set('query', admitted.query);
     if (admitted.extensions) url.searchParams.set('extensions', JSON.stringify(admitted.extensions));
     else url.searchParams.delete('extensions');
@@ -100,6 +101,8 @@ function admitTrusted(trusted: TrustedDocuments, req: IncomingMessage, url: URL,
   const admitted = trusted.admit(request);
   if (!admitted.ok) return admitted.message;
   request.query = admitted.query;
+  // Apollo Server does not know documentId; once resolved, the request is an ordinary one.
+  delete request.documentId;
   if (admitted.extensions) request.extensions = admitted.extensions;
   else delete request.extensions;
   return null;

@@ -6,7 +6,8 @@
 //   GraphQL Code Generator's `persisted-documents.json` (`{ "<hash>": "<body>" }`, client preset with
 //   `persistedDocuments: true`) is read as well: the same list in that tool's own shape.
 // - by id: the request names a listed operation in `extensions.persistedQuery.sha256Hash` (Apollo's
-//   persisted-query link, codegen's documents) and may leave the text out; canon runs the listed body.
+//   persisted-query link) or in `documentId` (the GraphQL-over-HTTP persisted documents proposal, which codegen's
+//   client preset documents) and may leave the text out; canon runs the listed body.
 // - by text: the request's `query` is exactly a listed body, byte for byte.
 // Guarantee: `admit` lets a request through only with a listed body as its query; anything else is refused before
 // canon parses it, so an unlisted document never reaches the planner or any system.
@@ -25,8 +26,10 @@ export interface TrustedDocument {
 export interface RequestedOperation {
   query?: unknown;
   extensions?: unknown;
+  documentId?: unknown;
 }
 
+/** On success: the query to run and the extensions left once the id is resolved (`documentId` is to be dropped). */
 export type Admission = { ok: true; query: string; extensions: Record<string, unknown> | undefined } | { ok: false; message: string };
 
 function fromManifest(json: unknown, file: string): TrustedDocument[] {
@@ -89,16 +92,16 @@ export class TrustedDocuments {
     const extensions = request.extensions && typeof request.extensions === 'object' ? (request.extensions as Record<string, unknown>) : undefined;
     const persisted = extensions?.persistedQuery as { sha256Hash?: unknown } | undefined;
     const text = typeof request.query === 'string' && request.query !== '' ? request.query : undefined;
-    if (persisted && typeof persisted.sha256Hash === 'string') {
-      const id = persisted.sha256Hash;
+    const id = typeof request.documentId === 'string' ? request.documentId : typeof persisted?.sha256Hash === 'string' ? persisted.sha256Hash : undefined;
+    if (id !== undefined) {
       const doc = this.byId.get(id);
       if (!doc) return { ok: false, message: `No trusted document has the id "${id.slice(0, 80)}"; canon runs only the operations in its manifest (TRUSTED_DOCUMENTS).` };
       if (text !== undefined && text !== doc.body) return { ok: false, message: `The text sent with id "${id}" is not the trusted document of that id; send the id alone, or its exact text.` };
       // Apollo would check the hash against the text itself (automatic persisted queries); the manifest already has.
-      const { persistedQuery: _, ...rest } = extensions!;
+      const { persistedQuery: _, ...rest } = extensions ?? {};
       return { ok: true, query: doc.body, extensions: Object.keys(rest).length ? rest : undefined };
     }
     if (text !== undefined && this.byBody.has(text)) return { ok: true, query: text, extensions };
-    return { ok: false, message: 'This operation is not a trusted document: canon runs only the operations in its manifest (TRUSTED_DOCUMENTS), sent by id (extensions.persistedQuery.sha256Hash) or as their exact text.' };
+    return { ok: false, message: 'This operation is not a trusted document: canon runs only the operations in its manifest (TRUSTED_DOCUMENTS), sent by id (extensions.persistedQuery.sha256Hash or documentId) or as their exact text.' };
   }
 }
