@@ -1,6 +1,8 @@
 // Who may ask and what: app keys and JWTs (401), scopes decided before any system is called (FORBIDDEN), the apps CLI, the dev app, the ledger's app, introspection in production, and secrets kept out of answers and logs.
 
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +12,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEMS } from '../schema/model.js';
+import { JwtVerifier } from '../gateway/security/authenticate.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -170,6 +173,38 @@ describe('authentication', () => {
       'The token was not issued by "https://idp.test/".',
       "The token's signature does not verify.",
     ]);
+  });
+
+  it('fetches the key set from AUTH_JWKS_URL when that is what is configured', async () => {
+    let fetched = 0;
+    const server = createServer((_req, res) => {
+      fetched++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const verifier = new JwtVerifier({ jwksFile: undefined, jwksUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`, issuer: ISSUER, audience: AUDIENCE });
+      const out = await verifier.verify(await token({ client_id: 'remote-app', scope: 'read:erp write:erp unknown:scope' }));
+      expect(out).toEqual({ ok: true, app: { name: 'remote-app', scopes: new Set(['read:erp', 'write:erp']), ratePerSecond: null, via: 'jwt' } });
+      expect(await verifier.verify(await token({ scope: 'read:erp' }))).toEqual({ ok: false, missing: false, message: 'The token names no app: canon reads the app from its azp, client_id or sub claim.' });
+      expect(fetched).toBe(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("never replays one app's keyed answer to another app that sends the same key and body", async () => {
+    const body = { query: 'mutation($id: ID!) { updateCustomer(id: $id, input: { name: "Keyed Once" }) { results { system status } customer { name legalName } } }', variables: { id: everywhere.id } };
+    const first = await stack.postGraphql(body, { 'idempotency-key': 'shared-key-1' });
+    expect(first.status).toBe(200);
+    await stack.resetStats();
+    const other = await stack.postGraphql(body, { ...(await stack.appHeaders('key-thief', ['read:crm', 'write:crm'])), 'idempotency-key': 'shared-key-1' });
+    expect(other.status).toBe(422);
+    expect(other.headers.get('idempotent-replayed')).toBeNull();
+    const json = await other.json();
+    expect(json.data).toBeUndefined();
+    expect(json.errors[0].extensions.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect((await stack.systemStats()).crm.writes).toBe(0);
   });
 
   it("records the authenticated app as the ledger's app, whatever apollographql-client-name says", async () => {

@@ -226,7 +226,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
     const keyHeader = req.headers['idempotency-key'];
     if (typeof keyHeader === 'string' && body && isMutation(body)) {
-      return answerIdempotently(res, body, keyHeader, (key, resume) => execute(req, url, body, app, key, resume, receivedAt), { store: opts.idempotency, ledger: opts.ledger });
+      return answerIdempotently(res, body, keyHeader, (key, resume) => execute(req, url, body, app, key, resume, receivedAt), { store: opts.idempotency, ledger: opts.ledger, app: app.name });
     }
     sendAnswer(res, await execute(req, url, body, app, null, false, receivedAt));
   }
