@@ -48,8 +48,65 @@ export interface CanonConfig {
   ledgerRetentionDays: number;
   /** OTLP/HTTP endpoint spans are exported to (`OTEL_EXPORTER_OTLP_ENDPOINT`). Default: none, nothing is exported. */
   otlpEndpoint: string | undefined;
-  /** Redis for shared state when several gateways run (`REDIS_URL`). Default: none. */
+  /** Redis for shared state when several gateways run (`REDIS_URL`): idempotency keys, write locks, rate limits. Default: none. */
   redisUrl: string | undefined;
+  /**
+   * JWTs as app identities besides canon's own API keys, verified with jose. Off unless `AUTH_JWKS_FILE` (a JWKS
+   * JSON file) or `AUTH_JWKS_URL` (fetched and cached by jose) is set; then `AUTH_ISSUER` and `AUTH_AUDIENCE` are
+   * required, so a token minted for another service is never taken. Scopes come from the space-separated `scope`
+   * claim, the app's name from `azp`, `client_id` or `sub`.
+   */
+  jwt: JwtConfig | undefined;
+  /**
+   * Requests per second each app may send (`RATE_LIMIT_PER_SECOND`), unless the app has its own (`npm run apps --
+   * create NAME --rate N`). Default 100, with bursts of twice that. Over it: HTTP 429 RATE_LIMITED with Retry-After.
+   * Counted in memory, or in Redis with REDIS_URL so every gateway counts against the same limit.
+   */
+  rateLimitPerSecond: number;
+  /**
+   * A persisted-query manifest (`TRUSTED_DOCUMENTS`, Apollo's `apollo-persisted-query-manifest` format): when set,
+   * canon runs only the operations it lists, sent by id or as their exact text. Default: none, any document runs.
+   */
+  trustedDocuments: string | undefined;
+  /**
+   * Introspection (`__schema`, `__type`) needs the scope model:read or admin. Default: only when `NODE_ENV` is
+   * production; elsewhere any app may introspect, as every GraphQL tool expects.
+   */
+  introspectionNeedsScope: boolean;
+  /**
+   * On first start, create the app `dev` with every scope and write its key to DATA_DIR/dev-key (mode 0600), so a
+   * fresh checkout works with no setup (`DEV_APP`, 'false' to turn off, e.g. on a shared deployment). Default true.
+   */
+  devApp: boolean;
+}
+
+export interface JwtConfig {
+  /** The key set: a JWKS file (`AUTH_JWKS_FILE`) or URL (`AUTH_JWKS_URL`); exactly one. */
+  jwksFile: string | undefined;
+  jwksUrl: string | undefined;
+  /** The `iss` every token must carry (`AUTH_ISSUER`). */
+  issuer: string;
+  /** The `aud` every token must include (`AUTH_AUDIENCE`). */
+  audience: string;
+}
+
+function positive(value: string | undefined, fallback: number, name: string): number {
+  const n = int(value, fallback, name);
+  if (n === 0) throw new Error(`${name} must be a positive integer; got "${value}".`);
+  return n;
+}
+
+/** The JWT settings, or undefined when no key set is configured; refuses half a configuration. */
+function jwtConfig(env: NodeJS.ProcessEnv): JwtConfig | undefined {
+  const jwksFile = env.AUTH_JWKS_FILE || undefined;
+  const jwksUrl = env.AUTH_JWKS_URL || undefined;
+  if (!jwksFile && !jwksUrl) {
+    if (env.AUTH_ISSUER || env.AUTH_AUDIENCE) throw new Error('AUTH_ISSUER and AUTH_AUDIENCE need a key set to verify tokens with: set AUTH_JWKS_FILE or AUTH_JWKS_URL.');
+    return undefined;
+  }
+  if (jwksFile && jwksUrl) throw new Error('Set one of AUTH_JWKS_FILE and AUTH_JWKS_URL, not both.');
+  if (!env.AUTH_ISSUER || !env.AUTH_AUDIENCE) throw new Error('JWT apps need AUTH_ISSUER and AUTH_AUDIENCE, so that a token minted by another issuer or for another service is refused.');
+  return { jwksFile: jwksFile ? resolve(jwksFile) : undefined, jwksUrl, issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE };
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {
@@ -83,10 +140,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
     ledgerRetentionDays: int(env.LEDGER_RETENTION_DAYS, 30, 'LEDGER_RETENTION_DAYS'),
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     redisUrl: env.REDIS_URL || undefined,
+    jwt: jwtConfig(env),
+    rateLimitPerSecond: positive(env.RATE_LIMIT_PER_SECOND, 100, 'RATE_LIMIT_PER_SECOND'),
+    trustedDocuments: env.TRUSTED_DOCUMENTS ? resolve(env.TRUSTED_DOCUMENTS) : undefined,
+    introspectionNeedsScope: env.NODE_ENV === 'production',
+    devApp: env.DEV_APP !== 'false',
   };
 }
 
-/** A configuration for tests and benchmarks: every port picked free, data in `dataDir`. */
+/**
+ * A configuration for tests and benchmarks: every port picked free, data in `dataDir`, and a default rate limit no
+ * test or benchmark load reaches (tests of the limit give their apps their own rate).
+ */
 export function testConfig(dataDir: string, overrides: Partial<CanonConfig> = {}): CanonConfig {
   const base = loadConfig({});
   const zero = (o: Record<string, number>) => Object.fromEntries(Object.keys(o).map((k) => [k, 0]));
@@ -96,6 +161,7 @@ export function testConfig(dataDir: string, overrides: Partial<CanonConfig> = {}
     dataDir,
     logLevel: 'silent',
     seedSize: 200,
+    rateLimitPerSecond: 1_000_000,
     systemPorts: zero(base.systemPorts) as CanonConfig['systemPorts'],
     subgraphPorts: zero(base.subgraphPorts) as CanonConfig['subgraphPorts'],
     ...overrides,

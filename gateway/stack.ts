@@ -31,6 +31,11 @@ import type { CanonConfig } from './config.js';
 import { controlSubgraph, CONTROL_URL } from './writes/index.js';
 import { SubgraphClient, type SubgraphUrls } from './federation/subgraph-client.js';
 import { startGateway, type RunningGateway } from './http/server.js';
+import { openAppStore, type AppStore } from './security/app-store.js';
+import { ensureDevApp, type DevApp } from './security/apps.js';
+import { Authenticator, JwtVerifier } from './security/authenticate.js';
+import { RateLimits } from './security/rate-limits.js';
+import { TrustedDocuments } from './security/trusted-documents.js';
 
 export interface Stack {
   config: CanonConfig;
@@ -41,6 +46,10 @@ export interface Stack {
   subgraphPolicies: PolicyRegistry;
   idempotency: IdempotencyStore;
   ledger: Ledger;
+  /** The apps allowed to call /graphql (gateway/security/app-store.ts). */
+  apps: AppStore;
+  /** The dev app of a fresh data directory, or null with DEV_APP=false. */
+  devApp: DevApp | null;
   subgraphs: Record<SystemName | 'identity', RunningSubgraph>;
   gateway: RunningGateway;
   /** Stops everything, gateway first so no request reaches a closed subgraph. */
@@ -131,6 +140,14 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
     const keyv = idempotencyKeyv(config);
     started.push({ close: () => keyv.disconnect() });
     const idempotency = new IdempotencyStore(keyv, locking.lock, { ttlMs: config.idempotencyTtlMs });
+    // Read before any server starts: a manifest or key set that cannot be read stops start-up with the reason.
+    const trusted = config.trustedDocuments ? TrustedDocuments.load(config.trustedDocuments) : undefined;
+    const jwt = config.jwt ? new JwtVerifier(config.jwt) : undefined;
+    const apps = await openAppStore(config);
+    started.push(apps);
+    const devApp = config.devApp ? await ensureDevApp(apps, config.dataDir) : null;
+    const rateLimits = await RateLimits.open(config);
+    started.push(rateLimits);
     const systems = {} as Record<SystemName, RunningSandbox>;
     for (const s of SYSTEMS) {
       const external = opts.systems?.[s];
@@ -163,6 +180,7 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
       idempotency,
       ledger,
       log,
+      security: { authenticator: new Authenticator({ store: apps, jwt }), rateLimits, trusted, modelNeedsScope: config.introspectionNeedsScope },
     });
     return {
       config,
@@ -171,6 +189,8 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
       subgraphPolicies,
       idempotency,
       ledger,
+      apps,
+      devApp,
       subgraphs,
       gateway,
       async close() {

@@ -1,7 +1,7 @@
 // The canonical model as data: what `dataModel` serves, and what the explorer and its review export are built from.
 
 import { MODEL, SYSTEM_RECORDS } from './model.js';
-import { resolvedFields } from './ownership.js';
+import { readScopeOf, resolvedFields, writeScopeOf } from './ownership.js';
 
 /**
  * Every canonical type with its fields (owner resolved, optional texts as null) or enum values, and each system's
@@ -30,6 +30,8 @@ export function dataModel() {
               sourceField: f.sourceField,
               writable: f.writable,
               validation: f.validation ?? null,
+              scope: readScopeOf(f.owner),
+              writeScope: f.writable && f.owner !== 'identity' ? writeScopeOf(f.owner) : null,
             })),
           },
     ),

@@ -23,6 +23,12 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** A workflow's precondition was false. */
   PRECONDITION_FAILED: 'PRECONDITION_FAILED',
+  /**
+   * canon runs only trusted documents (TRUSTED_DOCUMENTS) and this one is not listed: an unknown id or a text that is
+   * not exactly a listed body (Apollo Router names the same refusal so). Unlike PERSISTED_QUERY_NOT_FOUND, sending
+   * the full text next does not help, so Apollo's persisted-query link does not retry it.
+   */
+  PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
   // Apollo Server's own codes, named here because canon compares against them (what an idempotent answer may keep).
   /** The query text does not parse. */
   GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',

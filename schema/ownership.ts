@@ -54,6 +54,26 @@ export function fieldsOwnedBy(owner: Owner, model: CanonicalModel = MODEL): Reso
   return [...customerFields(model).values()].filter((f) => f.owner === owner);
 }
 
+/**
+ * The scope an app needs to read a field its owner serves: `read:<system>`. Identity's fields (ids, the crosswalk,
+ * the pages of customers) need none beyond a valid app: every other field hangs off them.
+ */
+export function readScopeOf(owner: Owner): string | null {
+  return owner === 'identity' ? null : `read:${owner}`;
+}
+
+/** The scope an app needs to write a field a system owns: `write:<system>`. */
+export function writeScopeOf(owner: SystemName): string {
+  return `write:${owner}`;
+}
+
+/** The owner of a type's fields unless a field says otherwise, e.g. support for Ticket. */
+export function ownerOfType(name: string, model: CanonicalModel = MODEL): Owner {
+  const t = model.types.find((x) => x.name === name);
+  if (!t) throw new Error(`No canonical type named "${name}" in schema/model.ts.`);
+  return t.owner;
+}
+
 /** The federation join key each subgraph keys Customer by: `crmId` for the CRM, etc. Not canonical fields. */
 export function joinKeyOf(system: SystemName): string {
   return `${system}Id`;

@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 async function post(body: unknown, key: string): Promise<any> {
-  const res = await fetch(`${stack.gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(body) });
+  const res = await stack.postGraphql(body, { 'idempotency-key': key });
   return res.json();
 }
 

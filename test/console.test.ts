@@ -140,18 +140,18 @@ describe.skipIf('skip' in chromium)('console page', () => {
     const crmOnly = customers.filter((c) => c.sourceIds.crm);
     expect(crmOnly.length).toBeGreaterThanOrEqual(22);
     for (const c of crmOnly.slice(0, 22)) {
-      const res = await stack.gql(UPDATE, { id: c.id, input: { name: `Console Seed ${seedIds.length}` } }, { 'apollographql-client-name': 'console-seed' });
+      const res = await stack.gql(UPDATE, { id: c.id, input: { name: `Console Seed ${seedIds.length}` } }, await stack.appHeaders('console-seed'));
       seedIds.push(res.data.updateCustomer.operationId);
     }
     // A write refused before any system was called: the ledger keeps it FAILED with an operation-level error.
-    const refused = await stack.gql(UPDATE, { id: crmOnly[0]!.id, input: { email: 'not an email' } }, { 'apollographql-client-name': 'console-refused' });
+    const refused = await stack.gql(UPDATE, { id: crmOnly[0]!.id, input: { email: 'not an email' } }, await stack.appHeaders('console-refused'));
     expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
 
     const target = customers.find((c) => c.sourceIds.crm && c.sourceIds.erp && c.sourceIds.marketing && c.sourceIds.support);
     expect(target, 'a customer present in every system').toBeDefined();
     await stack.setFaults('erp', { errorRate: 1 });
     try {
-      const res = await stack.gql(UPDATE, { id: target!.id, input: { name: 'Console Test', legalName: 'Console Test GmbH' } }, { 'apollographql-client-name': 'console-test' });
+      const res = await stack.gql(UPDATE, { id: target!.id, input: { name: 'Console Test', legalName: 'Console Test GmbH' } }, await stack.appHeaders('console-test'));
       const results = res.data.updateCustomer.results as { system: string; status: string; error: { code: string } | null }[];
       expect(results.map((r) => [r.system, r.status, r.error?.code ?? null])).toEqual([
         ['CRM', 'SUCCEEDED', null],
@@ -163,7 +163,7 @@ describe.skipIf('skip' in chromium)('console page', () => {
     }
 
     origin = new URL(stack.gateway.url).origin;
-    ({ browser, context, page, requested, pageErrors } = await openPage((chromium as { path: string }).path, `${stack.gateway.url}/console`));
+    ({ browser, context, page, requested, pageErrors } = await openPage((chromium as { path: string }).path, `${stack.gateway.url}/console`, { key: stack.devKey }));
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -318,6 +318,31 @@ describe.skipIf('skip' in chromium)('console page', () => {
     await down.waitForSelector('#list[data-state="ready"]');
     expect(await down.locator('#list-error').isHidden()).toBe(true);
     await down.close();
+  });
+
+  it('asks for a key, says when it is refused, and loads once a valid one is typed in, keeping it for the tab only', async () => {
+    // A tab of its own, with no key given beforehand.
+    const fresh = await browser.newContext();
+    const tab = await fresh.newPage();
+    await tab.goto(`${stack.gateway.url}/console`);
+    await tab.waitForSelector('#key-form[data-state="missing"]');
+    expect(await tab.locator('#key-reason').textContent()).toMatch(/^This page reads canon through \/graphql as an app: enter an app key\. canon needs to know which app is asking\./);
+    await tab.waitForSelector('#list[data-state="error"]');
+    await tab.screenshot({ path: join(ARTIFACTS, 'console-key-missing.png') });
+
+    await tab.fill('#key-input', `canon_0123456789abcdef_${'x'.repeat(43)}`);
+    await Promise.all([tab.waitForEvent('load'), tab.click('#key-save')]);
+    await tab.waitForSelector('#key-form[data-state="refused"]');
+    expect(await tab.locator('#key-reason').textContent()).toMatch(/^The gateway refused this page's key: The key is not valid: it belongs to no app/);
+    await tab.screenshot({ path: join(ARTIFACTS, 'console-key-refused.png') });
+
+    await tab.fill('#key-input', stack.devKey);
+    await Promise.all([tab.waitForEvent('load'), tab.click('#key-save')]);
+    await tab.waitForSelector('#list[data-state="ready"]');
+    expect(await tab.locator('#key-form').count()).toBe(0);
+    expect(await tab.locator('#key-button').textContent()).toBe('Key ✓');
+    expect(await tab.evaluate(() => [sessionStorage.getItem('canon.appKey'), localStorage.length, document.cookie, location.href.includes('canon_')])).toEqual([stack.devKey, 0, '', false]);
+    await fresh.close();
   });
 
   it("made no request outside the gateway's origin and raised no page errors during the session", () => {

@@ -265,7 +265,7 @@ describe.skipIf('skip' in chromium)('explorer page', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     origin = new URL(stack.gateway.url).origin;
     // Requests are recorded on the context, so those of voyager's worker count too.
-    ({ browser, context, page, requested, pageErrors } = await openPage((chromium as { path: string }).path, `${stack.gateway.url}/explorer`));
+    ({ browser, context, page, requested, pageErrors } = await openPage((chromium as { path: string }).path, `${stack.gateway.url}/explorer`, { key: stack.devKey }));
   });
   afterAll(async () => {
     await browser?.close();
@@ -373,6 +373,19 @@ describe.skipIf('skip' in chromium)('explorer page', () => {
     expect(await page.locator('#export-csv').getAttribute('href')).toBe('/explorer/model.csv');
     await expect.poll(() => page.locator('#export-preview').textContent()).toContain('| `Customer.phone` |');
     await page.screenshot({ path: join(ARTIFACTS, 'explorer-export.png') });
+  });
+
+  it('asks for a key when it has none and loads the model once one is typed in', async () => {
+    const fresh = await browser.newContext();
+    const tab = await fresh.newPage();
+    await tab.goto(`${stack.gateway.url}/explorer`);
+    await tab.waitForSelector('body[data-ready="error"]');
+    await tab.waitForSelector('#key-form[data-state="missing"]');
+    await tab.fill('#key-input', stack.devKey);
+    await Promise.all([tab.waitForEvent('load'), tab.click('#key-save')]);
+    await tab.waitForSelector('body[data-ready="true"]');
+    expect(await tab.locator('#model-types tr[data-field="Customer.phone"]').count()).toBe(1);
+    await fresh.close();
   });
 
   it("made no request outside the gateway's origin and raised no page errors during the session", () => {

@@ -106,11 +106,7 @@ describe('the ERP down', () => {
 const UPDATE = 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { results { system status error { code retryable } } } }';
 
 async function post(body: unknown, key?: string) {
-  const res = await fetch(`${stack.gateway.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
-    body: JSON.stringify(body),
-  });
+  const res = await stack.postGraphql(body, key ? { 'idempotency-key': key } : {});
   return (await res.json()) as any;
 }
 

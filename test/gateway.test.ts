@@ -56,7 +56,7 @@ afterAll(async () => {
 afterEach(() => vi.restoreAllMocks());
 
 async function post(body: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${stack.gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const res = await stack.postGraphql(body, headers);
   return { status: res.status, json: (await res.json()) as any };
 }
 
@@ -98,7 +98,7 @@ describe('gateway HTTP answers', () => {
     const batched = await post('[{"query":"{ __typename }"}]', { traceparent: tp.header });
     expect(batched.status).toBe(400);
     expect(batched.json.errors[0].extensions).toEqual({ code: 'BAD_REQUEST', traceId: tp.traceId });
-    const csrf = await fetch(`${stack.gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain', traceparent: tp.header }, body: '{"query":"{ __typename }"}' });
+    const csrf = await stack.postGraphql('{"query":"{ __typename }"}', { 'content-type': 'text/plain', traceparent: tp.header });
     expect(csrf.status).toBe(400);
     expect((await csrf.json()).errors[0].extensions).toEqual({ code: 'BAD_REQUEST', traceId: tp.traceId });
   });
@@ -115,21 +115,21 @@ const OPS = 'query($app: String) { operations(app: $app) { edges { node { kind s
 
 describe('operationsPlugin records refused mutations once', () => {
   it('records a write its resolver refused once, as the resolver recorded it', async () => {
-    const res = await stack.gql('mutation($id: ID!) { updateCustomer(id: $id, input: { email: "not an email" }) { operationId } }', { id: customerId }, { 'apollographql-client-name': 'refused-by-resolver' });
+    const res = await stack.gql('mutation($id: ID!) { updateCustomer(id: $id, input: { email: "not an email" }) { operationId } }', { id: customerId }, await stack.appHeaders('refused-by-resolver'));
     expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const listed = await stack.gql(OPS, { app: 'refused-by-resolver' });
     expect(listed.data.operations.edges.map((e: any) => e.node)).toEqual([{ kind: 'mutation', status: 'FAILED', error: { code: 'BAD_USER_INPUT' }, steps: [] }]);
   });
 
   it('records a write refused in its variables, before any resolver ran', async () => {
-    const res = await stack.gql('mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { operationId } }', { id: customerId, input: { creditLimit: { amount: '1', currency: 'EUR' } } }, { 'apollographql-client-name': 'refused-in-variables' });
+    const res = await stack.gql('mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { operationId } }', { id: customerId, input: { creditLimit: { amount: '1', currency: 'EUR' } } }, await stack.appHeaders('refused-in-variables'));
     expect(res.errors?.[0]?.extensions?.code).toBe('FIELD_NOT_WRITABLE');
     const listed = await stack.gql(OPS, { app: 'refused-in-variables' });
     expect(listed.data.operations.edges.map((e: any) => e.node)).toEqual([{ kind: 'mutation', status: 'FAILED', error: { code: 'FIELD_NOT_WRITABLE' }, steps: [] }]);
   });
 
   it('records nothing new for a retry of an operation that does not exist', async () => {
-    const res = await stack.gql('mutation { retryOperation(id: "missing") { id } }', {}, { 'apollographql-client-name': 'retry-missing' });
+    const res = await stack.gql('mutation { retryOperation(id: "missing") { id } }', {}, await stack.appHeaders('retry-missing'));
     expect(res.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect((await stack.gql(OPS, { app: 'retry-missing' })).data.operations.edges).toEqual([]);
   });

@@ -161,11 +161,7 @@ describe.each([
   });
 
   async function post(body: unknown, key?: string) {
-    const res = await fetch(`${stack.gateway.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
-      body: JSON.stringify(body),
-    });
+    const res = await stack.postGraphql(body, key ? { 'idempotency-key': key } : {});
     return { status: res.status, replayed: res.headers.get('idempotent-replayed') === 'true', json: (await res.json()) as any };
   }
 

@@ -88,7 +88,7 @@ describe('the operations ledger', () => {
     const tp = traceparent();
     await stack.setFaults('erp', { errorRate: 1 });
     const key = randomUUID();
-    const res = await stack.gql(UPDATE, { id: customer.id, input: { name: 'Ledger Partial', legalName: 'Ledger Partial GmbH' } }, { traceparent: tp.header, 'apollographql-client-name': 'ledger-test', 'idempotency-key': key });
+    const res = await stack.gql(UPDATE, { id: customer.id, input: { name: 'Ledger Partial', legalName: 'Ledger Partial GmbH' } }, { traceparent: tp.header, ...(await stack.appHeaders('ledger-test')), 'idempotency-key': key });
     const opId = res.data.updateCustomer.operationId;
     const op = (await stack.gql(OPERATION, { id: opId })).data.operation;
     expect(op).toMatchObject({ id: opId, traceId: tp.traceId, name: 'updateCustomer', kind: 'mutation', app: 'ledger-test', idempotencyKey: key, status: 'PARTIAL', error: null });
@@ -132,7 +132,7 @@ describe('the operations ledger', () => {
 
   it('records a read that failed in part, with one failed step per system', async () => {
     await stack.setFaults('support', { down: true });
-    const res = await stack.gql('{ customers(first: 3) { edges { node { name supportPlan } } } }', {}, { 'apollographql-client-name': 'reader' });
+    const res = await stack.gql('{ customers(first: 3) { edges { node { name supportPlan } } } }', {}, await stack.appHeaders('reader'));
     const traceId = res.extensions?.traceId;
     const listed = await stack.gql('{ operations(app: "reader", status: [PARTIAL]) { edges { node { traceId kind status steps { system action status error { code } } } } } }');
     const op = listed.data.operations.edges.map((e: any) => e.node).find((n: any) => n.traceId === traceId);
@@ -140,7 +140,7 @@ describe('the operations ledger', () => {
   });
 
   it('records a write refused before any system was called as FAILED, with the reason', async () => {
-    const res = await stack.gql('mutation($id: ID!) { updateCustomer(id: $id, input: { creditLimit: { amount: "1", currency: "EUR" } }) { operationId } }', { id: customer.id }, { 'apollographql-client-name': 'refused-app' });
+    const res = await stack.gql('mutation($id: ID!) { updateCustomer(id: $id, input: { creditLimit: { amount: "1", currency: "EUR" } }) { operationId } }', { id: customer.id }, await stack.appHeaders('refused-app'));
     const listed = await stack.gql('{ operations(app: "refused-app") { edges { node { traceId kind status error { code } steps { system } } } } }');
     const op = listed.data.operations.edges.map((e: any) => e.node).find((n: any) => n.traceId === res.errors?.[0].extensions?.traceId);
     expect(op).toEqual({ traceId: expect.any(String), kind: 'mutation', status: 'FAILED', error: { code: 'FIELD_NOT_WRITABLE' }, steps: [] });

@@ -2,7 +2,7 @@
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -42,7 +42,8 @@ describe('OTLP export', () => {
       const traceId = randomBytes(16).toString('hex');
       const res = await fetch(`${gatewayUrl}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+        // The dev app canon created on this first start.
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${readFileSync(join(dataDir, 'dev-key'), 'utf8').trim()}`, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
         body: JSON.stringify({ query: '{ customers(first: 2) { edges { node { name legalName } } } }' }),
       }).then((r) => r.json());
       expect(res.extensions.traceId).toBe(traceId);

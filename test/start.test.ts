@@ -1,7 +1,7 @@
-// `npm start` on an empty data directory: seeds, serves /health as ok, and stops cleanly on Ctrl-C.
+// `npm start` on an empty data directory: seeds, prints the dev app's key, serves /health as ok, takes that key, and stops cleanly on Ctrl-C.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(import.meta.dirname, '..');
 
 describe('npm start', () => {
-  it('seeds an empty data directory, serves /health as ok, takes a write, and stops cleanly on SIGINT', async () => {
+  it('seeds an empty data directory, prints a dev key it then takes, serves /health as ok, takes a write, and stops cleanly on SIGINT', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'canon-start-')), 'data');
     const ports = { PORT: '0', CRM_PORT: '0', ERP_PORT: '0', MARKETING_PORT: '0', SUPPORT_PORT: '0', IDENTITY_SUBGRAPH_PORT: '0', CRM_SUBGRAPH_PORT: '0', ERP_SUBGRAPH_PORT: '0', MARKETING_SUBGRAPH_PORT: '0', SUPPORT_SUBGRAPH_PORT: '0' };
     const child = spawn('npm', ['start'], { cwd: ROOT, env: { ...process.env, ...ports, DATA_DIR: dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'production' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -21,23 +21,33 @@ describe('npm start', () => {
       const gatewayUrl = await new Promise<string>((resolve, reject) => {
         const onData = () => {
           const m = /canon gateway\s+(http:\/\/[\d.]+:\d+)\/graphql/.exec(out);
-          if (m) resolve(m[1]);
+          // The banner is printed whole; wait for its last line, the dev key.
+          if (m && /dev key/.test(out)) resolve(m[1]);
         };
         child.stdout.on('data', onData);
         void exited.then((code) => reject(new Error(`npm start exited with ${code} before serving:\n${out}`)));
       });
+      // The first start creates the app "dev", prints its key once and keeps it in DATA_DIR/dev-key for the owner only.
+      const key = /^ {2}dev key {2}(canon_\S+) {3}\(app "dev", every scope; shown once, kept in (.+)\)$/m.exec(out);
+      expect(key, out).not.toBeNull();
+      expect(key![2]).toBe(join(dataDir, 'dev-key'));
+      expect(readFileSync(join(dataDir, 'dev-key'), 'utf8')).toBe(`${key![1]}\n`);
+      expect(statSync(join(dataDir, 'dev-key')).mode & 0o777).toBe(0o600);
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${key![1]}` };
+      const refused = await fetch(`${gatewayUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ customers(first: 1) { totalCount } }' }) });
+      expect(refused.status).toBe(401);
       const health = await fetch(`${gatewayUrl}/health`).then((r) => r.json());
       expect(health.status).toBe('ok');
       expect(health.systems.map((s: { name: string }) => s.name)).toEqual(['crm', 'erp', 'marketing', 'support']);
       for (const f of ['crm', 'erp', 'marketing', 'support', 'identity']) expect(existsSync(join(dataDir, `${f}.sqlite`))).toBe(true);
-      const res = await fetch(`${gatewayUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ customers(first: 1) { totalCount } }' }) }).then((r) => r.json());
+      const res = await fetch(`${gatewayUrl}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: '{ customers(first: 1) { totalCount } }' }) }).then((r) => r.json());
       expect(res.data.customers.totalCount).toBe(2000);
       // A write (ledger, idempotency store, write connections) before Ctrl-C: all of it must close cleanly too.
-      const some = await fetch(`${gatewayUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ customers(first: 50) { edges { node { id sourceIds { erp } } } } }' }) }).then((r) => r.json());
+      const some = await fetch(`${gatewayUrl}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: '{ customers(first: 50) { edges { node { id sourceIds { erp } } } } }' }) }).then((r) => r.json());
       const withErp = some.data.customers.edges.find((e: { node: { sourceIds: { erp: string | null } } }) => e.node.sourceIds.erp).node.id;
       const write = await fetch(`${gatewayUrl}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': 'start-test-1' },
+        headers: { ...headers, 'idempotency-key': 'start-test-1' },
         body: JSON.stringify({ query: 'mutation($id: ID!) { updateCustomer(id: $id, input: { legalName: "Shutdown Test GmbH" }) { results { status } } }', variables: { id: withErp } }),
       }).then((r) => r.json());
       expect(write.data.updateCustomer.results).toEqual([{ status: 'SUCCEEDED' }]);

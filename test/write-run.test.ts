@@ -109,7 +109,7 @@ describe('Operation.retry', () => {
   });
 
   it('says why not when a write was refused before any system was called', async () => {
-    await stack.gql(UPDATE, { id: customer.id, input: { email: 'nope' } }, { 'apollographql-client-name': 'retry-field-refused' });
+    await stack.gql(UPDATE, { id: customer.id, input: { email: 'nope' } }, await stack.appHeaders('retry-field-refused'));
     const listed = await stack.gql('{ operations(app: "retry-field-refused") { edges { node { retry { possible reason steps { system } } } } } }');
     const [plan] = listed.data.operations.edges.map((e: any) => e.node.retry);
     expect(plan).toEqual({ possible: false, reason: expect.stringContaining('Nothing to retry: no system was called'), steps: [] });

@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 export interface GatewayContext {
+  /** The request's headers, without its credential (Authorization never travels past authentication). */
   readonly headers: IncomingHttpHeaders;
   /** The request's Idempotency-Key, for mutations that sent one; null otherwise. */
   readonly idempotencyKey: string | null;
@@ -15,8 +16,10 @@ export interface GatewayContext {
   readonly operationId: string;
   /** The W3C trace id of this request, the app's own when it sent a traceparent. */
   readonly traceId: string | null;
-  /** The app that sent the request (`apollographql-client-name` header). */
+  /** The authenticated app that sent the request (its key's or token's app), never a name the client chose. */
   readonly app: string | null;
+  /** The app's scopes: what it may read and write (gateway/security/scopes.ts). */
+  readonly scopes: ReadonlySet<string>;
   /** When the gateway received the request (performance.now()): its reads may join identical ones sent since, no earlier. */
   readonly receivedAt: number;
 }

@@ -38,8 +38,8 @@ export function isMutation(body: Record<string, unknown>): boolean {
   }
 }
 
-/** Codes that mean the request was refused before it ran, or may succeed if sent again: such answers are not replayed. */
-const NOT_FINAL = new Set<string>([ErrorCode.BAD_USER_INPUT, ErrorCode.FIELD_NOT_WRITABLE, ErrorCode.GRAPHQL_VALIDATION_FAILED, ErrorCode.GRAPHQL_PARSE_FAILED, ErrorCode.BAD_REQUEST, ErrorCode.PERSISTED_QUERY_NOT_FOUND]);
+/** Codes that mean the request was refused before it ran (FORBIDDEN: the app may be given the scope), or may succeed if sent again: such answers are not replayed. */
+const NOT_FINAL = new Set<string>([ErrorCode.BAD_USER_INPUT, ErrorCode.FORBIDDEN, ErrorCode.FIELD_NOT_WRITABLE, ErrorCode.GRAPHQL_VALIDATION_FAILED, ErrorCode.GRAPHQL_PARSE_FAILED, ErrorCode.BAD_REQUEST, ErrorCode.PERSISTED_QUERY_NOT_FOUND]);
 
 function isFinal(answer: HttpAnswer): boolean {
   if (answer.status >= 500) return false;
@@ -67,6 +67,11 @@ async function mayContinue(ledger: Ledger, key: string): Promise<boolean | undef
 
 export interface IdempotentOptions {
   store: IdempotencyStore;
+  /**
+   * The authenticated app. A key belongs to the app that first sent it: the same key and body from another app is
+   * refused as reused, never replayed, so no app reads an answer made for another app's scopes.
+   */
+  app: string;
   /** Where the run's record is: a run with steps a retry may still complete can be continued under its key. */
   ledger: Ledger;
 }
@@ -80,10 +85,10 @@ export async function answerIdempotently(res: ServerResponse, body: Record<strin
   const parsed = parseIdempotencyKey(header);
   if ('error' in parsed) return sendError(res, 400, ErrorCode.BAD_USER_INPUT, parsed.error);
   const { key } = parsed;
-  const fingerprint = fingerprintOf(body);
+  const fingerprint = `${opts.app}\n${fingerprintOf(body)}`;
   const claim = await opts.store.claim(key, fingerprint);
   if (claim.kind === 'replay') return sendAnswer(res, { status: claim.response.status, headers: { 'content-type': 'application/json; charset=utf-8', 'idempotent-replayed': 'true' }, body: claim.response.body });
-  if (claim.kind === 'reused') return sendError(res, 422, ErrorCode.IDEMPOTENCY_KEY_REUSED, `Idempotency-Key "${key}" was already used for a different request; use a new key for a new operation.`);
+  if (claim.kind === 'reused') return sendError(res, 422, ErrorCode.IDEMPOTENCY_KEY_REUSED, `Idempotency-Key "${key}" was already used for a different request (or by another app); use a new key for a new operation.`);
   if (claim.kind === 'in-progress') {
     return sendError(res, 409, ErrorCode.IDEMPOTENCY_IN_PROGRESS, `A request with Idempotency-Key "${key}" is still running; send it again once that one has answered.`, { extensions: { retryable: true } });
   }

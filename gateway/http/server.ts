@@ -1,4 +1,9 @@
 // The gateway's HTTP server: routes /graphql to Apollo Server on the composed supergraph (through the idempotent flow for keyed mutations), /health, /explorer and /console.
+//
+// A request to /graphql passes, in order: body read (capped) → JSON → authentication (401) → the app's rate limit
+// (429) → trusted documents → query limits → idempotency → Apollo, whose executor applies the app's scopes at plan
+// time. Each step before Apollo answers on its own and calls no system. /health, /explorer and /console are public:
+// the pages call /graphql with a key like any app.
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -22,6 +27,11 @@ import type { Ledger } from '../operations/ledger.js';
 import { operationsPlugin } from '../operations/plugin.js';
 import { handleConsole } from '../pages/console/console.js';
 import { handleExplorer } from '../pages/explorer/explorer.js';
+import type { Authenticator, AppIdentity } from '../security/authenticate.js';
+import { ScopedGateway } from '../security/field-filter.js';
+import type { RateLimits } from '../security/rate-limits.js';
+import { ScopeRules } from '../security/scopes.js';
+import type { TrustedDocuments } from '../security/trusted-documents.js';
 import { CompositionError, formatError, sendError, sendInternalError } from './errors.js';
 import { health } from './health.js';
 import { answerIdempotently, isMutation, sendAnswer, type HttpAnswer } from './idempotent.js';
@@ -45,6 +55,19 @@ export interface GatewayOptions {
   log: Logger;
   /** Largest request body read, in bytes; a larger one is answered 413 with REQUEST_TOO_LARGE. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** Who may ask, how often, and what. */
+  security: GatewaySecurity;
+}
+
+export interface GatewaySecurity {
+  /** Turns a request's Authorization header into its app. */
+  authenticator: Authenticator;
+  /** Each app's budget of requests. */
+  rateLimits: RateLimits;
+  /** When set, only these operations run. */
+  trusted?: TrustedDocuments;
+  /** Introspection and dataModel need model:read or admin (production). */
+  modelNeedsScope: boolean;
 }
 
 export interface RunningGateway {
@@ -52,6 +75,37 @@ export interface RunningGateway {
   url: string;
   supergraphSdl: string;
   close(): Promise<void>;
+}
+
+/**
+ * Lets only trusted documents through: a listed id becomes its listed text (in the body, or a GET's parameters), a
+ * listed text goes as it is. Returns why the request may not run, or null when it may.
+ */
+function admitTrusted(trusted: TrustedDocuments, req: IncomingMessage, url: URL, body: Record<string, unknown> | undefined): string | null {
+  if (req.method === 'GET') {
+    let extensions: unknown;
+    try {
+      extensions = url.searchParams.has('extensions') ? JSON.parse(url.searchParams.get('extensions')!) : undefined;
+    } catch {
+      return 'The extensions parameter is not valid JSON, so no trusted document can be found for this request.';
+    }
+    const admitted = trusted.admit({ query: url.searchParams.get('query') ?? undefined, extensions, documentId: url.searchParams.get('documentId') ?? undefined });
+    if (!admitted.ok) return admitted.message;
+    url.searchParams.delete('documentId');
+    url.searchParams.set('query', admitted.query);
+    if (admitted.extensions) url.searchParams.set('extensions', JSON.stringify(admitted.extensions));
+    else url.searchParams.delete('extensions');
+    return null;
+  }
+  const request = body && typeof body === 'object' && !Array.isArray(body) ? body : {};
+  const admitted = trusted.admit(request);
+  if (!admitted.ok) return admitted.message;
+  request.query = admitted.query;
+  // Apollo Server does not know documentId; once resolved, the request is an ordinary one.
+  delete request.documentId;
+  if (admitted.extensions) request.extensions = admitted.extensions;
+  else delete request.extensions;
+  return null;
 }
 
 /** The span a request runs in, named by route (a bounded set, as span names should be). */
@@ -71,6 +125,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const healthTargets = { subgraphs: opts.subgraphs.map((s) => ({ name: s.def.name, url: s.url })), systems: opts.systems };
 
   const local = new Map<string, ReturnType<typeof buildSubgraphSchema>>(opts.localSubgraphs.map((s) => [s.def.name, buildSubgraphSchema([{ typeDefs: s.def.typeDefs, resolvers: s.def.resolvers as never }])]));
+  const rules = new ScopeRules(composed.supergraphSdl, { modelNeedsScope: opts.security.modelNeedsScope });
   const gateway = new ApolloGateway({
     supergraphSdl: composed.supergraphSdl,
     buildService: ({ name, url }) => {
@@ -80,10 +135,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     },
   });
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    // Scopes are decided before the gateway plans: a field the app may not read is never fetched.
+    gateway: new ScopedGateway(gateway, rules),
     plugins: [ApolloServerPluginLandingPageDisabled(), operationsPlugin(opts.ledger, opts.log)],
     includeStacktraceInErrorResponses: false,
-    // The explorer's graph and every GraphQL tool need the schema; Apollo turns introspection off under NODE_ENV=production.
+    // The explorer's graph and every GraphQL tool need the schema; Apollo would turn introspection off under
+    // NODE_ENV=production. canon's own rule (model:read or admin in production) is applied with the other scopes.
     introspection: true,
     // canon stops its whole stack in order on SIGINT/SIGTERM (gateway/main.ts); Apollo's own handlers would race it.
     stopOnTerminationSignals: false,
@@ -92,17 +149,19 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   await apollo.start();
 
   /** Runs one GraphQL request through Apollo and collects its whole answer. */
-  async function execute(req: IncomingMessage, url: URL, body: unknown, idempotencyKey: string | null, resume: boolean, receivedAt: number): Promise<HttpAnswer> {
+  async function execute(req: IncomingMessage, url: URL, body: unknown, app: AppIdentity, idempotencyKey: string | null, resume: boolean, receivedAt: number): Promise<HttpAnswer> {
+    // The credential stops here: nothing past authentication (plugins, resolvers, logs) can see or echo it.
+    const { authorization: _, ...withoutCredential } = req.headers;
     const headers = new HeaderMap();
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-    const app = req.headers['apollographql-client-name'];
+    for (const [k, v] of Object.entries(withoutCredential)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     const context: GatewayContext = {
-      headers: req.headers,
+      headers: withoutCredential,
       idempotencyKey,
       resume,
       operationId: randomUUID(),
       traceId: activeTraceId(),
-      app: typeof app === 'string' && app ? app : null,
+      app: app.name,
+      scopes: app.scopes,
       receivedAt,
     };
     const result = await apollo.executeHTTPGraphQLRequest({
@@ -134,11 +193,42 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     } catch {
       return sendError(res, 400, ErrorCode.BAD_REQUEST, 'Request body is not valid JSON.');
     }
+
+    const auth = await opts.security.authenticator.authenticate(req.headers.authorization);
+    if (!auth.ok) {
+      opts.log.info({ traceId: activeTraceId(), refused: ErrorCode.UNAUTHENTICATED, reason: auth.message }, 'request refused');
+      // RFC 6750: a request without credentials gets the bare challenge; a bad one is told its token is invalid.
+      const challenge = auth.missing ? 'Bearer realm="canon"' : 'Bearer realm="canon", error="invalid_token"';
+      return sendError(res, 401, ErrorCode.UNAUTHENTICATED, auth.message, { headers: { 'www-authenticate': challenge } });
+    }
+    const app = auth.app;
+
+    const limit = await opts.security.rateLimits.take(app);
+    if (!limit.ok) {
+      const seconds = Math.ceil(limit.retryAfterMs / 1000);
+      opts.log.info({ traceId: activeTraceId(), app: app.name, refused: ErrorCode.RATE_LIMITED, retryAfterMs: limit.retryAfterMs }, 'request refused');
+      return sendError(res, 429, ErrorCode.RATE_LIMITED, `The app "${app.name}" sent more than its ${limit.rate} requests per second (bursts up to ${limit.burst}); send again in ${seconds} s.`, {
+        extensions: { rate: limit.rate, burst: limit.burst, retryAfterMs: limit.retryAfterMs },
+        headers: { 'retry-after': String(seconds) },
+      });
+    }
+
+    if (opts.security.trusted) {
+      const refused = admitTrusted(opts.security.trusted, req, url, body);
+      if (refused) {
+        opts.log.info({ traceId: activeTraceId(), app: app.name, refused: ErrorCode.PERSISTED_QUERY_NOT_IN_LIST }, 'request refused');
+        return sendError(res, 400, ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, refused);
+      }
+    }
+
+    // ---- query limits (issue 14, item 3): checkLimits(...) goes here, after trusted documents and before
+    // ---- idempotency, so an operation over a limit is refused before anything is claimed, planned or called.
+
     const keyHeader = req.headers['idempotency-key'];
     if (typeof keyHeader === 'string' && body && isMutation(body)) {
-      return answerIdempotently(res, body, keyHeader, (key, resume) => execute(req, url, body, key, resume, receivedAt), { store: opts.idempotency, ledger: opts.ledger });
+      return answerIdempotently(res, body, keyHeader, (key, resume) => execute(req, url, body, app, key, resume, receivedAt), { store: opts.idempotency, ledger: opts.ledger, app: app.name });
     }
-    sendAnswer(res, await execute(req, url, body, null, false, receivedAt));
+    sendAnswer(res, await execute(req, url, body, app, null, false, receivedAt));
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL, receivedAt: number): Promise<void> {

@@ -3,9 +3,16 @@
 import autocannon, { type AutocannonRequest } from 'autocannon';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+/** canon's dev app key (every scope, a rate no load reaches), sent with every GraphQL request; set once the stack is up. */
+const AUTH_HEADERS: Record<string, string> = {};
+
+/** Sends `key` as the Bearer credential of every later request. */
+export function useKey(key: string): void {
+  AUTH_HEADERS.authorization = `Bearer ${key}`;
+}
 
 export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) });
+  const res = await fetch(url, { method: 'POST', headers: { ...JSON_HEADERS, ...AUTH_HEADERS, ...headers }, body: JSON.stringify(body) });
   const text = await res.text();
   try {
     return { status: res.status, json: JSON.parse(text) };
@@ -62,13 +69,13 @@ export async function load(spec: LoadSpec) {
   const { counter, onResponse } = errorCounter();
   const request: AutocannonRequest =
     typeof spec.body === 'string'
-      ? { method: 'POST', body: spec.body, headers: JSON_HEADERS, onResponse }
+      ? { method: 'POST', body: spec.body, headers: { ...JSON_HEADERS, ...AUTH_HEADERS }, onResponse }
       : {
           method: 'POST',
           onResponse,
           setupRequest: (req) => {
             const next = (spec.body as () => { body: string; headers?: Record<string, string> })();
-            return { ...req, method: 'POST', body: next.body, headers: { ...JSON_HEADERS, ...next.headers } };
+            return { ...req, method: 'POST', body: next.body, headers: { ...JSON_HEADERS, ...AUTH_HEADERS, ...next.headers } };
           },
         };
   // autocannon rejects an explicit `duration: undefined`, so only the chosen one of duration and amount is passed.

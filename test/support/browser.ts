@@ -75,12 +75,15 @@ export interface OpenPage {
 }
 
 /**
- * Opens `url` in a fresh headless Chromium and waits for the page to say it is ready (`body[data-ready="true"]`),
+ * Opens `url` in a fresh headless Chromium, with `key` as the tab's app key when given, and waits for the page to say
+ * it is ready (`body[data-ready="true"]`),
  * recording every request on the context (not the page, so workers' requests count too) and every page error.
  */
-export async function openPage(chromiumPath: string, url: string): Promise<OpenPage> {
+export async function openPage(chromiumPath: string, url: string, opts: { key?: string } = {}): Promise<OpenPage> {
   const browser = await launchBrowser(chromiumPath);
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  // The key an operator would have typed in, in the tab's sessionStorage before any page script runs.
+  if (opts.key) await context.addInitScript((key) => sessionStorage.setItem('canon.appKey', key), opts.key);
   const requested: string[] = [];
   const pageErrors: string[] = [];
   context.on('request', (r) => requested.push(r.url()));

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
 import { testConfig, type CanonConfig } from '../../gateway/config.js';
 import { startStack, type Stack, type StackOptions } from '../../gateway/stack.js';
+import { createApp } from '../../gateway/security/apps.js';
+import { SCOPES } from '../../gateway/security/scopes.js';
 
 export interface GraphQLResponse<T = any> {
   data?: T;
@@ -21,7 +23,18 @@ export interface SystemStats {
 }
 
 export interface TestStack extends Stack {
+  /** The dev app's key (every scope): what `gql` and `postGraphql` send unless told otherwise. */
+  devKey: string;
+  /** `Authorization: Bearer <key>`, the dev key by default. */
+  authHeaders(key?: string): Record<string, string>;
+  /** Sends a query as the dev app; `headers` may override its Authorization (another app's key). */
   gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** POSTs a body (a string as it is, anything else as JSON) to /graphql as the dev app, for tests that read the raw answer. */
+  postGraphql(body: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** Creates an app and returns its key. */
+  createApp(name: string, scopes?: readonly string[], ratePerSecond?: number): Promise<string>;
+  /** Headers for the app `name` (every scope unless `scopes` says), created on first use: how a test names the ledger's app. */
+  appHeaders(name: string, scopes?: readonly string[]): Promise<Record<string, string>>;
   /** What each sandbox system has received since the last reset. */
   systemStats(): Promise<Record<SystemName, SystemStats>>;
   /** Zeroes the counters of every system and subgraph. */
@@ -35,11 +48,33 @@ export interface TestStack extends Stack {
 export async function startTestStack(overrides: Partial<CanonConfig> = {}, opts: StackOptions = {}): Promise<TestStack> {
   const dir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'canon-test-'));
   const stack = await startStack(testConfig(dir, overrides), opts);
+  if (stack.devApp?.status !== 'created' && stack.devApp?.status !== 'reused') {
+    await stack.close();
+    throw new Error(`The test stack has no dev key: ${stack.devApp ? stack.devApp.reason : 'DEV_APP is off'}.`);
+  }
+  const devKey = stack.devApp.key;
   const gatewayUrl = `${stack.gateway.url}/graphql`;
+  const authHeaders = (key = devKey) => ({ authorization: `Bearer ${key}` });
+  const postGraphql = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...authHeaders(), ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const createTestApp = async (name: string, scopes: readonly string[] = SCOPES, ratePerSecond?: number) => {
+    const made = await createApp(stack.apps, { name, scopes, ratePerSecond });
+    if (!made.ok) throw new Error(made.message);
+    return made.key;
+  };
+  const appKeys = new Map<string, Promise<string>>();
   return {
     ...stack,
+    devKey,
+    authHeaders,
+    postGraphql,
+    createApp: createTestApp,
+    async appHeaders(name, scopes) {
+      if (!appKeys.has(name)) appKeys.set(name, createTestApp(name, scopes));
+      return authHeaders(await appKeys.get(name)!);
+    },
     async gql(query, variables, headers) {
-      const res = await fetch(gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+      const res = await postGraphql({ query, variables }, headers);
       return (await res.json()) as GraphQLResponse;
     },
     async systemStats() {

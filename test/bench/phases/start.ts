@@ -1,11 +1,11 @@
 // Bench phases 1 and 2: start the systems and canon's subgraphs, then every contender, each in a process of its own, and check each answers as canon does.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ChildFailedError, startChild, type Child } from '../children.js';
-import { log, post } from '../load.js';
+import { log, post, useKey } from '../load.js';
 import { benchDir, contendersDir, root, type BenchOptions } from '../options.js';
 import type { GatewayReady, StackReady, SystemsReady } from '../protocol.js';
 import { OVERHEAD_QUERY } from '../queries.js';
@@ -55,6 +55,8 @@ export async function startStack(): Promise<RunningStack> {
     await systemsChild.stop();
     throw e;
   });
+  // The stack child's start created the dev app in the shared data directory (the canon child reuses its key there).
+  useKey(readFileSync(join(stackChild.ready.dataDir, 'dev-key'), 'utf8').trim());
   return {
     ready: stackChild.ready,
     async stop() {

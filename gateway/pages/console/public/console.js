@@ -3,8 +3,6 @@
 
 import { $, colourOf, graphql, h, learnOwners, mountHeader, OWNERS_QUERY, systemBadge, systemLabel } from './shared/page.js';
 
-/** The console is an app like any other, so its own requests are attributable in logs and the ledger. */
-const CLIENT_NAME = 'canon-console';
 const PAGE_SIZE = 20;
 /** operations(first:) refuses more than this; a refresh reloads at most this many rows. */
 const MAX_PAGE = 200;
@@ -52,8 +50,8 @@ const SYSTEM_LABELS = {};
 
 // ---------------------------------------------------------------- helpers
 
-/** Every request carries the console's name, so its reads and retries are attributable like any app's. */
-const request = (query, variables) => graphql(query, variables, { 'apollographql-client-name': CLIENT_NAME });
+/** Every request goes as the app whose key the operator entered (page.js), so its reads and retries are attributable like any app's. */
+const request = (query, variables) => graphql(query, variables);
 
 const pad = (n) => String(n).padStart(2, '0');
 

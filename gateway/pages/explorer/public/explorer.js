@@ -6,7 +6,7 @@ import { $, colourOf, ENDPOINT, h, learnOwners, mountHeader, post, setEndpoint, 
 const DATA_MODEL_QUERY = `query ExplorerDataModel {
   dataModel {
     types { name kind description owner sourceField
-      fields { name type owner description sourceField writable validation }
+      fields { name type owner description sourceField writable validation scope writeScope }
       values { name description sourceValue } }
     systems { system api record fields { name description mapsTo } }
   }
@@ -98,11 +98,17 @@ function fieldRow(type, f) {
         field: path,
         owner: f.owner,
         writable: String(f.writable),
-        search: [path, f.type, f.description, f.sourceField, f.validation ?? ''].join('\n').toLowerCase(),
+        search: [path, f.type, f.description, f.sourceField, f.validation ?? '', f.scope ?? '', f.writeScope ?? ''].join('\n').toLowerCase(),
       },
     },
     h('td', { class: 'field' }, h('code', {}, f.name), h('span', { class: 'type' }, f.type)),
-    h('td', { class: 'owner-cell' }, ownerBadge(f.owner)),
+    h(
+      'td',
+      { class: 'owner-cell' },
+      ownerBadge(f.owner),
+      // The scopes an app needs for it: what the gateway enforces, as dataModel serves it.
+      h('div', { class: 'scopes' }, h('code', { class: 'scope', title: 'Scope an app needs to read it' }, f.scope ?? 'any app'), f.writeScope ? h('code', { class: 'scope write', title: 'Scope an app needs to write it' }, f.writeScope) : null),
+    ),
     h('td', { class: 'meaning' }, f.description),
     h('td', { class: 'source' }, h('code', {}, f.sourceField)),
     h('td', { class: 'writable' }, f.writable ? h('span', { class: 'badge yes', title: 'Apps may change it through updateCustomer' }, 'Writable') : h('span', { class: 'badge no', title: `Maintained in ${systemLabel(f.owner)} only` }, 'Read-only')),

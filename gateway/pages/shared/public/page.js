@@ -1,4 +1,4 @@
-// What canon's pages share: building elements, the one way they talk to /graphql, the page header, and the systems' names and colours as the model serves them.
+// What canon's pages share: building elements, the one way they talk to /graphql (with the app key the operator gives, kept for the tab only), the page header, and the systems' names and colours as the model serves them.
 // Served under each page's prefix (/explorer/shared/page.js, /console/shared/page.js), so every page keeps its same-origin policy.
 
 export const ENDPOINT = '/graphql';
@@ -29,6 +29,69 @@ function append(el, children) {
 
 export const $ = (sel) => document.querySelector(sel);
 
+// ---------------------------------------------------------------- the app key
+
+/**
+ * The pages call /graphql as an app, like any other: with a key the operator types in. It is kept in sessionStorage
+ * (this tab, until it closes), never in localStorage, a cookie or the URL, and sent only as `Authorization: Bearer`.
+ */
+const KEY_ITEM = 'canon.appKey';
+
+export function appKey() {
+  try {
+    return sessionStorage.getItem(KEY_ITEM);
+  } catch {
+    return null;
+  }
+}
+
+function authorization() {
+  const key = appKey();
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
+/**
+ * Shows the key form below the header, saying why: the gateway's reason when it refused the request (`refused`: a
+ * key was sent), or, opened from the header's button, which key the tab sends. Saving stores the key for this tab
+ * and reloads the page, which then starts over with it.
+ */
+export function askForKey(reason, refused) {
+  let form = $('#key-form');
+  if (!form) {
+    const input = h('input', { type: 'password', id: 'key-input', autocomplete: 'off', spellcheck: 'false', placeholder: 'canon_…', 'aria-label': 'App key', required: true });
+    form = h(
+      'form',
+      { id: 'key-form', class: 'key-form', 'aria-label': 'App key' },
+      h('p', { id: 'key-reason', role: 'alert' }),
+      h('div', { class: 'key-row' }, input, h('button', { type: 'submit', class: 'primary', id: 'key-save' }, 'Use key'), appKey() ? h('button', { type: 'button', class: 'secondary', id: 'key-forget', onclick: forgetKey }, 'Forget key') : null),
+      h('p', { class: 'muted' }, 'Kept in this tab only (sessionStorage) and sent as Authorization: Bearer. `npm run apps -- create NAME --scopes …` makes a key; a fresh checkout has one in data/dev-key.'),
+    );
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const key = input.value.trim();
+      if (!key) return;
+      sessionStorage.setItem(KEY_ITEM, key);
+      location.reload();
+    });
+    $('header.top').after(form);
+  }
+  form.hidden = false;
+  const state = refused === undefined ? 'change' : refused ? 'refused' : 'missing';
+  form.dataset.state = state;
+  $('#key-reason').textContent = {
+    refused: `The gateway refused this page's key: ${reason}`,
+    missing: `This page reads canon through /graphql as an app: enter an app key. ${reason ?? ''}`.trim(),
+    change: appKey() ? 'This tab sends the key you gave; enter another to use that one instead.' : 'This tab sends no key yet: enter one.',
+  }[state];
+  $('#key-input').focus();
+  if (state === 'refused' && $('#key-button')) $('#key-button').textContent = 'Key refused';
+}
+
+function forgetKey() {
+  sessionStorage.removeItem(KEY_ITEM);
+  location.reload();
+}
+
 // ---------------------------------------------------------------- /graphql
 
 /** A failure a page can explain: the gateway did not answer (`unreachable`), or it answered with GraphQL errors (`code`). */
@@ -51,7 +114,7 @@ export async function post(query, variables, headers = {}) {
   try {
     res = await fetch(ENDPOINT, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...authorization(), ...headers },
       body: JSON.stringify({ query, variables }),
     });
   } catch (e) {
@@ -63,6 +126,8 @@ export async function post(query, variables, headers = {}) {
   try {
     const body = JSON.parse(text);
     setEndpoint(true);
+    // The gateway answered, but not to this page without a (valid) key: say so where the key is entered.
+    if (res.status === 401) askForKey(body.errors?.[0]?.message ?? 'no reason given.', appKey() !== null);
     return { status: res.status, ms, body, json: true };
   } catch {
     // A gateway shutting down or a proxy in between: for the page's purposes the gateway is not there.
@@ -101,6 +166,7 @@ export function mountHeader() {
   top.prepend(h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '◆'), h('span', { class: 'name' }, 'canon'), h('span', { class: 'sub' }, top.dataset.subtitle ?? '')));
   top.append(
     h('nav', { class: 'pages', 'aria-label': 'Pages' }, ...PAGES.map((p) => h('a', { href: p.path, 'aria-current': p.path === here ? 'page' : undefined }, p.name))),
+    h('button', { type: 'button', class: 'key-button', id: 'key-button', title: 'The app key this tab sends to /graphql', onclick: () => askForKey() }, appKey() ? 'Key ✓' : 'Key'),
     h('div', { class: 'endpoint', id: 'endpoint', title: "Everything on this page is read from the gateway's /graphql" }, h('span', { class: 'dot' }), h('span', { id: 'endpoint-text' }, `connecting to ${ENDPOINT}…`)),
   );
 }
