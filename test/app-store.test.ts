@@ -1,30 +1,18 @@
 // The app store: one contract suite that SQLite and PostgreSQL both pass, and the app rules (names, scopes, rates, keys) on top of it.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresAppStore, SqliteAppStore, type AppRecord, type AppStore } from '../gateway/security/app-store.js';
 import { createApp, revokeApp } from '../gateway/security/apps.js';
 import { appIdOf, newAppId, newKey, verifyKey } from '../gateway/security/keys.js';
 import { parseScopes, SCOPES } from '../gateway/security/scopes.js';
 import { PG_URL, postgresSkipReason } from './support/postgres.js';
+import { scratch } from './support/scratch.js';
 
 const pgSkip = await postgresSkipReason();
 if (pgSkip) console.warn(pgSkip.replace('ledger tests', 'app store tests'));
 
-const dirs: string[] = [];
-const schemas: string[] = [];
-afterAll(async () => {
-  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
-  if (schemas.length && !pgSkip) {
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-    await c.end();
-  }
-});
+const tmp = scratch();
 
 /** Each store kind opens two instances on one database: what two gateways (or a gateway and the CLI) do. */
 const stores: { name: string; skip: string | null; openPair: () => Promise<[AppStore, AppStore]> }[] = [
@@ -32,8 +20,7 @@ const stores: { name: string; skip: string | null; openPair: () => Promise<[AppS
     name: 'SQLite',
     skip: null,
     openPair: async () => {
-      const d = mkdtempSync(join(tmpdir(), 'canon-apps-'));
-      dirs.push(d);
+      const d = tmp.dir('canon-apps-');
       const file = join(d, 'canon.sqlite');
       return [new SqliteAppStore(file), new SqliteAppStore(file)];
     },
@@ -42,8 +29,7 @@ const stores: { name: string; skip: string | null; openPair: () => Promise<[AppS
     name: 'PostgreSQL',
     skip: pgSkip,
     openPair: async () => {
-      const schema = `canon_apps_test_${process.pid}_${schemas.length}`;
-      schemas.push(schema);
+      const schema = tmp.schema('canon_apps_test');
       return [await PostgresAppStore.open(PG_URL, { schema }), await PostgresAppStore.open(PG_URL, { schema })];
     },
   },
@@ -126,8 +112,7 @@ describe('keys', () => {
 describe('createApp and revokeApp', () => {
   let store: AppStore;
   beforeAll(() => {
-    const d = mkdtempSync(join(tmpdir(), 'canon-apps-rules-'));
-    dirs.push(d);
+    const d = tmp.dir('canon-apps-rules-');
     store = new SqliteAppStore(join(d, 'canon.sqlite'));
   });
   afterAll(() => store.close());

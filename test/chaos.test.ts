@@ -35,13 +35,10 @@ beforeAll(async () => {
     // Short attempts so a held request costs little; a breaker that opens under a 40% failure rate and probes soon.
     systemResilience: { attemptTimeoutMs: 150, budgetMs: 2500, maxAttempts: 4, initialDelayMs: 2, maxDelayMs: 20, breakerThreshold: 8, halfOpenAfterMs: 50 },
   });
-  const res = await stack.gql('{ customers(first: 240) { edges { node { id sourceIds { crm erp marketing support } } } } }');
-  customers = res.data.customers.edges.map((e: any) => e.node).filter((n: any) => SYSTEMS.every((s) => n.sourceIds[s] !== null));
+  customers = await stack.customersInEverySystem(240);
   expect(customers.length).toBeGreaterThanOrEqual(WORKERS * 3);
 });
-afterAll(async () => {
-  await stack?.stop();
-});
+afterAll(() => stack?.stop());
 
 async function post(body: unknown, key: string): Promise<any> {
   const res = await stack.postGraphql(body, { 'idempotency-key': key });

@@ -41,6 +41,11 @@ function errorsOf(subgraphs: SubgraphSource[], model?: CanonicalModel): string[]
   return result.errors;
 }
 
+
+/** The support fixture's types besides Customer, the same in every support fixture. */
+const SUPPORT_TYPES = `type Ticket { id: ID! subject: String body: String status: TicketStatus priority: String createdAt: String }
+  enum SupportPlan { BASIC BUSINESS ENTERPRISE }
+  enum TicketStatus { NEW OPEN PENDING HOLD SOLVED CLOSED }`;
 describe('composeCanon', () => {
   it('composes the real subgraphs into a supergraph', () => {
     const result = composeCanon(realSubgraphs());
@@ -62,9 +67,7 @@ describe('composeCanon', () => {
     const errors = errorsOf(
       withFixture('support', `
         type Customer @key(fields: "supportId") { supportId: ID! supportPlan: SupportPlan tickets(first: Int = 10): [Ticket!] supportVersion: String }
-        type Ticket { id: ID! subject: String body: String status: TicketStatus priority: String createdAt: String }
-        enum SupportPlan { BASIC BUSINESS ENTERPRISE }
-        enum TicketStatus { NEW OPEN PENDING HOLD SOLVED CLOSED }`),
+        ${SUPPORT_TYPES}`),
     );
     expect(errors).toEqual(['Customer.openTickets has no owner serving it: its declared owner is "support", but subgraph "support" does not resolve it.']);
   });
@@ -91,9 +94,7 @@ describe('composeCanon', () => {
     const errors = errorsOf(
       withFixture('support', `
         type Customer @key(fields: "supportId") { supportId: ID! supportPlan: SupportPlan openTickets: String tickets(first: Int = 10): [Ticket!] supportVersion: String }
-        type Ticket { id: ID! subject: String body: String status: TicketStatus priority: String createdAt: String }
-        enum SupportPlan { BASIC BUSINESS ENTERPRISE }
-        enum TicketStatus { NEW OPEN PENDING HOLD SOLVED CLOSED }`),
+        ${SUPPORT_TYPES}`),
     );
     expect(errors).toEqual(['Customer.openTickets has type String in subgraph "support", but schema/model.ts declares Int.']);
   });

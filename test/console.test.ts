@@ -37,9 +37,7 @@ beforeAll(async () => {
   const res = await stack.gql<{ customers: { edges: { node: CustomerIds }[] } }>('{ customers(first: 50) { edges { node { id sourceIds { crm erp marketing support } } } } }');
   customers = res.data!.customers.edges.map((e) => e.node);
 });
-afterAll(async () => {
-  await stack?.stop();
-});
+afterAll(() => stack?.stop());
 
 describe('consoleFile', () => {
   it('resolves to a file under public/ when the path names one', () => {

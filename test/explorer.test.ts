@@ -173,9 +173,7 @@ let stack: TestStack;
 beforeAll(async () => {
   stack = await startTestStack({ seedSize: 50 });
 });
-afterAll(async () => {
-  await stack?.stop();
-});
+afterAll(() => stack?.stop());
 
 describe('handleExplorer', () => {
   it('serves the page with a same-origin content policy when /explorer is requested', async () => {

@@ -26,13 +26,8 @@ beforeAll(async () => {
   const res = await stack.gql('{ customers(first: 60) { edges { node { id sourceIds { crm erp marketing support } } } } }');
   customer = res.data.customers.edges.map((e: any) => e.node).find((n: any) => Object.values(n.sourceIds).every((v) => v !== null));
 });
-afterAll(async () => {
-  await stack?.stop();
-});
-beforeEach(async () => {
-  await stack.clearFaults();
-  await stack.resetStats();
-});
+afterAll(() => stack?.stop());
+beforeEach(() => stack.reset());
 async function requestsLogged(system: SystemName): Promise<number> {
   const log = await fetch(`${stack.systems[system].url}/_admin/requests?limit=2000`).then((r) => r.json());
   return log.length;

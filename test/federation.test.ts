@@ -33,13 +33,8 @@ let stack: TestStack;
 beforeAll(async () => {
   stack = await startTestStack({ seedSize: 600 });
 });
-afterAll(async () => {
-  await stack?.stop();
-});
-beforeEach(async () => {
-  await stack.clearFaults();
-  await stack.resetStats();
-});
+afterAll(() => stack?.stop());
+beforeEach(() => stack.reset());
 
 describe('reading customers', () => {
   it('returns for every customer exactly the values stored in each owning system', async () => {

@@ -1,28 +1,9 @@
 // The gateway's own answers (malformed, too large, unrouted, failed) with a code and a trace id, and what it records of refused mutations.
 
-import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { memoryLog, traceparent } from './support/log.js';
 import { startTestStack, type TestStack } from './support/stack.js';
-
-/** Captures pino's JSON lines in memory. */
-function memoryLog() {
-  const lines: Record<string, any>[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n')) if (l.trim()) lines.push(JSON.parse(l));
-      done();
-    },
-  });
-  return { lines, logger: pino({ level: 'info' }, stream) };
-}
-
-function traceparent() {
-  const traceId = randomBytes(16).toString('hex');
-  return { header: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, traceId };
-}
 
 /** Sends only a request head over a raw socket and reads whatever comes back until the server closes. */
 function rawHead(base: string, head: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
@@ -50,9 +31,7 @@ beforeAll(async () => {
   stack = await startTestStack({ seedSize: 30 }, { log: log.logger });
   customerId = (await stack.gql('{ customers(first: 1) { edges { node { id } } } }')).data.customers.edges[0].node.id;
 });
-afterAll(async () => {
-  await stack?.stop();
-});
+afterAll(() => stack?.stop());
 afterEach(() => vi.restoreAllMocks());
 
 async function post(body: string, headers: Record<string, string> = {}) {

@@ -1,12 +1,10 @@
 // The operations ledger: one contract suite that SQLite and PostgreSQL both pass.
 
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PG_URL, postgresSkipReason } from './support/postgres.js';
+import { scratch } from './support/scratch.js';
 import { PostgresLedger, SqliteLedger, statusOf, type Ledger, type LedgerStep, type OperationRecord } from '../gateway/operations/ledger.js';
 
 const pgSkip = await postgresSkipReason();
@@ -21,25 +19,14 @@ function op(createdAt: string, extra: Partial<OperationRecord> = {}): OperationR
   return { id: randomUUID(), traceId: randomUUID().replaceAll('-', ''), name: 'updateCustomer', kind: 'mutation', app: 'web', idempotencyKey: null, inputHash: 'h', status: statusOf(steps), createdAt, updatedAt: createdAt, error: null, steps, ...extra };
 }
 
-const dirs: string[] = [];
-const schemas: string[] = [];
-afterAll(async () => {
-  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
-  if (schemas.length && !pgSkip) {
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-    await c.end();
-  }
-});
+const tmp = scratch();
 
 const stores: { name: string; skip: string | null; open: () => Promise<Ledger> }[] = [
   {
     name: 'SQLite',
     skip: null,
     open: async () => {
-      const d = mkdtempSync(join(tmpdir(), 'canon-ledger-'));
-      dirs.push(d);
+      const d = tmp.dir('canon-ledger-');
       return new SqliteLedger(join(d, 'ledger.sqlite'));
     },
   },
@@ -47,8 +34,7 @@ const stores: { name: string; skip: string | null; open: () => Promise<Ledger> }
     name: 'PostgreSQL',
     skip: pgSkip,
     open: async () => {
-      const schema = `canon_test_${process.pid}_${schemas.length}`;
-      schemas.push(schema);
+      const schema = tmp.schema('canon_test');
       return PostgresLedger.open(PG_URL, { schema });
     },
   },

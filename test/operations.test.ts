@@ -1,36 +1,18 @@
 // One trace across every system, and the operations ledger end to end: what triggered, what failed, what is pending; retried; kept across restarts.
 
-import { randomBytes, randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SYSTEMS, type SystemName } from '../schema/model.js';
+import { memoryLog, traceparent } from './support/log.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { PG_URL, postgresSkipReason } from './support/postgres.js';
 
 const OPERATION = 'query($id: ID!) { operation(id: $id) { id traceId name kind app idempotencyKey status error { code message } steps { system action status attempts durationMs idempotencyKey error { code message retryable } } } }';
 const UPDATE = 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { operationId results { system status error { code } } } }';
-
-/** Captures pino's JSON lines in memory. */
-function memoryLog() {
-  const lines: Record<string, any>[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n')) if (l.trim()) lines.push(JSON.parse(l));
-      done();
-    },
-  });
-  return { lines, logger: pino({ level: 'info' }, stream) };
-}
-
-function traceparent(): { header: string; traceId: string } {
-  const traceId = randomBytes(16).toString('hex');
-  return { header: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, traceId };
-}
 
 let stack: TestStack;
 let customer: { id: string; sourceIds: Record<SystemName, string | null> };
@@ -38,16 +20,10 @@ const log = memoryLog();
 
 beforeAll(async () => {
   stack = await startTestStack({ seedSize: 60, systemResilience: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2, breakerThreshold: 1000 } }, { log: log.logger });
-  const res = await stack.gql('{ customers(first: 60) { edges { node { id sourceIds { crm erp marketing support } } } } }');
-  customer = res.data.customers.edges.map((e: any) => e.node).find((n: any) => SYSTEMS.every((s) => n.sourceIds[s] !== null));
+  customer = (await stack.customersInEverySystem(60))[0]!;
 });
-afterAll(async () => {
-  await stack?.stop();
-});
-beforeEach(async () => {
-  await stack.clearFaults();
-  await stack.resetStats();
-});
+afterAll(() => stack?.stop());
+beforeEach(() => stack.reset());
 
 describe('one trace id end to end', () => {
   it('puts the trace id in every response and every error', async () => {

@@ -7,29 +7,17 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Writable } from 'node:stream';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEMS } from '../schema/model.js';
 import { JwtVerifier } from '../gateway/security/authenticate.js';
+import { memoryLog } from './support/log.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const run = promisify(execFile);
 
 /** Every log line the gateway writes, as text: what the secrets test greps. */
-function memoryLog() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return { lines, logger: pino({ level: 'debug' }, stream) };
-}
-
 /** `npm run apps -- …` in its own process, against the stack's data directory (what an operator runs beside a running gateway). */
 async function appsCli(dataDir: string, ...args: string[]): Promise<{ code: number; out: string }> {
   try {
@@ -60,7 +48,7 @@ function token(claims: Record<string, unknown>, opts: { audience?: string; expir
 }
 
 let stack: TestStack;
-const log = memoryLog();
+const log = memoryLog('debug');
 /** Every answer body a test saw, for the secrets check at the end. */
 const answers: string[] = [];
 const secrets: string[] = [];
@@ -94,8 +82,7 @@ beforeAll(async () => {
     { log: log.logger },
   );
   secrets.push(stack.devKey);
-  const res = await stack.gql('{ customers(first: 40) { edges { node { id sourceIds { crm erp marketing support } } } } }');
-  everywhere = res.data.customers.edges.map((e: { node: Ids }) => e.node).find((n: Ids) => SYSTEMS.every((s) => n.sourceIds[s] !== null));
+  everywhere = (await stack.customersInEverySystem(40))[0]!;
 });
 afterAll(async () => {
   await stack?.stop();
@@ -395,8 +382,8 @@ describe('the dev app', () => {
 describe('secrets', () => {
   it('keeps every key and token out of the health report, every answer and every log line', async () => {
     const health = await fetch(`${stack.gateway.url}/health`).then((r) => r.text());
-    const logged = log.lines.join('');
-    expect(log.lines.length).toBeGreaterThan(20);
+    const logged = log.raw.join('');
+    expect(log.raw.length).toBeGreaterThan(20);
     expect(secrets.length).toBeGreaterThan(8);
     for (const s of secrets) {
       expect(health.includes(s), 'health').toBe(false);

@@ -20,16 +20,10 @@ beforeAll(async () => {
   stack = await startTestStack({ seedSize: 60, systemResilience: { maxAttempts: 1, breakerThreshold: 1000 } });
   const urls = Object.fromEntries(Object.entries(stack.subgraphs).map(([n, sg]) => [n, sg.url])) as SubgraphUrls;
   runner = new StepRunner(new SubgraphClient({ urls, policies: stack.subgraphPolicies }));
-  const res = await stack.gql('{ customers(first: 60) { edges { node { id sourceIds { crm erp marketing support } } } } }');
-  customer = res.data.customers.edges.map((e: any) => e.node).find((n: any) => SYSTEMS.every((s) => n.sourceIds[s] !== null));
+  customer = (await stack.customersInEverySystem(60))[0]!;
 });
-afterAll(async () => {
-  await stack?.stop();
-});
-beforeEach(async () => {
-  await stack.clearFaults();
-  await stack.resetStats();
-});
+afterAll(() => stack?.stop());
+beforeEach(() => stack.reset());
 
 async function writes(): Promise<Record<SystemName, number>> {
   const stats = await stack.systemStats();

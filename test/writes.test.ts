@@ -35,13 +35,10 @@ function delta(before: Record<SystemName, number>, after: Record<SystemName, num
 
 beforeAll(async () => {
   stack = await startTestStack({ seedSize: 300 });
-  const res = await stack.gql('{ customers(first: 300) { edges { node { id sourceIds { crm erp marketing support } } } } }');
-  everywhere = res.data.customers.edges.map((e: any) => e.node).filter((n: any) => SYSTEMS.every((s) => n.sourceIds[s] !== null));
+  everywhere = await stack.customersInEverySystem(300);
   expect(everywhere.length).toBeGreaterThan(40);
 });
-afterAll(async () => {
-  await stack?.stop();
-});
+afterAll(() => stack?.stop());
 beforeEach(async () => {
   await stack.clearFaults();
 });

@@ -108,12 +108,8 @@ export class CrmConnector {
   async batchUpdateContacts(updates: readonly { id: string; properties: Record<string, string | null> }[], idempotencyKey?: string | null): Promise<(CrmContact | Error)[]> {
     const call = 'POST /crm/v3/objects/contacts/batch/update';
     const propertiesOf = (chunk: readonly { properties: Record<string, string | null> }[]) => [...new Set([...CRM_PROPERTIES, ...chunk.flatMap((u) => Object.keys(u.properties))])];
-    return batchWrite({
-      client: this.client,
-      call,
-      inputs: updates,
+    return batchWrite(this.client, call, updates, {
       size: this.maxBatchWrite,
-      recordOf: (u) => u.id,
       idempotencyKey,
       send: async (chunk, key, signal) => {
         const res = await this.client.attempt<BatchAnswer>(

@@ -150,12 +150,8 @@ export class ErpConnector {
    */
   async batchUpdatePartners(updates: readonly { id: string; properties: Partial<ErpPartner>; expectedVersion?: string | null }[], idempotencyKey?: string | null): Promise<(ErpPartner | Error)[]> {
     const call = 'POST /odata/v4/$batch';
-    return batchWrite({
-      client: this.client,
-      call,
-      inputs: updates,
+    return batchWrite(this.client, call, updates, {
       size: this.maxBatchWrite,
-      recordOf: (u) => u.id,
       idempotencyKey,
       send: async (chunk, key, signal) => {
         const responses = await this.batch(

@@ -12,15 +12,12 @@ import type { Owner } from '../../schema/model.js';
 import type { SystemClient } from './system-client.js';
 import { toGraphQLError, toSystemError, type SystemError } from './system-error.js';
 
+/** How one batch write runs; the client, the call (as logs and errors name it) and the inputs are `batchWrite`'s arguments. */
 export interface BatchWrite<I, R> {
-  client: SystemClient;
-  /** The batch call, as logs and errors name it: `POST /crm/v3/objects/contacts/batch/update`. */
-  call: string;
-  inputs: readonly I[];
   /** Most inputs per call: the API's own limit. */
   size: number;
-  /** The record an input writes; two inputs for one record go to different chunks, in input order. */
-  recordOf(input: I): string;
+  /** The record an input writes; two inputs for one record go to different chunks, in input order. Defaults to the input's `id`. */
+  recordOf?(input: I): string;
   idempotencyKey?: string | null;
   /** One attempt of one chunk: a result or an Error per input, in chunk order. Throws (a SystemError) when the call failed as a whole. */
   send(chunk: readonly I[], key: string | null, signal: AbortSignal): Promise<(R | Error)[]>;
@@ -54,31 +51,36 @@ export function itemError(system: Owner, call: string, status: number, message: 
   return toSystemError(system, { method, path }, { response: { status, headers: new Headers(), text: JSON.stringify({ message }) } });
 }
 
-/** Runs `w` chunk by chunk, in order: one result or Error per input, in input order. */
-export async function batchWrite<I, R>(w: BatchWrite<I, R>): Promise<(R | Error)[]> {
-  const out: (R | Error)[] = new Array(w.inputs.length);
-  const chunks = chunkPositions(w.inputs, w.size, w.recordOf);
+const idOf = (input: unknown): string => String((input as { id?: unknown }).id);
+
+/**
+ * Writes `inputs` through `call` (`POST /crm/v3/objects/contacts/batch/update`) chunk by chunk, in order: one result
+ * or Error per input, in input order.
+ */
+export async function batchWrite<I, R>(client: SystemClient, call: string, inputs: readonly I[], w: BatchWrite<I, R>): Promise<(R | Error)[]> {
+  const out: (R | Error)[] = new Array(inputs.length);
+  const chunks = chunkPositions(inputs, w.size, w.recordOf ?? idOf);
   for (const [n, positions] of chunks.entries()) {
     const key = w.idempotencyKey ? `${w.idempotencyKey}:${n + 1}` : null;
     let attempt = 0;
     try {
-      const results = await w.client.run(async (signal) => {
+      const results = await client.run(async (signal) => {
         attempt++;
         const got = new Map<number, R | Error>();
         let pending = positions;
         if (attempt > 1 && w.recognise) {
-          const held = await w.recognise(pending.map((p) => w.inputs[p]!), signal);
+          const held = await w.recognise(pending.map((p) => inputs[p]!), signal);
           held.forEach((r, j) => {
             if (r !== null) got.set(pending[j]!, r);
           });
           pending = pending.filter((p) => !got.has(p));
         }
         if (pending.length) {
-          const sent = await w.send(pending.map((p) => w.inputs[p]!), key, signal);
-          pending.forEach((p, j) => got.set(p, sent[j] ?? new Error(`${w.call} answered nothing for input ${p}`)));
+          const sent = await w.send(pending.map((p) => inputs[p]!), key, signal);
+          pending.forEach((p, j) => got.set(p, sent[j] ?? new Error(`${call} answered nothing for input ${p}`)));
         }
         return positions.map((p) => got.get(p)!);
-      }, Boolean(key), w.call);
+      }, Boolean(key), call);
       positions.forEach((p, j) => (out[p] = results[j]!));
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));

@@ -125,10 +125,7 @@ export class MarketingConnector {
    */
   async batchSubscribe(members: readonly BatchMember[], idempotencyKey?: string | null): Promise<(MarketingMember | Error)[]> {
     const call = `POST /3.0/lists/${this.listId}`;
-    return batchWrite({
-      client: this.client,
-      call,
-      inputs: members,
+    return batchWrite(this.client, call, members, {
       size: this.maxBatchWrite,
       recordOf: (m) => memberHash(m.email_address),
       idempotencyKey,

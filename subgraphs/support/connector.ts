@@ -200,12 +200,8 @@ export class SupportConnector {
    */
   async updateManyOrganizations(updates: readonly { id: string; organization: OrganizationChange }[], idempotencyKey?: string | null): Promise<(SupportOrganization | Error)[]> {
     const call = 'PUT /api/v2/organizations/update_many.json';
-    return batchWrite({
-      client: this.client,
-      call,
-      inputs: updates,
+    return batchWrite(this.client, call, updates, {
       size: this.maxBatchWrite,
-      recordOf: (u) => u.id,
       idempotencyKey,
       send: async (chunk, key, signal) => {
         const valid = chunk.filter((u) => isZendeskId(u.id));

@@ -36,11 +36,15 @@ export interface TestStack extends Stack {
   /** Headers for the app `name` (every scope unless `scopes` says), created on first use: how a test names the ledger's app. */
   appHeaders(name: string, scopes?: readonly string[]): Promise<Record<string, string>>;
   /** What each sandbox system has received since the last reset. */
+  /** The first `n` customers (by the identity page) whose records exist in every system. */
+  customersInEverySystem(n: number): Promise<{ id: string; sourceIds: Record<SystemName, string> }[]>;
   systemStats(): Promise<Record<SystemName, SystemStats>>;
   /** Zeroes the counters of every system and subgraph. */
   resetStats(): Promise<void>;
   setFaults(system: SystemName, faults: Record<string, unknown>): Promise<void>;
   clearFaults(): Promise<void>;
+  /** Before each test: no faults on any system, all request logs and counters empty. */
+  reset(): Promise<void>;
   /** Stops the stack and deletes its data directory (kept with `keepData`, to start again on it). */
   stop(opts?: { keepData?: boolean }): Promise<void>;
 }
@@ -63,7 +67,7 @@ export async function startTestStack(overrides: Partial<CanonConfig> = {}, opts:
     return made.key;
   };
   const appKeys = new Map<string, Promise<string>>();
-  return {
+  const testStack: TestStack = {
     ...stack,
     devKey,
     authHeaders,
@@ -76,6 +80,14 @@ export async function startTestStack(overrides: Partial<CanonConfig> = {}, opts:
     async gql(query, variables, headers) {
       const res = await postGraphql({ query, variables }, headers);
       return (await res.json()) as GraphQLResponse;
+    },
+    async customersInEverySystem(n) {
+      const res = await postGraphql({ query: 'query($n: Int!) { customers(first: $n) { edges { node { id sourceIds { crm erp marketing support } } } } }', variables: { n } });
+      const body = (await res.json()) as GraphQLResponse;
+      if (!body.data) throw new Error(`reading customers failed: ${JSON.stringify(body.errors)}`);
+      type Ids = { id: string; sourceIds: Record<SystemName, string | null> };
+      const all: Ids[] = body.data.customers.edges.map((e: { node: Ids }) => e.node);
+      return all.filter((c): c is { id: string; sourceIds: Record<SystemName, string> } => SYSTEMS.every((s) => c.sourceIds[s] !== null));
     },
     async systemStats() {
       const entries = await Promise.all(SYSTEMS.map(async (s) => [s, await (await fetch(`${stack.systems[s].url}/_admin/stats`)).json()] as const));
@@ -94,11 +106,16 @@ export async function startTestStack(overrides: Partial<CanonConfig> = {}, opts:
     async clearFaults() {
       await Promise.all(SYSTEMS.map((s) => fetch(`${stack.systems[s].url}/_admin/faults`, { method: 'DELETE' })));
     },
+    async reset() {
+      await testStack.clearFaults();
+      await testStack.resetStats();
+    },
     async stop(opts = {}) {
       await stack.close();
       if (!opts.keepData) rmSync(dir, { recursive: true, force: true });
     },
   };
+  return testStack;
 }
 
 /** POSTs JSON to a sandbox system's own API, the way a test checks what the system holds. */

@@ -1,0 +1,34 @@
+// Test support: scratch directories and PostgreSQL schemas a test file makes, removed when the file is done.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll } from 'vitest';
+import { PG_URL } from './postgres.js';
+
+/** Call once at the top of a test file: every `dir()` and `schema()` it hands out is dropped after the file's last test. */
+export function scratch(): { dir(prefix: string): string; schema(prefix: string): string } {
+  const dirs: string[] = [];
+  const schemas: string[] = [];
+  afterAll(async () => {
+    dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+    if (!schemas.length) return;
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+    await c.end();
+  });
+  return {
+    dir: (prefix) => {
+      const d = mkdtempSync(join(tmpdir(), prefix));
+      dirs.push(d);
+      return d;
+    },
+    schema: (prefix) => {
+      const s = `${prefix}_${process.pid}_${schemas.length}`;
+      schemas.push(s);
+      return s;
+    },
+  };
+}
