@@ -16,6 +16,7 @@ import { retryOperation, type RetryDeps } from './retry.js';
 import { runWrite } from './run.js';
 import { failureOf } from './steps.js';
 import { operationIdFor } from './operation-id.js';
+import { WORKFLOWS } from '../workflows/definitions.js';
 
 
 /** The one GraphQL error a refused write gets: an upstream failure shaped by system-error.ts, or canon's own check. */
@@ -50,6 +51,7 @@ export function createResolvers(deps: ControlDeps) {
   return {
     Query: {
       dataModel,
+      workflows: () => WORKFLOWS,
       ...ledgerQueries(deps.ledger),
     },
     Mutation: {
