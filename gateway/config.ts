@@ -78,6 +78,34 @@ export interface CanonConfig {
    * fresh checkout works with no setup (`DEV_APP`, 'false' to turn off, e.g. on a shared deployment). Default true.
    */
   devApp: boolean;
+  /** Durable workflows (gateway/workflows): where their state lives and how queued work runs. */
+  workflows: WorkflowSettings;
+}
+
+export interface WorkflowSettings {
+  /**
+   * This gateway's name among those sharing one workflow database (`CANON_EXECUTOR_ID`). Default `local`. A
+   * restarted gateway resumes the unfinished workflows of its own id, so give each gateway of a deployment its own.
+   */
+  executorId: string;
+  /**
+   * PostgreSQL schema of the workflow state when `DATABASE_URL` is set (`WORKFLOWS_SCHEMA`). Default
+   * `canon_workflows`, or `<DATABASE_SCHEMA>_workflows` when DATABASE_SCHEMA is not public. Without DATABASE_URL
+   * the state lives in embedded PGlite under DATA_DIR/workflows.
+   */
+  schema: string;
+  /** How long a REALTIME mutation waits for its workflow inside the request, in ms (`REALTIME_WAIT_MS`). Default 15000; then it answers PENDING and the workflow goes on. */
+  realtimeWaitMs: number;
+  /** How many queued workflows write to one system at a time, across gateways (`<SYSTEM>_CONCURRENCY`, e.g. `CRM_CONCURRENCY`). Default 4 each. */
+  systemConcurrency: Record<SystemName, number>;
+  /** Calls a queued step makes toward its system before it fails for good (`QUEUED_MAX_ATTEMPTS`). Default 5. */
+  queuedMaxAttempts: number;
+  /** First pause between those calls, in ms, doubled each time; a longer Retry-After wins (`QUEUED_RETRY_DELAY_MS`). Default 1000. */
+  queuedRetryDelayMs: number;
+  /** How long onboarding waits for the ERP to approve a held partner, in ms (`ONBOARDING_APPROVAL_TIMEOUT_MS`). Default 24 hours. */
+  onboardingApprovalTimeoutMs: number;
+  /** First pause between checks of a held partner, in ms, doubled up to 15 minutes (`ONBOARDING_RECHECK_MS`). Default 2000. */
+  onboardingRecheckMs: number;
 }
 
 export interface JwtConfig {
@@ -145,6 +173,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
     trustedDocuments: env.TRUSTED_DOCUMENTS ? resolve(env.TRUSTED_DOCUMENTS) : undefined,
     introspectionNeedsScope: env.NODE_ENV === 'production',
     devApp: env.DEV_APP !== 'false',
+    workflows: {
+      executorId: env.CANON_EXECUTOR_ID || 'local',
+      schema: env.WORKFLOWS_SCHEMA || (env.DATABASE_SCHEMA && env.DATABASE_SCHEMA !== 'public' ? `${env.DATABASE_SCHEMA}_workflows` : 'canon_workflows'),
+      realtimeWaitMs: positive(env.REALTIME_WAIT_MS, 15_000, 'REALTIME_WAIT_MS'),
+      systemConcurrency: Object.fromEntries(SYSTEMS.map((s) => [s, positive(env[`${s.toUpperCase()}_CONCURRENCY`], 4, `${s.toUpperCase()}_CONCURRENCY`)])) as Record<SystemName, number>,
+      queuedMaxAttempts: positive(env.QUEUED_MAX_ATTEMPTS, 5, 'QUEUED_MAX_ATTEMPTS'),
+      queuedRetryDelayMs: int(env.QUEUED_RETRY_DELAY_MS, 1000, 'QUEUED_RETRY_DELAY_MS'),
+      onboardingApprovalTimeoutMs: positive(env.ONBOARDING_APPROVAL_TIMEOUT_MS, 24 * 60 * 60 * 1000, 'ONBOARDING_APPROVAL_TIMEOUT_MS'),
+      onboardingRecheckMs: positive(env.ONBOARDING_RECHECK_MS, 2000, 'ONBOARDING_RECHECK_MS'),
+    },
   };
 }
 
@@ -164,6 +202,8 @@ export function testConfig(dataDir: string, overrides: Partial<CanonConfig> = {}
     rateLimitPerSecond: 1_000_000,
     systemPorts: zero(base.systemPorts) as CanonConfig['systemPorts'],
     subgraphPorts: zero(base.subgraphPorts) as CanonConfig['subgraphPorts'],
+    // Tests retry queued steps without waiting a second between calls.
+    workflows: { ...base.workflows, queuedRetryDelayMs: 10, onboardingRecheckMs: 50 },
     ...overrides,
   };
 }

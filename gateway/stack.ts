@@ -29,6 +29,8 @@ import { isSeeded, seedAll } from '../subgraphs/sandbox-kit/seed.js';
 import type { SubgraphDefinition } from '../subgraphs/kit/subgraph.js';
 import type { CanonConfig } from './config.js';
 import { controlSubgraph, CONTROL_URL } from './writes/index.js';
+import { StepRunner } from './writes/steps.js';
+import { WorkflowEngine } from './workflows/engine.js';
 import { SubgraphClient, type SubgraphUrls } from './federation/subgraph-client.js';
 import { startGateway, type RunningGateway } from './http/server.js';
 import { openAppStore, type AppStore } from './security/app-store.js';
@@ -51,6 +53,8 @@ export interface Stack {
   /** The dev app of a fresh data directory, or null with DEV_APP=false. */
   devApp: DevApp | null;
   subgraphs: Record<SystemName | 'identity', RunningSubgraph>;
+  /** The durable workflow engine every write runs on. */
+  engine: WorkflowEngine;
   gateway: RunningGateway;
   /** Stops everything, gateway first so no request reaches a closed subgraph. */
   close(): Promise<void>;
@@ -127,6 +131,7 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
   if (!opts.systems && !isSeeded(config.dataDir)) seedAll(config.dataDir, { seed: config.seed, size: config.seedSize });
 
   const started: { close(): Promise<void> }[] = [];
+  let engineStarted: WorkflowEngine | undefined;
   try {
     startTelemetry({ otlpEndpoint: config.otlpEndpoint });
     const log = opts.log ?? createLogger(config.logLevel);
@@ -170,11 +175,15 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
     }
     // One client toward the subgraphs for the whole gateway: Apollo's reads and canon's write steps alike.
     const client = new SubgraphClient({ urls: Object.fromEntries(Object.entries(subgraphs).map(([n, sg]) => [n, sg.url])) as SubgraphUrls, policies: subgraphPolicies, dedupeReads: config.dedupeReads });
+    // After the subgraphs: DBOS resumes unfinished workflows as it starts, and their steps call the subgraphs.
+    const runner = new StepRunner(client);
+    const engine = await WorkflowEngine.start(config, { runner, ledger, settings: config.workflows, log });
+    engineStarted = engine;
     const gateway = await startGateway({
       port: config.port,
       host: config.host,
       subgraphs: (['identity', ...SYSTEMS] as const).map((n) => ({ def: defs[n], url: subgraphs[n].url })),
-      localSubgraphs: [{ def: controlSubgraph({ client, ledger, lock: locking.lock }), url: CONTROL_URL }],
+      localSubgraphs: [{ def: controlSubgraph({ client, ledger, lock: locking.lock, engine, runner }), url: CONTROL_URL }],
       systems: SYSTEMS.map((s) => ({ name: s, url: systems[s].url })),
       client,
       idempotency,
@@ -192,13 +201,17 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
       apps,
       devApp,
       subgraphs,
+      engine,
       gateway,
       async close() {
         await gateway.close();
+        // After the gateway (no request waits on it) and before the subgraphs and ledger its workflows use.
+        await engine.close();
         await Promise.all(started.map((s) => s.close()));
       },
     };
   } catch (e) {
+    await engineStarted?.close().catch(() => undefined);
     await Promise.allSettled(started.map((s) => s.close()));
     throw e;
   }

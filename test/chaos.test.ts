@@ -91,12 +91,12 @@ describe('canon under chaos', () => {
           const key = randomUUID();
           const body =
             plan.kind === 'ticket'
-              ? { query: 'mutation($id: ID!, $s: String!) { openTicket(customerId: $id, subject: $s, body: "chaos") { id } }', variables: { id: plan.customer.id, s: plan.subject } }
+              ? { query: 'mutation($id: ID!, $s: String!) { openTicket(customerId: $id, subject: $s, body: "chaos") { ticket { id } } }', variables: { id: plan.customer.id, s: plan.subject } }
               : { query: 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { results { system status error { code message } } } }', variables: { id: plan.customer.id, input: plan.input } };
           for (let attempt = 1; ; attempt++) {
             tries++;
             const res = await post(body, key);
-            const done = plan.kind === 'ticket' ? Boolean(res.data?.openTicket?.id) : !res.errors && res.data?.updateCustomer.results.every((r: any) => r.status === 'SUCCEEDED');
+            const done = plan.kind === 'ticket' ? Boolean(res.data?.openTicket?.ticket?.id) : !res.errors && res.data?.updateCustomer.results.every((r: any) => r.status === 'SUCCEEDED');
             if (done) break;
             if (attempt >= MAX_TRIES) throw new Error(`operation ${plan.i} did not succeed in ${MAX_TRIES} tries; last answer ${JSON.stringify(res)}`);
             await new Promise((r) => setImmediate(r));

@@ -130,9 +130,9 @@ describe('writes under failure', () => {
   it('finds the ticket a lost answer already created instead of creating a second', async () => {
     await stack.setFaults('support', { resetAfterCommitRate: 1 });
     const subject = `Lost answer ${randomUUID()}`;
-    const res = await post({ query: 'mutation($id: ID!, $s: String!) { openTicket(customerId: $id, subject: $s, body: "x") { id subject } }', variables: { id: customer.id, s: subject } }, randomUUID());
+    const res = await post({ query: 'mutation($id: ID!, $s: String!) { openTicket(customerId: $id, subject: $s, body: "x") { ticket { id subject } } }', variables: { id: customer.id, s: subject } }, randomUUID());
     expect(res.errors).toBeUndefined();
-    expect(res.data.openTicket.subject).toBe(subject);
+    expect(res.data.openTicket.ticket.subject).toBe(subject);
     await stack.clearFaults();
     const tickets = await fetch(`${stack.systems.support.url}/api/v2/tickets.json?organization_ids=${customer.sourceIds.support}&per_org=100`).then((r) => r.json());
     expect(tickets.tickets.filter((t: any) => t.subject === subject)).toHaveLength(1);

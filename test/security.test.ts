@@ -289,7 +289,7 @@ describe('scopes before any system is called', () => {
     expect(ops.json.errors.map((e: any) => [e.path, e.extensions.code, e.extensions.scope])).toEqual([[['operations'], 'FORBIDDEN', 'operations:read']]);
     const retry = await call('mutation { retryOperation(id: "x") { id } }', {}, crmReader);
     expect(retry.json.errors.map((e: any) => [e.extensions.code, e.extensions.field, e.extensions.scope])).toEqual([['FORBIDDEN', 'retryOperation', 'operations:retry']]);
-    const ticket = await call(`mutation { openTicket(customerId: "${everywhere.id}", subject: "s", body: "b") { id } }`, {}, crmReader);
+    const ticket = await call(`mutation { openTicket(customerId: "${everywhere.id}", subject: "s", body: "b") { ticket { id } } }`, {}, crmReader);
     expect(ticket.json.errors.map((e: any) => [e.extensions.code, e.extensions.field, e.extensions.scope])).toEqual([['FORBIDDEN', 'openTicket', 'write:support']]);
     expect(Object.values((await received()).subgraphs)).toEqual([0, 0, 0, 0, 0]);
   });
@@ -297,12 +297,12 @@ describe('scopes before any system is called', () => {
   it('runs a ticket for an app that may write support but not read it, nulling up to the nearest nullable parent', async () => {
     await stack.resetStats();
     const writer = await stack.appHeaders('ticket-writer', ['write:support']);
-    const res = await call(`mutation { openTicket(customerId: "${everywhere.id}", subject: "Scoped", body: "Write only") { id subject } }`, {}, writer);
-    // Ticket.id is non-null and openTicket's Ticket! too: as in GraphQL, the null reaches data.
-    expect(res.json.data).toBeNull();
+    const res = await call(`mutation { openTicket(customerId: "${everywhere.id}", subject: "Scoped", body: "Write only") { ticket { id subject } } }`, {}, writer);
+    // Ticket.id is non-null and the payload's ticket is nullable: as in GraphQL, the null stops at the ticket.
+    expect(res.json.data).toEqual({ openTicket: { ticket: null } });
     expect(res.json.errors.map((e: any) => [e.path, e.extensions.code, e.extensions.scope])).toEqual([
-      [['openTicket', 'id'], 'FORBIDDEN', 'read:support'],
-      [['openTicket', 'subject'], 'FORBIDDEN', 'read:support'],
+      [['openTicket', 'ticket', 'id'], 'FORBIDDEN', 'read:support'],
+      [['openTicket', 'ticket', 'subject'], 'FORBIDDEN', 'read:support'],
     ]);
     const stats = await stack.systemStats();
     expect(SYSTEMS.map((s) => stats[s].writes)).toEqual([0, 0, 0, 1]);

@@ -38,7 +38,7 @@ describe('runWrite outside a GraphQL request', () => {
   it('writes each slice to its owner and records the operation when given only plain inputs', async () => {
     const m = meta();
     const args = { id: customer.id, input: { name: 'Plain Run', legalName: 'Plain Run GmbH' } };
-    const out = await runWrite(m, () => planUpdate(runner, args, null), { runner, ledger: stack.ledger });
+    const out = await runWrite(m, () => planUpdate(runner, args, null), { runner, ledger: stack.ledger, engine: stack.engine });
     expect(out.ok && out.steps.map((s) => [s.system, s.status])).toEqual([
       ['crm', 'SUCCEEDED'],
       ['erp', 'SUCCEEDED'],
@@ -50,7 +50,7 @@ describe('runWrite outside a GraphQL request', () => {
 
   it('records a refused plan as FAILED with its reason and sends nothing', async () => {
     const m = meta();
-    const out = await runWrite(m, () => planUpdate(runner, { id: customer.id, input: { email: 'not an email' } }, null), { runner, ledger: stack.ledger });
+    const out = await runWrite(m, () => planUpdate(runner, { id: customer.id, input: { email: 'not an email' } }, null), { runner, ledger: stack.ledger, engine: stack.engine });
     expect(out.ok).toBe(false);
     expect(await writes()).toEqual({ crm: 0, erp: 0, marketing: 0, support: 0 });
     const op = await stack.ledger.get(m.operationId);
@@ -61,11 +61,11 @@ describe('runWrite outside a GraphQL request', () => {
     const key = randomUUID();
     const args = { id: customer.id, input: { name: 'Continued', supportPlan: 'BUSINESS' } };
     await stack.setFaults('support', { errorRate: 1 });
-    const first = await runWrite(meta({ idempotencyKey: key }), () => planUpdate(runner, args, key), { runner, ledger: stack.ledger });
+    const first = await runWrite(meta({ idempotencyKey: key }), () => planUpdate(runner, args, key), { runner, ledger: stack.ledger, engine: stack.engine });
     expect(first.ok && first.steps.map((s) => s.status)).toEqual(['SUCCEEDED', 'FAILED']);
     await stack.clearFaults();
     await stack.resetStats();
-    const second = await runWrite(meta({ idempotencyKey: key, resume: true }), () => planUpdate(runner, args, key), { runner, ledger: stack.ledger });
+    const second = await runWrite(meta({ idempotencyKey: key, resume: true }), () => planUpdate(runner, args, key), { runner, ledger: stack.ledger, engine: stack.engine });
     expect(second.ok && second.steps.map((s) => s.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     expect(second.operationId).toBe(first.operationId);
     expect(await writes()).toEqual({ crm: 0, erp: 0, marketing: 0, support: 1 });
@@ -74,10 +74,10 @@ describe('runWrite outside a GraphQL request', () => {
   it('retries a recorded operation by id without a request, under a key derived from it', async () => {
     await stack.setFaults('marketing', { errorRate: 1 });
     const m = meta();
-    await runWrite(m, () => planUpdate(runner, { id: customer.id, input: { emailConsent: 'PENDING' } }, null), { runner, ledger: stack.ledger });
+    await runWrite(m, () => planUpdate(runner, { id: customer.id, input: { emailConsent: 'PENDING' } }, null), { runner, ledger: stack.ledger, engine: stack.engine });
     await stack.clearFaults();
     await stack.resetStats();
-    const out = await retryOperation(m.operationId, null, { runner, ledger: stack.ledger, lock: new InProcessLock() });
+    const out = await retryOperation(m.operationId, null, { runner, ledger: stack.ledger, lock: new InProcessLock(), engine: stack.engine });
     expect(out.ok && { status: out.operation.status, key: out.operation.steps[0]!.idempotencyKey }).toEqual({ status: 'SUCCEEDED', key: `op-${m.operationId}:marketing:updateCustomer` });
     const received = await fetch(`${stack.systems.marketing.url}/_admin/requests?limit=5`).then((r) => r.json());
     expect(received.filter((r: any) => r.method !== 'GET' && !r.path.includes('batch')).map((r: any) => r.idempotencyKey)).toEqual([`op-${m.operationId}:marketing:updateCustomer`]);

@@ -292,17 +292,18 @@ describe('openTicket', () => {
   it('creates one ticket in the support system and nothing anywhere else', async () => {
     const customer = everywhere[12]!;
     const before = await writes();
-    const res = await stack.gql('mutation($id: ID!) { openTicket(customerId: $id, subject: " Printer on fire ", body: "Please send help.") { id subject body status } }', { id: customer.id });
+    const res = await stack.gql('mutation($id: ID!) { openTicket(customerId: $id, subject: " Printer on fire ", body: "Please send help.") { ticket { id subject body status } operation { status workflow mode } } }', { id: customer.id });
     expect(res.errors).toBeUndefined();
-    expect(res.data.openTicket).toMatchObject({ subject: 'Printer on fire', body: 'Please send help.', status: 'NEW' });
+    expect(res.data.openTicket.ticket).toMatchObject({ subject: 'Printer on fire', body: 'Please send help.', status: 'NEW' });
+    expect(res.data.openTicket.operation).toEqual({ status: 'SUCCEEDED', workflow: 'openTicket', mode: 'REALTIME' });
     expect(delta(before, await writes())).toEqual({ crm: 0, erp: 0, marketing: 0, support: 1 });
-    const ticket = await fetch(`${stack.systems.support.url}/api/v2/tickets/${res.data.openTicket.id}.json`).then((r) => r.json());
+    const ticket = await fetch(`${stack.systems.support.url}/api/v2/tickets/${res.data.openTicket.ticket.id}.json`).then((r) => r.json());
     expect(ticket.ticket.organization_id).toBe(Number(customer.sourceIds.support));
   });
 
   it('refuses an empty subject with BAD_USER_INPUT and creates nothing', async () => {
     const before = await writes();
-    const res = await stack.gql('mutation($id: ID!) { openTicket(customerId: $id, subject: "  ", body: "x") { id } }', { id: everywhere[12]!.id });
+    const res = await stack.gql('mutation($id: ID!) { openTicket(customerId: $id, subject: "  ", body: "x") { ticket { id } } }', { id: everywhere[12]!.id });
     expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'subject' });
     expect(delta(before, await writes())).toEqual({ crm: 0, erp: 0, marketing: 0, support: 0 });
   });

@@ -14,7 +14,10 @@ import { decodeCursor as decodePosition, encodeCursor as encodePosition } from '
 import { openSqlite } from '../../subgraphs/kit/sqlite.js';
 
 export type OperationStatus = 'PENDING' | 'SUCCEEDED' | 'PARTIAL' | 'FAILED';
-export type StepStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
+/** WAITING: a precondition not yet true, re-checked durably; SKIPPED: not run, because an earlier step failed or a precondition was false. */
+export type StepStatus = 'PENDING' | 'WAITING' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+/** REALTIME: the request waits for the workflow; QUEUED: the request answers at once and the work runs on queues. */
+export type Mode = 'REALTIME' | 'QUEUED';
 
 export interface LedgerError {
   code: string;
@@ -23,6 +26,10 @@ export interface LedgerError {
 }
 
 export interface LedgerStep {
+  /** The step's name in its workflow's definition, e.g. `crm.updateCustomer`; defaults to `<system>.<action>`. */
+  name?: string;
+  /** When the step's latest run began (ISO time). */
+  startedAt?: string | null;
   system: string;
   action: string;
   status: StepStatus;
@@ -60,6 +67,14 @@ export interface OperationRecord {
   customerId?: string | null;
   /** Trace ids of the retries run on it (retryOperation), oldest first: each retry's system calls carry its own. */
   retryTraceIds?: string[];
+  /** The workflow that ran it (gateway/workflows/definitions.ts); defaults to `name`. */
+  workflow?: string;
+  /** How it was asked to run; REALTIME unless said. */
+  mode?: Mode;
+  /** The ids of the durable workflow runs that carried it, oldest first: the operation id, then `<id>.r1`, … for continuations and retries. */
+  runs?: string[];
+  /** For batch work: how many items there are and how many have ended, updated as batches finish. */
+  progress?: { total: number; done: number; failed: number } | null;
   status: OperationStatus;
   createdAt: string;
   updatedAt: string;
@@ -96,7 +111,7 @@ export interface Ledger {
 /** Overall status from the steps: all succeeded, all failed, or some of each. */
 export function statusOf(steps: LedgerStep[]): OperationStatus {
   if (steps.length === 0) return 'FAILED';
-  if (steps.some((s) => s.status === 'PENDING')) return 'PENDING';
+  if (steps.some((s) => s.status === 'PENDING' || s.status === 'WAITING')) return 'PENDING';
   const ok = steps.filter((s) => s.status === 'SUCCEEDED').length;
   return ok === steps.length ? 'SUCCEEDED' : ok === 0 ? 'FAILED' : 'PARTIAL';
 }

@@ -6,7 +6,14 @@ import { decodeCursor, encodeCursor, type Ledger, type LedgerStep, type Operatio
 import { retryPlan } from './retry-plan.js';
 
 function stepView(s: LedgerStep) {
-  return { ...s, history: s.history ?? [], system: s.system.toUpperCase() };
+  return { ...s, name: s.name ?? `${s.system}.${s.action}`, startedAt: s.startedAt ?? null, history: s.history ?? [], system: s.system.toUpperCase() };
+}
+
+/** Batch progress as recorded, else the steps that have ended. */
+function progressOf(op: OperationRecord) {
+  if (op.progress) return op.progress;
+  const ended = (s: LedgerStep) => s.status === 'SUCCEEDED' || s.status === 'FAILED' || s.status === 'SKIPPED';
+  return { total: op.steps.length, done: op.steps.filter(ended).length, failed: op.steps.filter((s) => s.status === 'FAILED').length };
 }
 
 /** An operation as the schema's Operation type serves it (systems in the System enum's spelling). */
@@ -15,6 +22,9 @@ export function operationView(op: OperationRecord, now = Date.now()) {
   return {
     ...op,
     customerId: op.customerId ?? null,
+    workflow: op.workflow ?? op.name,
+    mode: op.mode ?? 'REALTIME',
+    progress: progressOf(op),
     retryTraceIds: op.retryTraceIds ?? [],
     steps: op.steps.map(stepView),
     retry: { possible: plan.possible, reason: plan.reason, steps: plan.steps.map((i) => stepView(op.steps[i]!)) },

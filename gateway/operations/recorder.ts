@@ -5,7 +5,7 @@
 // failure continues the record of its first run, so the ledger shows one logical operation.
 
 import { createHash } from 'node:crypto';
-import { statusOf, type Ledger, type LedgerError, type LedgerStep, type OperationRecord } from './ledger.js';
+import { statusOf, type Ledger, type LedgerError, type LedgerStep, type Mode, type OperationRecord } from './ledger.js';
 
 /** What the ledger needs to know of the request a write came from. Plain data: a write may run outside any request. */
 export interface OperationMeta {
@@ -22,6 +22,11 @@ export interface OperationMeta {
   variables: unknown;
   /** The canonical customer the operation concerns. */
   customerId: string | null;
+  /** The workflow that runs it (its definition's name); default `name`. */
+  workflow?: string;
+  mode?: Mode;
+  /** The id of the workflow run recording now: the operation id, or `<id>.r<n>` for a later run. */
+  run?: string;
 }
 
 /** A step as the ledger takes it (a write step's state); the ledger adds its history. */
@@ -36,6 +41,8 @@ export function ledgerStep(s: StepState, before?: LedgerStep, rerun = false): Le
   if (rerun && before?.status === 'FAILED') history.push({ at: new Date().toISOString(), attempts: before.attempts, error: before.error });
   return {
     history,
+    name: s.name ?? `${s.system}.${s.action}`,
+    startedAt: s.startedAt ?? null,
     system: s.system,
     action: s.action,
     status: s.status,
@@ -67,10 +74,12 @@ export class Recorder {
     if (this.op) return this.op;
     const m = this.meta;
     const now = new Date().toISOString();
-    // A resumed run (its key's earlier run failed retryably) continues that run's record; anything else is new.
-    const earlier = m.idempotencyKey && m.resume ? await this.ledger.byIdempotencyKey(m.idempotencyKey) : null;
+    // A resumed run (its key's earlier run failed retryably) continues that run's record, and so does a workflow
+    // resumed after a restart (its record has its id); anything else is new.
+    const earlier = (m.idempotencyKey && m.resume ? await this.ledger.byIdempotencyKey(m.idempotencyKey) : null) ?? (await this.ledger.get(m.operationId));
+    const runs = (op: OperationRecord | null) => [...new Set([...(op?.runs ?? (op ? [op.id] : [])), m.run ?? m.operationId])];
     this.op = earlier
-      ? { ...earlier, traceId: m.traceId ?? earlier.traceId, updatedAt: now }
+      ? { ...earlier, traceId: m.traceId ?? earlier.traceId, updatedAt: now, runs: runs(earlier), mode: m.mode ?? earlier.mode, workflow: m.workflow ?? earlier.workflow }
       : {
           id: m.operationId,
           traceId: m.traceId,
@@ -81,6 +90,9 @@ export class Recorder {
           inputHash: createHash('sha256').update(JSON.stringify(m.variables)).digest('hex'),
           customerId: m.customerId,
           retryTraceIds: [],
+          workflow: m.workflow ?? m.name,
+          mode: m.mode ?? 'REALTIME',
+          runs: runs(null),
           status: 'PENDING',
           createdAt: now,
           updatedAt: now,
@@ -140,10 +152,11 @@ export class Recorder {
  * Records a retry of `op`: `steps` are its steps now, `rerun[i]` says which were sent again. Their earlier failures
  * move into their history, and `traceId` (the retry's own trace) joins the operation's retry traces.
  */
-export async function recordRetry(ledger: Ledger, op: OperationRecord, steps: readonly StepState[], rerun: readonly boolean[], traceId: string | null): Promise<OperationRecord> {
+export async function recordRetry(ledger: Ledger, op: OperationRecord, steps: readonly StepState[], rerun: readonly boolean[], traceId: string | null, run?: string): Promise<OperationRecord> {
   const before = op.steps;
   const next: OperationRecord = {
     ...op,
+    runs: run ? [...new Set([...(op.runs ?? [op.id]), run])] : op.runs,
     steps: steps.map((s, i) => ledgerStep(s, before[i], rerun[i])),
     updatedAt: new Date().toISOString(),
     retryTraceIds: traceId ? [...(op.retryTraceIds ?? []), traceId] : (op.retryTraceIds ?? []),

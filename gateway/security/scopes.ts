@@ -60,6 +60,7 @@ const updateCustomerRule: WriteRule = (args) => {
 /** canon's own root fields (the control subgraph's) and what each needs. A field not listed needs admin. */
 const CONTROL_READS: Record<string, string | 'model'> = {
   dataModel: 'model',
+  workflows: 'model',
   operations: 'operations:read',
   operation: 'operations:read',
 };

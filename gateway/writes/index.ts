@@ -10,7 +10,8 @@ import type { GatewayContext } from '../federation/context.js';
 import type { SubgraphClient } from '../federation/subgraph-client.js';
 import type { Ledger } from '../operations/ledger.js';
 import { createResolvers } from './resolvers.js';
-import { StepRunner } from './steps.js';
+import type { StepRunner } from './steps.js';
+import type { WorkflowEngine } from '../workflows/engine.js';
 import { checkValidators } from './validation.js';
 
 export const CONTROL_URL = 'local://control';
@@ -30,6 +31,10 @@ export interface ControlOptions {
   ledger: Ledger;
   /** Serialises retries of one operation (in process, or across gateways through Redis). */
   lock: RecordLock;
+  /** Runs every write as a durable workflow. */
+  engine: WorkflowEngine;
+  /** The step runner the engine's workflows use (the one built over `client`). */
+  runner: StepRunner;
 }
 
 export function controlSubgraph(opts: ControlOptions): SubgraphDefinition<GatewayContext> {
@@ -37,7 +42,7 @@ export function controlSubgraph(opts: ControlOptions): SubgraphDefinition<Gatewa
   return {
     name: 'control',
     typeDefs: controlTypeDefs(),
-    resolvers: createResolvers({ runner: new StepRunner(opts.client), ledger: opts.ledger, lock: opts.lock }) as never,
+    resolvers: createResolvers({ runner: opts.runner, ledger: opts.ledger, lock: opts.lock, engine: opts.engine }) as never,
     // Runs in the gateway process: its resolvers receive the gateway's own request context, never this one.
     createContext: () => {
       throw new Error('The control subgraph runs inside the gateway and takes the gateway request context.');

@@ -8,8 +8,9 @@ import { ErrorCode } from '../../schema/errors.js';
 import type { SystemName } from '../../schema/model.js';
 import type { RecordLock } from '../../subgraphs/kit/record-lock.js';
 import type { Ledger, LedgerStep, OperationRecord } from '../operations/ledger.js';
-import { recordRetry } from '../operations/recorder.js';
 import { retryPlan } from '../operations/retry-plan.js';
+import type { WorkflowEngine } from '../workflows/engine.js';
+import { startRetry } from '../workflows/write.js';
 import { stepKey, type StepRunner, type WriteStep } from './steps.js';
 
 export interface RetryDeps {
@@ -17,6 +18,7 @@ export interface RetryDeps {
   ledger: Ledger;
   /** Serialises retries of one operation. */
   lock: RecordLock;
+  engine: WorkflowEngine;
 }
 
 /** Refused: an unknown operation, a query, or one still running (`retryable`: ask again once it has ended). */
@@ -48,13 +50,12 @@ export function retryOperation(id: string, traceId: string | null, deps: RetryDe
     if (plan.refusal) return { ok: false, code: plan.refusal, message: plan.reason!, retryable: plan.refusal === ErrorCode.IDEMPOTENCY_IN_PROGRESS };
     if (!plan.possible) return { ok: true, operation: op };
     const steps = op.steps.map(writeStep);
-    await Promise.all(
-      plan.steps.map(async (i) => {
-        const s = steps[i]!;
-        steps[i] = await deps.runner.run({ ...s, idempotencyKey: s.idempotencyKey ?? stepKey(`op-${op.id}`, s.system, s.action) });
-      }),
-    );
-    // An app replaying its key later finds these steps succeeded here and does not send them again.
-    return { ok: true, operation: await recordRetry(deps.ledger, op, steps, steps.map((_, i) => plan.steps.includes(i)), traceId) };
+    for (const i of plan.steps) {
+      const s = steps[i]!;
+      steps[i] = { ...s, idempotencyKey: s.idempotencyKey ?? stepKey(`op-${op.id}`, s.system, s.action) };
+    }
+    // One more run of the operation's workflow (`<id>.r<n>`); an app replaying its key later finds these steps
+    // succeeded and does not send them again.
+    return { ok: true, operation: await startRetry(deps.engine, op, steps, plan.steps, traceId) };
   });
 }

@@ -22,9 +22,15 @@ export interface StepError {
   retryable: boolean;
   /** Calls made toward the system before giving up, when the connector said. */
   attempts?: number;
+  /** The system's Retry-After, when it sent one: a queued retry waits at least this long. */
+  retryAfterSeconds?: number;
 }
 
 export interface WriteStep {
+  /** Its name in the workflow's definition; default `<system>.<action>`. */
+  name?: string;
+  /** When its latest run began (ISO time). */
+  startedAt?: string | null;
   system: SystemName;
   action: 'updateCustomer' | 'createTicket';
   /** The record in the system: its native id. */
@@ -69,7 +75,7 @@ export function sliceByOwner(input: Record<string, unknown>): Map<SystemName, Re
 
 /** A SystemError as a step keeps it. */
 export function stepError(err: SystemError): StepError {
-  return { code: err.code, message: err.message, retryable: err.retryable, attempts: err.attempts };
+  return { code: err.code, message: err.message, retryable: err.retryable, attempts: err.attempts, ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}) };
 }
 
 /** A failed step's error as the SystemError it was, for system-error.ts to shape as apps see it; null when it did not fail. */

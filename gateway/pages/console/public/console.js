@@ -9,9 +9,9 @@ const MAX_PAGE = 200;
 const AUTO_REFRESH_MS = 5000;
 
 const OPERATION_FIELDS = `fragment ConsoleOperationFields on Operation {
-  id traceId name kind app idempotencyKey inputHash status createdAt updatedAt
+  id traceId name kind app idempotencyKey inputHash status createdAt updatedAt workflow mode progress { total done failed }
   error { code message retryable }
-  steps { system action status attempts durationMs idempotencyKey error { code message retryable } history { at attempts error { code message } } }
+  steps { name startedAt system action status attempts durationMs idempotencyKey error { code message retryable } history { at attempts error { code message } } }
   retry { possible reason steps { system idempotencyKey } }
 }`;
 
@@ -387,7 +387,7 @@ function stepItem(step, index) {
   return h(
     'li',
     { class: 'step', dataset: { system: step.system, status: step.status, index: String(index) } },
-    h('div', { class: 'step-head' }, systemChip(step.system), h('span', { class: 'action' }, step.action), statusBadge(step.status)),
+    h('div', { class: 'step-head' }, systemChip(step.system), h('span', { class: 'action', title: step.name }, step.action), statusBadge(step.status)),
     h(
       'div',
       { class: 'step-meta' },
@@ -456,6 +456,9 @@ function renderDetail(op, { fresh, retryMessage } = {}) {
         {},
         field('Operation', code(op.id)),
         field('Kind', op.kind),
+        field('Workflow', op.workflow),
+        field('Mode', op.mode),
+        field('Progress', op.progress ? h('span', { id: 'detail-progress' }, `${op.progress.done} of ${op.progress.total} done, ${op.progress.failed} failed`) : null),
         field('App', op.app),
         field('Created', h('span', { title: op.createdAt }, formatTime(op.createdAt))),
         field('Updated', h('span', { title: op.updatedAt }, formatTime(op.updatedAt))),
@@ -528,8 +531,34 @@ function setAutoRefresh(on) {
   }, AUTO_REFRESH_MS);
 }
 
+const WORKFLOWS_QUERY = '{ workflows { name description defaultMode steps { name after precondition } } }';
+
+/** The workflow definitions, as the server declares them: each one's steps in order and what each waits for. */
+async function loadWorkflows() {
+  const box = $('#workflow-list');
+  if (!box) return;
+  try {
+    const data = await request(WORKFLOWS_QUERY, {});
+    box.replaceChildren(
+      ...data.workflows.map((w) =>
+        h(
+          'li',
+          { class: 'workflow', dataset: { workflow: w.name } },
+          h('b', {}, w.name),
+          ` (${w.defaultMode}) `,
+          h('span', { class: 'muted' }, w.description),
+          h('ol', {}, ...w.steps.map((st) => h('li', {}, h('code', {}, st.name), st.after.length ? ` after ${st.after.join(', ')}` : '', st.precondition ? h('span', { class: 'muted' }, ` — ${st.precondition}`) : ''))),
+        ),
+      ),
+    );
+  } catch (e) {
+    box.replaceChildren(h('li', { class: 'muted' }, `Could not load the workflows: ${e.message}`));
+  }
+}
+
 function init() {
   mountHeader();
+  void loadWorkflows();
   for (const b of document.querySelectorAll('[data-status-filter]')) b.addEventListener('click', () => setFilter(b.dataset.statusFilter));
   $('#filter-system').addEventListener('change', (e) => {
     state.system = e.target.value;

@@ -1,0 +1,139 @@
+// canon's one durable workflow engine: DBOS Transact in the gateway process, its state in PostgreSQL (DATABASE_URL) or in embedded PGlite under DATA_DIR/workflows.
+//
+// Terminology
+// - workflow: a registered function DBOS runs to completion; each external effect is one of its steps, whose
+//   output DBOS checkpoints. A process killed mid-workflow resumes it on restart from the first unfinished step.
+// - workflow id: given by canon (the operation id, `<id>.r<n>` for later runs), so starting an id twice is one workflow.
+// - queue: where queued work waits: `canon-operations` for queued mutations, `canon-system-<system>` for their
+//   calls to each system, at most `<SYSTEM>_CONCURRENCY` at a time across gateways.
+// Guarantees: one DBOS per process (DBOS is a singleton); several stacks started in one process (tests) share it,
+// each with its own runtime (runtime.ts), and it stops when the last of them closes. Start it after the subgraphs,
+// since recovery may run steps at once; stop it after the gateway, so no request waits on a stopped engine.
+
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { DBOS, type WorkflowHandle } from '@dbos-inc/dbos-sdk';
+import type { Logger } from 'pino';
+import { SYSTEMS, type SystemName } from '../../schema/model.js';
+import type { CanonConfig } from '../config.js';
+import { PglitePool } from './pglite-pool.js';
+import { registerRuntime, unregisterRuntime, type WorkflowRuntime } from './runtime.js';
+
+export const OPERATIONS_QUEUE = 'canon-operations';
+export const systemQueue = (system: SystemName) => `canon-system-${system}`;
+
+/** How often an idle queue looks for work, in ms: DBOS's default (1 s) would add up to a second to every queued step. */
+const QUEUE_POLL_MS = 50;
+/** Queued mutations running at once in one gateway; their system calls are limited per system besides. */
+const OPERATIONS_CONCURRENCY = 32;
+
+interface Launched {
+  users: number;
+  pool: PglitePool | null;
+  /** Where the state lives, for the log and for a second stack that asks for another place. */
+  where: string;
+}
+
+let launched: Promise<Launched> | null = null;
+
+/** DBOS's log lines as pino lines of the gateway's logger. */
+function dbosLogger(log: Logger) {
+  const child = log.child({ component: 'dbos' });
+  const text = (e: unknown) => (e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e));
+  return {
+    info: (e: unknown) => child.debug(text(e)),
+    debug: (e: unknown) => child.trace(text(e)),
+    warn: (e: unknown) => child.warn(text(e)),
+    error: (e: unknown) => child.error(text(e)),
+  };
+}
+
+async function launch(config: CanonConfig, log: Logger): Promise<Launched> {
+  const settings = config.workflows;
+  let pool: PglitePool | null = null;
+  let url = config.databaseUrl;
+  if (!url) {
+    const dir = join(config.dataDir, 'workflows');
+    mkdirSync(dir, { recursive: true });
+    pool = await PglitePool.open({ dataDir: dir });
+    // DBOS reads a database URL even when handed a pool; nothing connects to it.
+    url = 'postgresql://canon@localhost:5432/canon_workflows';
+  }
+  DBOS.setConfig({
+    name: 'canon',
+    systemDatabaseUrl: url,
+    systemDatabaseSchemaName: settings.schema,
+    ...(pool ? { systemDatabasePool: pool as never } : {}),
+    executorID: settings.executorId,
+    logger: dbosLogger(log),
+  });
+  try {
+    await DBOS.launch();
+    await DBOS.registerQueue(OPERATIONS_QUEUE, { workerConcurrency: OPERATIONS_CONCURRENCY, minPollingIntervalMs: QUEUE_POLL_MS, onConflict: 'always_update' });
+    for (const s of SYSTEMS) await DBOS.registerQueue(systemQueue(s), { globalConcurrency: settings.systemConcurrency[s], minPollingIntervalMs: QUEUE_POLL_MS, onConflict: 'always_update' });
+  } catch (e) {
+    await DBOS.shutdown().catch(() => undefined);
+    await pool?.end().catch(() => undefined);
+    throw e;
+  }
+  return { users: 0, pool, where: pool ? join(config.dataDir, 'workflows') : `${url.replace(/\/\/[^@]*@/, '//')} schema ${settings.schema}` };
+}
+
+export class WorkflowEngine {
+  private closed = false;
+
+  private constructor(
+    /** The runtime key this stack's workflows carry (its data directory). */
+    readonly key: string,
+  ) {}
+
+  /**
+   * Registers this stack's runtime and starts DBOS, or joins the DBOS this process already runs. Unfinished
+   * workflows of this executor resume as soon as DBOS starts, so `runtime` must be ready to serve them.
+   */
+  static async start(config: CanonConfig, runtime: WorkflowRuntime): Promise<WorkflowEngine> {
+    const key = config.dataDir;
+    registerRuntime(key, runtime);
+    try {
+      launched ??= launch(config, runtime.log).catch((e) => {
+        launched = null;
+        throw e;
+      });
+      const state = await launched;
+      state.users++;
+      if (state.users > 1) runtime.log.warn({ sharedWith: state.where }, 'a second canon stack in this process shares its workflow engine and database');
+    } catch (e) {
+      unregisterRuntime(key);
+      throw e;
+    }
+    return new WorkflowEngine(key);
+  }
+
+  /** Starts (or, for an id already started, joins) a workflow; `queue` puts it on a queue instead of running it now. */
+  async start<A extends unknown[], R>(fn: (...args: A) => Promise<R>, workflowID: string, args: A, queue?: string): Promise<WorkflowHandle<R>> {
+    return DBOS.startWorkflow(fn, { workflowID, ...(queue ? { queueName: queue } : {}) })(...args);
+  }
+
+  /** The workflow's result, or `timedOut` when it has not ended within `ms` (it goes on running). */
+  async wait<R>(handle: WorkflowHandle<R>, ms: number): Promise<{ done: true; result: R } | { done: false }> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<{ done: false }>((resolve) => (timer = setTimeout(() => resolve({ done: false }), ms)));
+    try {
+      return await Promise.race([handle.getResult().then((result) => ({ done: true as const, result })), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Leaves the engine; the last stack to leave stops DBOS and its database. Workflows still running resume on the next start. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    unregisterRuntime(this.key);
+    const state = await launched;
+    if (!state || --state.users > 0) return;
+    launched = null;
+    await DBOS.shutdown();
+    await state.pool?.end();
+  }
+}

@@ -1,0 +1,92 @@
+// A gateway killed with SIGKILL while a workflow step is in flight, then started again on the same data: the workflow finishes, and every system holds its effect exactly once.
+
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { operationIdFor } from '../gateway/writes/operation-id.js';
+import { startChildStack, type ChildStack } from './support/child-stack.js';
+import { PG_URL, postgresSkipReason } from './support/postgres.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const pgSkip = await postgresSkipReason();
+if (pgSkip) console.warn(pgSkip.replace('ledger tests', 'crash tests on PostgreSQL'));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, tries = 600): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const v = await probe();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+const json = (url: string, init?: RequestInit) => fetch(url, init).then((r) => r.json());
+
+const TICKET = 'mutation($id: ID!, $s: String!) { openTicket(customerId: $id, subject: $s, body: "crash") { ticket { id } operation { id } } }';
+const UPDATE = 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { operationId } }';
+const OPERATION = 'query($id: ID!) { operation(id: $id) { status workflow steps { system status } } }';
+
+/** Runs the scenario on a fresh data directory: a ticket and a two-owner update in flight when the gateway dies. */
+async function crashAndRecover(overrides: Record<string, unknown>, faults: Record<string, unknown>) {
+  const dir = mkdtempSync(join(tmpdir(), 'canon-crash-'));
+  dirs.push(dir);
+  let child: ChildStack = await startChildStack(dir, { seedSize: 40, ...overrides });
+  try {
+    const listed = await child.gql('{ customers(first: 40) { edges { node { id sourceIds { crm erp support } } } } }');
+    const customer = listed.data.customers.edges.map((e: any) => e.node).find((n: any) => n.sourceIds.crm && n.sourceIds.erp && n.sourceIds.support);
+    const put = (system: string, body: unknown) => fetch(`${child.ready.systems[system as 'crm']}/_admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // Slow enough to kill the gateway while a call waits, short of a call's own timeout, so a reset write commits first.
+    const latencyMs = faults.resetAfterCommitRate ? 600 : 1500;
+    await put('support', { latencyMs, ...faults });
+    await put('erp', { latencyMs, ...faults });
+    const subject = `Crash ${randomUUID()}`;
+    const ticketKey = randomUUID();
+    const updateKey = randomUUID();
+    const name = `Crashed ${randomUUID().slice(0, 8)}`;
+    // Sent and never answered: the gateway dies under them.
+    void child.gql(TICKET, { id: customer.id, s: subject }, { 'idempotency-key': ticketKey }).catch(() => undefined);
+    void child.gql(UPDATE, { id: customer.id, input: { name, legalName: `${name} GmbH` } }, { 'idempotency-key': updateKey }).catch(() => undefined);
+    // In flight: each system has the request (and, with resetAfterCommitRate, has committed it) but canon has no answer.
+    const inFlight = async (system: string, route: string) => {
+      const stats = await json(`${child.ready.systems[system as 'crm']}/_admin/stats`);
+      return faults.resetAfterCommitRate ? stats.writes >= 1 : (stats.byRoute[route] ?? 0) >= 1;
+    };
+    await until('both steps in flight', async () => (await inFlight('support', 'POST /api/v2/tickets.json')) && (await inFlight('erp', "PATCH /odata/v4/BusinessPartners('{id}')")));
+    await child.kill();
+
+    child = await startChildStack(dir, { seedSize: 40, ...overrides });
+    const ids = [ticketKey, updateKey].map((key) => operationIdFor({ operationId: '', app: 'dev', idempotencyKey: key }));
+    const ended = await until('both operations to finish after the restart', async () => {
+      const ops = await Promise.all(ids.map((id) => child.gql(OPERATION, { id })));
+      return ops.every((o) => o.data.operation?.status === 'SUCCEEDED') && ops.map((o) => o.data.operation);
+    });
+    expect(ended).toEqual([
+      { status: 'SUCCEEDED', workflow: 'openTicket', steps: [{ system: 'SUPPORT', status: 'SUCCEEDED' }] },
+      { status: 'SUCCEEDED', workflow: 'updateCustomer', steps: [{ system: 'CRM', status: 'SUCCEEDED' }, { system: 'ERP', status: 'SUCCEEDED' }] },
+    ]);
+    const tickets = await json(`${child.ready.systems.support}/api/v2/tickets.json?organization_ids=${customer.sourceIds.support}&per_org=100`);
+    expect(tickets.tickets.filter((t: any) => t.subject === subject)).toHaveLength(1);
+    const seen = await child.gql('query($id: ID!) { customer(id: $id) { name legalName } }', { id: customer.id });
+    expect(seen.data.customer).toEqual({ name, legalName: `${name} GmbH` });
+  } finally {
+    await child.stop();
+  }
+}
+
+describe('a gateway killed mid-workflow', () => {
+  it('finishes the workflow after a restart on PGlite, each effect once', async () => {
+    await crashAndRecover({}, {});
+  });
+
+  it('finishes it when the killed step had already committed and lost its answer (resetAfterCommitRate)', async () => {
+    await crashAndRecover({}, { resetAfterCommitRate: 1 });
+  });
+
+  it.skipIf(pgSkip !== null)('finishes it on PostgreSQL', async () => {
+    await crashAndRecover({ databaseUrl: PG_URL, databaseSchema: `crash_${randomUUID().replace(/-/g, '').slice(0, 12)}` }, { resetAfterCommitRate: 1 });
+  });
+});
