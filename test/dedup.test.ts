@@ -9,10 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InFlight, requestKey } from '../gateway/federation/dedup.js';
 import { SYSTEMS, type SystemName } from '../schema/model.js';
-import { startCrmSandbox } from '../subgraphs/crm/sandbox/index.js';
-import { startErpSandbox } from '../subgraphs/erp/sandbox/index.js';
-import { startMarketingSandbox } from '../subgraphs/marketing/sandbox/index.js';
-import { startSupportSandbox } from '../subgraphs/support/sandbox/index.js';
+import { loadOrCreateSandboxCredentials } from '../subgraphs/sandbox-kit/credentials.js';
+import { startSandboxIn } from '../subgraphs/sandbox-kit/sandboxes.js';
 import type { RunningSandbox } from '../subgraphs/sandbox-kit/server.js';
 import { seedAll } from '../subgraphs/sandbox-kit/seed.js';
 import { ManualClock } from './support/manual-clock.js';
@@ -190,10 +188,11 @@ describe('the gateway, deduplicating subgraph reads on a running stack', () => {
     const dir = mkdtempSync(join(tmpdir(), 'canon-dedup-systems-'));
     dirs.push(dir);
     seedAll(dir, SEED);
-    const starters = { crm: startCrmSandbox, erp: startErpSandbox, marketing: startMarketingSandbox, support: startSupportSandbox };
+    // In the data directory the canon stacks below open too, so their connectors present these credentials.
+    const credentials = loadOrCreateSandboxCredentials(dir);
     const urls = {} as Record<SystemName, string>;
     for (const s of SYSTEMS) {
-      const sandbox = await starters[s]({ file: join(dir, `${s}.sqlite`) });
+      const sandbox = await startSandboxIn(s, dir, credentials);
       sandboxes.push(sandbox);
       urls[s] = sandbox.url;
     }

@@ -299,7 +299,7 @@ describe('openTicket', () => {
     expect(res.errors).toBeUndefined();
     expect(res.data.openTicket).toMatchObject({ subject: 'Printer on fire', body: 'Please send help.', status: 'NEW' });
     expect(delta(before, await writes())).toEqual({ crm: 0, erp: 0, marketing: 0, support: 1 });
-    const ticket = await fetch(`${stack.systems.support.url}/api/v2/tickets/${res.data.openTicket.id}.json`).then((r) => r.json());
+    const ticket = await stack.systemFetch('support', `/api/v2/tickets/${res.data.openTicket.id}.json`).then((r) => r.json());
     expect(ticket.ticket.organization_id).toBe(Number(customer.sourceIds.support));
   });
 

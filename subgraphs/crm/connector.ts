@@ -2,6 +2,7 @@
 
 import DataLoader from 'dataloader';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
+import { authorizationFor, type SystemCredentials } from '../kit/credentials.js';
 import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
 import { versionedWrite } from '../kit/versioned-write.js';
 import { batchWrite, itemError } from '../kit/batch-write.js';
@@ -22,6 +23,8 @@ export interface CrmContext {
 export const CRM_PROPERTIES = ['firstname', 'lastname', 'email', 'phone', 'country', 'lifecyclestage', 'lastmodifieddate'] as const;
 
 export interface CrmConnectorOptions extends ConnectorOptions {
+  /** What the crm takes to let canon in (kit/credentials.ts), sent with every request. */
+  credentials: SystemCredentials['crm'];
   /**
    * Most ids in one batch read. HubSpot caps batch/read at 100 inputs, so against the real API set 100 and
    * DataLoader sends ceil(n/100) calls in parallel; the sandbox has no cap, so by default one call per request.
@@ -46,7 +49,7 @@ export class CrmConnector {
   private readonly maxBatchWrite: number;
 
   constructor(opts: CrmConnectorOptions) {
-    this.client = new SystemClient({ ...opts, system: 'crm' });
+    this.client = new SystemClient({ ...opts, system: 'crm', authorization: authorizationFor.crm(opts.credentials) });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
     this.lock = opts.lock ?? new InProcessLock();
     this.maxBatchWrite = opts.maxBatchWrite ?? 100;

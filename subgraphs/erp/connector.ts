@@ -2,6 +2,7 @@
 
 import DataLoader from 'dataloader';
 import { ErrorCode } from '../../schema/errors.js';
+import { authorizationFor, type SystemCredentials } from '../kit/credentials.js';
 import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
 import { SystemError } from '../kit/system-error.js';
 import { batchWrite, itemError } from '../kit/batch-write.js';
@@ -35,6 +36,8 @@ export const ERP_SELECT = [
 ] as const;
 
 export interface ErpConnectorOptions extends ConnectorOptions {
+  /** What the erp takes to let canon in (kit/credentials.ts), sent with every request. */
+  credentials: SystemCredentials['erp'];
   /** Most ids in one `$filter=BusinessPartner in (...)`. Default: no limit (the query goes in the body, so URL length is no bound). */
   maxBatchSize?: number;
   /** Most PATCHes in one `$batch`; OData sets no limit, gateways in front of an ERP do. Default 100. */
@@ -69,7 +72,7 @@ export class ErpConnector {
   private readonly maxBatchWrite: number;
 
   constructor(opts: ErpConnectorOptions) {
-    this.client = new SystemClient({ ...opts, system: 'erp' });
+    this.client = new SystemClient({ ...opts, system: 'erp', authorization: authorizationFor.erp(opts.credentials) });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
     this.maxBatchWrite = opts.maxBatchWrite ?? 100;
   }

@@ -5,6 +5,7 @@ import DataLoader from 'dataloader';
 import { batchWrite, itemError } from '../kit/batch-write.js';
 import { readKeyByKey } from '../kit/key-by-key.js';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
+import { authorizationFor, type SystemCredentials } from '../kit/credentials.js';
 import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
 import { versionedWrite } from '../kit/versioned-write.js';
 
@@ -24,6 +25,8 @@ export interface MarketingContext {
 }
 
 export interface MarketingConnectorOptions extends ConnectorOptions {
+  /** What the marketing takes to let canon in (kit/credentials.ts), sent with every request. */
+  credentials: SystemCredentials['marketing'];
   /** The audience canon's customers are members of. */
   listId: string;
   /**
@@ -69,7 +72,7 @@ export class MarketingConnector {
   constructor(opts: MarketingConnectorOptions) {
     this.maxBatchWrite = opts.maxBatchWrite ?? 500;
     this.lock = opts.lock ?? new InProcessLock();
-    this.client = new SystemClient({ ...opts, system: 'marketing' });
+    this.client = new SystemClient({ ...opts, system: 'marketing', authorization: authorizationFor.marketing(opts.credentials) });
     this.listId = opts.listId;
     this.batch = opts.batchRead ?? true;
     this.concurrency = opts.concurrency ?? 8;

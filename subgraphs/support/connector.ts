@@ -3,6 +3,7 @@
 import DataLoader from 'dataloader';
 import { readKeyByKey } from '../kit/key-by-key.js';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
+import { authorizationFor, type SystemCredentials } from '../kit/credentials.js';
 import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
 import { versionedWrite } from '../kit/versioned-write.js';
 import { batchWrite, itemError } from '../kit/batch-write.js';
@@ -37,6 +38,8 @@ export interface SupportContext {
 }
 
 export interface SupportConnectorOptions extends ConnectorOptions {
+  /** What the support takes to let canon in (kit/credentials.ts), sent with every request. */
+  credentials: SystemCredentials['support'];
   /** Zendesk caps show_many at 100 ids; set 100 against the real API (calls then go out in parallel). The sandbox has no cap. */
   maxBatchSize?: number;
   /** Serialises writes per organization (Zendesk's PUT has no precondition). Default: in-process. */
@@ -96,7 +99,7 @@ export class SupportConnector {
     this.maxJobPolls = opts.maxJobPolls ?? 20;
     this.jobPollMs = opts.jobPollMs ?? 250;
     this.lock = opts.lock ?? new InProcessLock();
-    this.client = new SystemClient({ ...opts, system: 'support' });
+    this.client = new SystemClient({ ...opts, system: 'support', authorization: authorizationFor.support(opts.credentials) });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
   }
 

@@ -1,6 +1,7 @@
 // Owns the CRM sandbox's HTTP API: a subset of HubSpot CRM v3 contacts over the store in ./store.ts.
 
 import { isRecord, listParam, type Route, type SandboxResponse } from '../../sandbox-kit/router.js';
+import { bearerToken, sameSecret } from '../../sandbox-kit/credentials.js';
 import { defineSandbox } from '../../sandbox-kit/starter.js';
 import {
   CRM_READ_ONLY_PROPERTIES,
@@ -232,4 +233,11 @@ export const startCrmSandbox = defineSandbox({
   routes: (store) => [...crmRoutes(store), ...crmBatchRoutes(store, { writePatch, toObject })],
   errorBody: (status, message) =>
     hubspotError(status, status === 404 ? 'OBJECT_NOT_FOUND' : status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR', message),
+  // A private-app token as a Bearer credential, as HubSpot takes it.
+  authorize: (headers, credentials: { token: string }) => {
+    const token = bearerToken(headers);
+    return token !== null && sameSecret(token, credentials.token);
+  },
+  unauthorized: () =>
+    hubspotError(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports private app access tokens: send Authorization: Bearer <token>.'),
 });

@@ -1,6 +1,7 @@
 // Owns the ERP sandbox's HTTP API: a subset of an SAP-style OData v4 BusinessPartners service.
 
 import { isRecord, type Route, type SandboxResponse } from '../../sandbox-kit/router.js';
+import { basicCredentials, sameSecret } from '../../sandbox-kit/credentials.js';
 import { defineSandbox } from '../../sandbox-kit/starter.js';
 import { parseFilter } from './filter.js';
 import {
@@ -175,4 +176,13 @@ export const startErpSandbox = defineSandbox({
   routes: erpAllRoutes,
   adminRoutes: (store) => erpApprovalRoutes(openErpWrites(store)),
   errorBody: (status, message) => odataError(status, ERROR_CODES[status] ?? (status >= 500 ? 'ServiceUnavailable' : 'Error'), message),
+  // A communication user and password over HTTP basic, as an SAP Gateway takes them; both compared, so neither alone tells.
+  authorize: (headers, credentials: { user: string; password: string }) => {
+    const given = basicCredentials(headers);
+    return given !== null && sameSecret(given.user, credentials.user) && sameSecret(given.password, credentials.password);
+  },
+  unauthorized: () => ({
+    ...odataError(401, 'Unauthorized', 'Logon failed: send the communication user and password as HTTP basic authentication'),
+    headers: { 'www-authenticate': 'Basic realm="canon ERP sandbox"' },
+  }),
 });

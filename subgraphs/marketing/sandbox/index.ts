@@ -1,6 +1,7 @@
 // Owns the marketing sandbox's HTTP API: a subset of the Mailchimp Marketing API 3.0 list members.
 
 import { isRecord, type Route, type SandboxResponse } from '../../sandbox-kit/router.js';
+import { basicCredentials, sameSecret } from '../../sandbox-kit/credentials.js';
 import { defineSandbox } from '../../sandbox-kit/starter.js';
 import {
   MARKETING_LIST_ID,
@@ -204,4 +205,10 @@ export const startMarketingSandbox = defineSandbox({
   openStore: openMarketingStore,
   routes: (store) => [...marketingRoutes(store), ...marketingBatchRoutes(store, { problem, toMember, checkMergeFields })],
   errorBody: (status, message) => problem(status, message),
+  // The API key as the password of HTTP basic; Mailchimp ignores the user name.
+  authorize: (headers, credentials: { apiKey: string }) => {
+    const given = basicCredentials(headers);
+    return given !== null && sameSecret(given.password, credentials.apiKey);
+  },
+  unauthorized: () => problem(401, "Your API key may be invalid, or you've attempted to access the wrong datacenter.", 'API Key Invalid'),
 });

@@ -1,6 +1,7 @@
 // Owns the support sandbox's HTTP API: a subset of the Zendesk Support API v2 (organizations and tickets).
 
 import { isRecord, listParam, type Route, type SandboxResponse } from '../../sandbox-kit/router.js';
+import { basicCredentials, sameSecret } from '../../sandbox-kit/credentials.js';
 import { defineSandbox } from '../../sandbox-kit/starter.js';
 import { SUPPORT_PLANS, TICKET_PRIORITIES, TICKET_STATUSES, openSupportStore } from './store.js';
 import type { SupportOrganizationRow, SupportStore, SupportTicketRow, TicketPriority, TicketStatus } from './store.js';
@@ -262,4 +263,10 @@ export const startSupportSandbox = defineSandbox({
   openStore: openSupportStore,
   routes: (store) => [...supportRoutes(store), ...supportOrganizationRoutes(store, { toOrganization })],
   errorBody: (status, description) => ({ status, body: { error: ERROR_NAMES[status] ?? (status >= 500 ? 'ServiceUnavailable' : 'Error'), description } }),
+  // An API token the way Zendesk takes it: HTTP basic with the user `<agent email>/token` and the token as password.
+  authorize: (headers, credentials: { email: string; token: string }) => {
+    const given = basicCredentials(headers);
+    return given !== null && sameSecret(given.user, `${credentials.email}/token`) && sameSecret(given.password, credentials.token);
+  },
+  unauthorized: () => ({ status: 401, body: { error: "Couldn't authenticate you" }, headers: { 'www-authenticate': 'Basic realm="Web Password"' } }),
 });
