@@ -9,7 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InFlight, requestKey } from '../gateway/federation/dedup.js';
 import { SYSTEMS, type SystemName } from '../schema/model.js';
-import { loadOrCreateSandboxCredentials } from '../subgraphs/sandbox-kit/credentials.js';
+import type { AllSystemCredentials } from '../subgraphs/kit/credentials.js';
+import { generateSandboxCredentials } from '../subgraphs/sandbox-kit/credentials.js';
 import { startSandboxIn } from '../subgraphs/sandbox-kit/sandboxes.js';
 import type { RunningSandbox } from '../subgraphs/sandbox-kit/server.js';
 import { seedAll } from '../subgraphs/sandbox-kit/seed.js';
@@ -170,6 +171,8 @@ describe('the gateway, deduplicating subgraph reads on a running stack', () => {
   let canon: TestStack;
   let noDedup: TestStack;
   let customer: { id: string; sourceIds: Record<SystemName, string | null> };
+  /** What the systems require; every canon started over them is configured with these, as with `<SYSTEM>_URL`. */
+  let credentials: AllSystemCredentials;
 
   /**
    * canon over the running systems, with its own seeded data dir (the identity crosswalk is the same for the same
@@ -181,15 +184,14 @@ describe('the gateway, deduplicating subgraph reads on a running stack', () => {
     dirs.push(dir);
     seedAll(dir, SEED);
     const clock = new ManualClock();
-    return startTestStack({ dataDir: dir, seedSize: SEED.size, dedupeReads, systemResilience: { clock }, subgraphResilience: { clock } }, { systems });
+    return startTestStack({ dataDir: dir, seedSize: SEED.size, dedupeReads, systemCredentials: credentials, systemResilience: { clock }, subgraphResilience: { clock } }, { systems });
   }
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'canon-dedup-systems-'));
     dirs.push(dir);
     seedAll(dir, SEED);
-    // In the data directory the canon stacks below open too, so their connectors present these credentials.
-    const credentials = loadOrCreateSandboxCredentials(dir);
+    credentials = generateSandboxCredentials();
     const urls = {} as Record<SystemName, string>;
     for (const s of SYSTEMS) {
       const sandbox = await startSandboxIn(s, dir, credentials);
