@@ -6,6 +6,7 @@ import { defineSandbox } from '../../sandbox-kit/starter.js';
 import { SUPPORT_PLANS, TICKET_PRIORITIES, TICKET_STATUSES, openSupportStore } from './store.js';
 import type { SupportOrganizationRow, SupportStore, SupportTicketRow, TicketPriority, TicketStatus } from './store.js';
 import { supportOrganizationRoutes } from './organizations.js';
+import { supportIncrementalRoutes } from './incremental.js';
 
 export { openSupportStore, SUPPORT_PLANS, TICKET_STATUSES, TICKET_PRIORITIES, OPEN_TICKET_STATUSES } from './store.js';
 export type { SupportOrganizationRow, SupportTicketRow, SupportStore } from './store.js';
@@ -261,7 +262,7 @@ const ERROR_NAMES: Record<number, string> = { 404: 'RecordNotFound', 400: 'Inval
 export const startSupportSandbox = defineSandbox({
   name: 'support',
   openStore: openSupportStore,
-  routes: (store) => [...supportRoutes(store), ...supportOrganizationRoutes(store, { toOrganization })],
+  routes: (store) => [...supportRoutes(store), ...supportOrganizationRoutes(store, { toOrganization }), ...supportIncrementalRoutes(store, { toOrganization })],
   errorBody: (status, description) => ({ status, body: { error: ERROR_NAMES[status] ?? (status >= 500 ? 'ServiceUnavailable' : 'Error'), description } }),
   // An API token the way Zendesk takes it: HTTP basic with the user `<agent email>/token` and the token as password.
   authorize: (headers, credentials: { email: string; token: string }) => {
