@@ -15,14 +15,14 @@ export const SANDBOX_CREDENTIALS_FILE = 'sandbox-credentials.json';
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 const alnum = (length: number) => randomBytes(length * 2).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, length);
 
-/** Fresh random credentials for the four sandboxes, each in the format its product issues (256 bits or more of secret). */
+/** Fresh random credentials for the four sandboxes, each in the format its product issues (at least 128 random bits each). */
 export function generateSandboxCredentials(): AllSystemCredentials {
   return {
     // HubSpot private-app tokens read `pat-<region>-<uuid>`; the sandbox names its own region.
     crm: { token: `pat-sandbox-${randomUUID()}-${hex(16)}` },
     erp: { user: 'CANON_COMM_USER', password: alnum(40) },
     // Mailchimp keys end in their data centre.
-    marketing: { apiKey: `${hex(32)}-sandbox` },
+    marketing: { apiKey: `${hex(16)}-sandbox` },
     support: { email: 'canon-agent@sandbox.zendesk.example', token: alnum(40) },
   };
 }
