@@ -438,8 +438,10 @@ describe('seed', () => {
     const digest = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex');
     // Pinned before the seeder was split into tables, generator and writer: tests and benchmarks rely on the same
     // seed giving the same customers. A deliberate change to the generator changes these digests; say so when it does.
-    expect(digest(generateDataset({ seed: 3, size: 150 }))).toBe('3b15d8cf3947b7bff33380fb91da00135f7a95a1f3aca143d93a77c26ca22568');
-    expect(digest(dump(dir))).toBe('e5dec29e3c1494a22eaf33a1c7382e0428abf140bf4f387084e133a3a487a090');
+    // Changed once, on purpose, by issue 12's data-entry noise (seed/noise.ts: typos, ERP legal names, placeholder
+    // phones, shared generic emails); every value the noise does not touch is as it was.
+    expect(digest(generateDataset({ seed: 3, size: 150 }))).toBe('98a7bb0b3efc05e3109f00254946f517af416c9a82abb4f8fd01e88071adc66b');
+    expect(digest(dump(dir))).toBe('d627203ded7b24c3e14f5b80c271f2a7b9871cd001c6af5bd3e85161ccbe2037');
   });
 
   it('refuses to seed over existing files unless forced', () => {
