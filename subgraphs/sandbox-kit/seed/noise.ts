@@ -25,17 +25,19 @@ export function noiseDrawer(seed: number): Noise {
  * letter inside a word (never the first, which people rarely get wrong). Text with no such letter is kept.
  */
 export function typo(n: Noise, text: string): string {
-  const positions = [...text].flatMap((ch, i) => (i > 0 && /\p{L}/u.test(ch) && /\p{L}/u.test(text[i - 1]!) ? [i] : []));
+  const chars = [...text];
+  const letter = (i: number) => i >= 0 && /\p{L}/u.test(chars[i] ?? '');
+  // From a word's third letter on, so no slip (a swap with the letter before) moves the word's first letter.
+  const positions = chars.flatMap((_, i) => (letter(i) && letter(i - 1) && letter(i - 2) ? [i] : []));
   if (!positions.length) return text;
   const i = n.pick(positions);
-  const chars = [...text];
   const kind = n.int(0, 2);
-  if (kind === 0 && /\p{L}/u.test(chars[i - 1]!)) [chars[i - 1], chars[i]] = [chars[i]!, chars[i - 1]!];
+  if (kind === 0) [chars[i - 1], chars[i]] = [chars[i]!, chars[i - 1]!];
   else if (kind === 1) chars.splice(i, 1);
   else chars.splice(i, 0, chars[i]!);
   const out = chars.join('');
   // A swap of two equal letters changes nothing; drop one instead, so a typo is always a difference.
-  return out === text ? text.slice(0, i) + text.slice(i + 1) : out;
+  return out === text ? [...chars.slice(0, i), ...chars.slice(i + 1)].join('') : out;
 }
 
 /**
