@@ -2,6 +2,7 @@
 
 import { resolve } from 'node:path';
 import { SYSTEMS, type SystemName } from '../schema/model.js';
+import type { AllSystemCredentials } from '../subgraphs/kit/credentials.js';
 import type { ResilienceOptions } from '../subgraphs/kit/resilience.js';
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from './operations/idempotency.js';
 
@@ -19,6 +20,20 @@ export interface CanonConfig {
   seedSize: number;
   /** Port of each sandbox system (`<SYSTEM>_PORT`, e.g. `CRM_PORT`). Defaults 4101–4104; 0 picks free ports. */
   systemPorts: Record<SystemName, number>;
+  /**
+   * Systems canon does not start (`<SYSTEM>_URL`, e.g. `CRM_URL=https://api.hubapi.com`): the connector talks to that
+   * base URL, and no sandbox is started for the system; its credentials must then be set too (`systemCredentials`).
+   * Default: none, every system is a local sandbox. A URL may not carry credentials itself (`https://user:pass@…`).
+   */
+  systemUrls: Partial<Record<SystemName, string>>;
+  /**
+   * Credentials canon presents to each system, the way its product takes them: `CRM_TOKEN` (HubSpot private-app
+   * token, Bearer), `ERP_USER` and `ERP_PASSWORD` (basic), `MARKETING_API_KEY` (Mailchimp key, basic with any user),
+   * `SUPPORT_EMAIL` and `SUPPORT_TOKEN` (Zendesk `email/token` basic). Default: for a local sandbox, the ones generated
+   * on first start into DATA_DIR/sandbox-credentials.json (mode 0600); set here, they replace those for that sandbox
+   * too. Required for every system named in `systemUrls`. Never logged, never in an error or /health.
+   */
+  systemCredentials: Partial<AllSystemCredentials>;
   /** Port of each subgraph (`<NAME>_SUBGRAPH_PORT`). Defaults 4200 (identity), 4201–4204; 0 picks free ports. */
   subgraphPorts: Record<SystemName | 'identity', number>;
   /**
@@ -137,6 +152,49 @@ function jwtConfig(env: NodeJS.ProcessEnv): JwtConfig | undefined {
   return { jwksFile: jwksFile ? resolve(jwksFile) : undefined, jwksUrl, issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE };
 }
 
+/** `<SYSTEM>_URL` of each system that has one; refuses what is not an http(s) URL, or one carrying credentials. */
+function systemUrls(env: NodeJS.ProcessEnv): Partial<Record<SystemName, string>> {
+  const out: Partial<Record<SystemName, string>> = {};
+  for (const s of SYSTEMS) {
+    const name = `${s.toUpperCase()}_URL`;
+    const raw = env[name];
+    if (!raw) continue;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new Error(`${name} must be an http(s) URL, e.g. https://api.example.com; got a value that does not parse.`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${name} must be an http(s) URL; got protocol ${url.protocol}`);
+    // The credentials would then reach logs and /health with the URL; they have their own variables.
+    if (url.username || url.password) throw new Error(`${name} must not carry credentials; set them in their own variables (see gateway/config.ts, systemCredentials).`);
+    out[s] = raw.replace(/\/+$/, '');
+  }
+  return out;
+}
+
+/** The credential variables of each system, all or none of a system's; every system with a `<SYSTEM>_URL` must have them. */
+function systemCredentials(env: NodeJS.ProcessEnv, urls: Partial<Record<SystemName, string>>): Partial<AllSystemCredentials> {
+  const vars: { [S in SystemName]: Record<keyof AllSystemCredentials[S], string> } = {
+    crm: { token: 'CRM_TOKEN' },
+    erp: { user: 'ERP_USER', password: 'ERP_PASSWORD' },
+    marketing: { apiKey: 'MARKETING_API_KEY' },
+    support: { email: 'SUPPORT_EMAIL', token: 'SUPPORT_TOKEN' },
+  };
+  const out: Record<string, Record<string, string>> = {};
+  for (const s of SYSTEMS) {
+    const fields = Object.entries(vars[s]) as [string, string][];
+    const set = fields.filter(([, v]) => env[v]);
+    if (set.length === 0) {
+      if (urls[s]) throw new Error(`${s.toUpperCase()}_URL is set, so canon needs that system's credentials: set ${fields.map(([, v]) => v).join(' and ')}.`);
+      continue;
+    }
+    if (set.length < fields.length) throw new Error(`Set ${fields.map(([, v]) => v).join(' and ')} together; missing ${fields.filter(([, v]) => !env[v]).map(([, v]) => v).join(', ')}.`);
+    out[s] = Object.fromEntries(fields.map(([k, v]) => [k, env[v]!]));
+  }
+  return out as Partial<AllSystemCredentials>;
+}
+
 function int(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
@@ -150,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
     identity: int(env.IDENTITY_SUBGRAPH_PORT, 4200, 'IDENTITY_SUBGRAPH_PORT'),
     ...Object.fromEntries(SYSTEMS.map((s, i) => [s, int(env[`${s.toUpperCase()}_SUBGRAPH_PORT`], 4201 + i, `${s.toUpperCase()}_SUBGRAPH_PORT`)])),
   } as Record<SystemName | 'identity', number>;
+  const urls = systemUrls(env);
   return {
     port: int(env.PORT, 4000, 'PORT'),
     host: env.HOST || '127.0.0.1',
@@ -158,6 +217,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
     seed: int(env.SEED, 1, 'SEED'),
     seedSize: int(env.SEED_SIZE, 2000, 'SEED_SIZE'),
     systemPorts,
+    systemUrls: urls,
+    systemCredentials: systemCredentials(env, urls),
     subgraphPorts,
     systemResilience: { budgetMs: int(env.SYSTEM_TIMEOUT_MS, 5000, 'SYSTEM_TIMEOUT_MS') },
     subgraphResilience: { attemptTimeoutMs: 8000, budgetMs: int(env.SUBGRAPH_TIMEOUT_MS, 10_000, 'SUBGRAPH_TIMEOUT_MS'), maxAttempts: 2 },

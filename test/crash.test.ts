@@ -1,5 +1,7 @@
 // A gateway killed with SIGKILL while a workflow step is in flight, then started again on the same data: the workflow finishes, and every system holds its effect exactly once.
 
+import { loadOrCreateSandboxCredentials } from '../subgraphs/sandbox-kit/credentials.js';
+import { sandboxFetch } from './support/credentials.js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,7 +70,7 @@ async function crashAndRecover(overrides: Record<string, unknown>, faults: Recor
       { status: 'SUCCEEDED', workflow: 'openTicket', steps: [{ system: 'SUPPORT', status: 'SUCCEEDED' }] },
       { status: 'SUCCEEDED', workflow: 'updateCustomer', steps: [{ system: 'CRM', status: 'SUCCEEDED' }, { system: 'ERP', status: 'SUCCEEDED' }] },
     ]);
-    const tickets = await json(`${child.ready.systems.support}/api/v2/tickets.json?organization_ids=${customer.sourceIds.support}&per_org=100`);
+    const tickets = await sandboxFetch('support', `${child.ready.systems.support}/api/v2/tickets.json?organization_ids=${customer.sourceIds.support}&per_org=100`, {}, loadOrCreateSandboxCredentials(dir)).then((r) => r.json());
     expect(tickets.tickets.filter((t: any) => t.subject === subject)).toHaveLength(1);
     const seen = await child.gql('query($id: ID!) { customer(id: $id) { name legalName } }', { id: customer.id });
     expect(seen.data.customer).toEqual({ name, legalName: `${name} GmbH` });

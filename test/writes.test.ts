@@ -297,7 +297,7 @@ describe('openTicket', () => {
     expect(res.data.openTicket.ticket).toMatchObject({ subject: 'Printer on fire', body: 'Please send help.', status: 'NEW' });
     expect(res.data.openTicket.operation).toEqual({ status: 'SUCCEEDED', workflow: 'openTicket', mode: 'REALTIME' });
     expect(delta(before, await writes())).toEqual({ crm: 0, erp: 0, marketing: 0, support: 1 });
-    const ticket = await fetch(`${stack.systems.support.url}/api/v2/tickets/${res.data.openTicket.ticket.id}.json`).then((r) => r.json());
+    const ticket = await stack.systemFetch('support', `/api/v2/tickets/${res.data.openTicket.ticket.id}.json`).then((r) => r.json());
     expect(ticket.ticket.organization_id).toBe(Number(customer.sourceIds.support));
   });
 
