@@ -73,7 +73,12 @@ export function blockingKeys(k: MatchKeys): string[] {
     keys.push(`oa:${phonetic(t1)}:${t2?.slice(0, 2) ?? ''}`);
     if (t2) keys.push(`ob:${t1.slice(0, 2)}:${phonetic(t2)}`);
     if (org.compact.length > 6) keys.push(`oc:${org.compact.slice(0, 6)}`);
+    // A typo in the first few letters leaves the end: the first letter (rarely mistyped) and the last four.
+    if (org.compact.length > 5) keys.push(`oz:${org.compact.charAt(0)}${org.compact.slice(-4)}`);
+    // A trade name is often the legal name's first word ("Acme" of "Acme Holdings").
+    if (t1.length >= 4) keys.push(`ot:${t1}`);
   }
+  if (k.postalCode) keys.push(`z:${k.country ?? ''}:${k.postalCode}`);
   const first = k.firstName?.replace(/ /g, '');
   const last = k.lastName?.replace(/ /g, '');
   if (first && last) {

@@ -20,12 +20,16 @@ const LEGAL_FORMS: readonly string[][] = [
   'sa', 'sas', 'sasu', 'sarl', 'eurl', 'sca', 'scs', 'snc', 'sci', 'societe anonyme', 'societe par actions simplifiee',
   'sl', 'slu', 'sociedad limitada', 'sociedad anonima', 'srl', 'srls', 'spa', 'sapa', 'lda', 's a', 's l',
   // Dutch, Belgian, Nordic, Central European
-  'bv', 'nv', 'vof', 'cv', 'bvba', 'besloten vennootschap', 'naamloze vennootschap', 'ab', 'publ', 'oy', 'oyj',
+  'bv', 'nv', 'vof', 'cv', 'bvba', 'besloten vennootschap', 'naamloze vennootschap', 'ab', 'aktiebolag', 'aktiebolaget',
+  'publ', 'oy', 'oyj',
   'as', 'asa', 'aps', 'a s', 'sro', 'sp z oo', 'spzoo', 'zrt', 'kft', 'doo',
 ].map((f) => (typeof f === 'string' ? f.split(' ') : f))
   .sort((x, y) => y.length - x.length);
 
-/** Words joining legal forms ("GmbH und Co. KG"): stripped only between two legal forms. */
+// A legal form's word of five letters or more is still that word with one typo in it ("Compnay", "Incroporated").
+const formToken = (typed: string, form: string) => typed === form || (form.length >= 5 && oneEditApart(typed, form, 5));
+
+/** Words joining legal forms ("GmbH und Co. KG"), and any single letter: stripped only between two legal forms. */
 const CONNECTORS = new Set(['and', 'und', 'et', 'y', 'e']);
 
 export interface OrganisationKey {
@@ -58,11 +62,12 @@ function stripLegalForms(tokens: string[]): string[] {
     stripped = false;
     for (const form of LEGAL_FORMS) {
       if (end - form.length < 1) continue;
-      if (form.every((t, i) => tokens[end - form.length + i] === t)) {
+      if (form.every((t, i) => formToken(tokens[end - form.length + i]!, t))) {
         end -= form.length;
         stripped = true;
         // "gmbh und co kg": the connector goes when a legal form stands before it too
-        if (end >= 3 && CONNECTORS.has(tokens[end - 1]!) && LEGAL_FORMS.some((f) => f.length === 1 && f[0] === tokens[end - 2])) end -= 1;
+        const joiner = tokens[end - 1]!;
+        if (end >= 3 && (CONNECTORS.has(joiner) || joiner.length === 1) && LEGAL_FORMS.some((f) => f.length === 1 && f[0] === tokens[end - 2])) end -= 1;
         break;
       }
     }
@@ -71,24 +76,35 @@ function stripLegalForms(tokens: string[]): string[] {
 }
 
 /** How alike two organisation names are. */
-export type OrganisationLikeness = 'same' | 'similar' | 'different' | 'unclear';
+export type OrganisationLikeness = 'same' | 'similar' | 'contained' | 'different' | 'unclear';
 
 /**
- * `same` when the names or their compact forms are equal; `similar` within typing distance (Jaro-Winkler ≥ 0.92 on
- * the compact forms) or when every token of the shorter is in the longer ("Acme" in "Acme Holdings"); `different`
- * when far apart (Jaro-Winkler < 0.75); otherwise `unclear`, which is no evidence either way.
+ * `same` when the names or their compact forms are equal. `similar` within one typo or transposition in names of six
+ * letters or more that spares the first letter and every digit (a first letter is rarely mistyped, while short names
+ * one letter apart, "Haldu" and "Daldu", or "Acme 2" and "Acme 3", are often two companies), or when the longer only
+ * adds tokens of two letters at most (a mangled legal form: "Torri Ld."). `contained` when every token of the shorter
+ * is in the longer ("Acme" in "Acme Holdings": a trade name, or a sister company). `different` when far apart
+ * (Jaro-Winkler < 0.75); otherwise `unclear`, which is no evidence either way. Edit distance rather than Jaro-Winkler
+ * decides `similar`, since Jaro-Winkler rewards a shared prefix, and sister companies share theirs.
  */
 export function compareOrganisations(a: OrganisationKey, b: OrganisationKey): OrganisationLikeness {
   if (a.name === b.name || a.compact === b.compact) return 'same';
-  const jw = jaroWinkler(a.compact, b.compact);
-  if (jw >= 0.92 || contained(a.tokens, b.tokens)) return 'similar';
-  return jw < 0.75 ? 'different' : 'unclear';
+  const digits = (s: string) => s.replace(/\D/g, '');
+  if (a.compact.charAt(0) === b.compact.charAt(0) && digits(a.compact) === digits(b.compact) && oneEditApart(a.compact, b.compact, 6)) return 'similar';
+  const extra = contained(a, b);
+  if (extra) return extra.every((t) => t.length <= 2) ? 'similar' : 'contained';
+  return jaroWinkler(a.compact, b.compact) < 0.75 ? 'different' : 'unclear';
 }
 
-function contained(a: string[], b: string[]): boolean {
-  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
-  if (short.length === long.length || short.join('').length < 3) return false;
-  return short.every((t) => long.includes(t));
+// The tokens the longer name adds when every token of the shorter is in it, or [] when the shorter's compact form
+// starts the longer's ("Mibrimar" and "MibrimarSystems", typed without spaces); null when neither holds.
+function contained(a: OrganisationKey, b: OrganisationKey): string[] | null {
+  const [short, long] = a.compact.length <= b.compact.length ? [a, b] : [b, a];
+  if (short.compact.length < 4) return null;
+  if (short.tokens.length < long.tokens.length && short.tokens.every((t) => long.tokens.includes(t))) {
+    return long.tokens.filter((t) => !short.tokens.includes(t));
+  }
+  return long.compact.startsWith(short.compact) ? [long.compact.slice(short.compact.length)] : null;
 }
 
 /** A person's name part folded to letters and single spaces ("  O'Brien " → "obrien", "de Jong" → "de jong"), or null. */
@@ -120,5 +136,5 @@ export function compatibleFirstNames(a: string, b: string): boolean {
 
 /** Two strings within one edit (a typo or a transposition) when both are long enough for that to be telling. */
 export function oneEditApart(a: string, b: string, minLength: number): boolean {
-  return a !== b && Math.min(a.length, b.length) >= minLength && damerauLevenshtein(a, b) <= 1;
+  return a !== b && Math.min(a.length, b.length) >= minLength && Math.abs(a.length - b.length) <= 1 && damerauLevenshtein(a, b) <= 1;
 }

@@ -7,7 +7,7 @@
 
 import jaroWinkler from 'talisman/metrics/jaro-winkler.js';
 import type { MatchKeys } from './keys.js';
-import { compareOrganisations, compatibleFirstNames, oneEditApart, sameLastName } from './names.js';
+import { compareOrganisations, compatibleFirstNames, nearlyEqual, oneEditApart, sameLastName } from './names.js';
 import type { RuleHit, RuleName, RuleWeights } from './types.js';
 
 export const DEFAULT_WEIGHTS: RuleWeights = {
@@ -34,21 +34,27 @@ export const DEFAULT_WEIGHTS: RuleWeights = {
   /** Clearly different people (a veto): two colleagues at one company are two customers. */
   nameDiffers: -8,
   /** One organisation name, legal forms aside ("Acme" and "ACME GmbH"). */
-  organisation: 8,
-  /** … and a name few records carry, so sharing it is telling even without a country. */
-  rareOrganisation: 3,
-  /** Organisation names within a typo or one contained in the other ("Acme" in "Acme Holdings"). */
-  organisationSimilar: 5,
+  organisation: 9,
+  /** Organisation names within a typo or a transposition. */
+  organisationSimilar: 8,
+  /** … either of them, with names few records carry (`rareOrganisationMax`), so it is telling even without a country. */
+  rareOrganisation: 2,
+  /** One organisation name contained in the other ("Acme" in "Acme Holdings"): a trade name, or a sister company. */
+  organisationContained: 5,
   /** Organisation names far apart. */
   organisationDiffers: -6,
   country: 2,
   countryDiffers: -5,
-  postalCode: 2,
+  postalCode: 3,
   city: 1,
 };
 
-/** Rules that make a pair a veto: their records are never put in one cluster, however they connect through others. */
+/**
+ * Rules that make a pair a veto: their records are never put in one cluster, however they connect through others.
+ * `nameDiffers` vetoes only when no personal key agrees: one mailbox or one number outweighs a garbled name.
+ */
 export const VETO_RULES: ReadonlySet<RuleName> = new Set(['taxIdDiffers', 'nameDiffers']);
+const PERSONAL_KEYS: ReadonlySet<RuleName> = new Set(['externalId', 'email', 'phone']);
 
 export interface PairEvidence {
   score: number;
@@ -58,7 +64,7 @@ export interface PairEvidence {
 
 export interface ScoringContext {
   weights: RuleWeights;
-  /** How many records carry this exact organisation name (its block's size). */
+  /** How many records carry this record's exact organisation name (its block's size). */
   organisationCount: (a: MatchKeys) => number;
   rareOrganisationMax: number;
 }
@@ -78,10 +84,10 @@ export function scorePair(a: MatchKeys, b: MatchKeys, ctx: ScoringContext): Pair
   if (name) hits.push(name);
   if (a.organisation && b.organisation) {
     const likeness = compareOrganisations(a.organisation, b.organisation);
-    if (likeness === 'same') {
-      hits.push('organisation');
-      if (ctx.organisationCount(a) <= ctx.rareOrganisationMax) hits.push('rareOrganisation');
-    } else if (likeness === 'similar') hits.push('organisationSimilar');
+    if (likeness === 'same' || likeness === 'similar') {
+      hits.push(likeness === 'same' ? 'organisation' : 'organisationSimilar');
+      if (Math.max(ctx.organisationCount(a), ctx.organisationCount(b)) <= ctx.rareOrganisationMax) hits.push('rareOrganisation');
+    } else if (likeness === 'contained') hits.push('organisationContained');
     else if (likeness === 'different') hits.push('organisationDiffers');
   }
   if (a.country && b.country) hits.push(a.country === b.country ? 'country' : 'countryDiffers');
@@ -90,7 +96,8 @@ export function scorePair(a: MatchKeys, b: MatchKeys, ctx: ScoringContext): Pair
   if (sameCountry && a.city && a.city === b.city) hits.push('city');
 
   const rules = hits.map((name) => ({ name, weight: ctx.weights[name] }));
-  return { score: rules.reduce((s, r) => s + r.weight, 0), rules, veto: hits.some((h) => VETO_RULES.has(h)) };
+  const veto = hits.includes('taxIdDiffers') || (hits.includes('nameDiffers') && !hits.some((h) => PERSONAL_KEYS.has(h)));
+  return { score: rules.reduce((s, r) => s + r.weight, 0), rules, veto };
 }
 
 // Tax ids of different schemes (a German Steuernummer against a VAT number) may both belong to one company, so only
@@ -115,7 +122,8 @@ function emailRule(a: MatchKeys, b: MatchKeys): RuleName | null {
 function nameRule(a: MatchKeys, b: MatchKeys): RuleName | null {
   if (!a.lastName || !b.lastName) return null;
   if (a.lastName === b.lastName && a.firstName && a.firstName === b.firstName) return 'name';
-  if (a.firstName && b.firstName && a.firstName !== b.firstName && a.firstName === b.lastName && a.lastName === b.firstName) return 'nameSimilar';
+  // First and last name swapped, as forms with "name, first name" get filled in
+  if (a.firstName && b.firstName && !nearlyEqual(a.lastName, b.lastName) && nearlyEqual(a.firstName, b.lastName) && nearlyEqual(a.lastName, b.firstName)) return 'nameSimilar';
   if (clearlyDifferent(a.lastName, b.lastName)) return 'nameDiffers';
   if (!sameLastName(a.lastName, b.lastName)) return null;
   if (!a.firstName || !b.firstName) return 'nameSimilar';

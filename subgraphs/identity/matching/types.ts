@@ -44,7 +44,7 @@ export interface RuleHit {
 export type RuleName =
   | 'externalId' | 'taxId' | 'taxIdDiffers' | 'email' | 'roleEmail' | 'emailSimilar' | 'emailDomain' | 'phone'
   | 'name' | 'nameSimilar' | 'nameDiffers' | 'organisation' | 'rareOrganisation' | 'organisationSimilar'
-  | 'organisationDiffers' | 'country' | 'countryDiffers' | 'postalCode' | 'city';
+  | 'organisationContained' | 'organisationDiffers' | 'country' | 'countryDiffers' | 'postalCode' | 'city';
 
 /** The weight of every rule; a rule with weight 0 still shows in the evidence (e.g. `roleEmail`: seen, and ignored). */
 export type RuleWeights = Record<RuleName, number>;
