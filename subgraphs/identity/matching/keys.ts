@@ -4,7 +4,7 @@ import doubleMetaphone from 'talisman/phonetics/double-metaphone.js';
 import type { SystemName } from '../../../schema/model.js';
 import { normaliseOrganisation, normalisePersonName, type OrganisationKey } from './names.js';
 import {
-  normaliseCity, normaliseCountry, normaliseDomain, normaliseEmail, normalisePhone, normalisePostalCode, normaliseTaxId,
+  countryOfTaxId, normaliseCity, normaliseCountry, normaliseDomain, normaliseEmail, normalisePhone, normalisePostalCode, normaliseTaxId,
   type EmailKey,
 } from './normalise.js';
 import type { MatchInput, Ref } from './types.js';
@@ -30,7 +30,10 @@ export interface MatchKeys {
 export const refOf = (system: SystemName, nativeId: string): Ref => `${system}:${nativeId}`;
 
 export function toKeys(input: MatchInput): MatchKeys {
-  const country = normaliseCountry(input.country);
+  const given = normaliseCountry(input.country);
+  const taxId = normaliseTaxId(input.taxId, given);
+  // A VAT number names its country; a record that lost its country field still has it there.
+  const country = given ?? countryOfTaxId(taxId);
   return {
     ref: refOf(input.system, input.nativeId),
     system: input.system,
@@ -38,7 +41,7 @@ export function toKeys(input: MatchInput): MatchKeys {
     externalId: input.externalId?.trim() || null,
     email: normaliseEmail(input.email),
     phone: normalisePhone(input.phone, country),
-    taxId: normaliseTaxId(input.taxId, country),
+    taxId,
     firstName: normalisePersonName(input.firstName),
     lastName: normalisePersonName(input.lastName),
     organisation: normaliseOrganisation(input.organisation),
@@ -53,6 +56,13 @@ export function toKeys(input: MatchInput): MatchKeys {
 export const organisationBlock = (org: OrganisationKey): string => `o:${org.compact}`;
 
 const phonetic = (word: string): string => doubleMetaphone(word)[0] || word.slice(0, 4);
+
+/** A word and every string one deletion from it. */
+function deletions(word: string): string[] {
+  const out = new Set([word]);
+  for (let i = 0; i < word.length; i++) out.add(word.slice(0, i) + word.slice(i + 1));
+  return [...out];
+}
 
 /**
  * Blocking keys: two records are compared only when they share one. Exact keys (external id, tax id, email, phone,
@@ -71,12 +81,11 @@ export function blockingKeys(k: MatchKeys): string[] {
     const [t1, t2] = org.tokens as [string, string | undefined];
     keys.push(organisationBlock(org));
     keys.push(`oa:${phonetic(t1)}:${t2?.slice(0, 2) ?? ''}`);
-    if (t2) keys.push(`ob:${t1.slice(0, 2)}:${phonetic(t2)}`);
     if (org.compact.length > 6) keys.push(`oc:${org.compact.slice(0, 6)}`);
-    // A typo in the first few letters leaves the end: the first letter (rarely mistyped) and the last four.
-    if (org.compact.length > 5) keys.push(`oz:${org.compact.charAt(0)}${org.compact.slice(-4)}`);
-    // A trade name is often the legal name's first word ("Acme" of "Acme Holdings").
-    if (t1.length >= 4) keys.push(`ot:${t1}`);
+    // The first word and each of its one-letter deletions: two words one typo or transposition apart always share one
+    // (SymSpell's deletion neighbourhood), so a typo in the name's distinctive word cannot hide a pair. A typo in a
+    // later word leaves the first one equal, which is the first key.
+    if (t1.length >= 4) for (const variant of deletions(t1)) keys.push(`od:${variant}`);
   }
   if (k.postalCode) keys.push(`z:${k.country ?? ''}:${k.postalCode}`);
   const first = k.firstName?.replace(/ /g, '');

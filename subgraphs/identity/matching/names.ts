@@ -96,15 +96,15 @@ export function compareOrganisations(a: OrganisationKey, b: OrganisationKey): Or
   return jaroWinkler(a.compact, b.compact) < 0.75 ? 'different' : 'unclear';
 }
 
-// The tokens the longer name adds when every token of the shorter is in it, or [] when the shorter's compact form
-// starts the longer's ("Mibrimar" and "MibrimarSystems", typed without spaces); null when neither holds.
+// The tokens the longer name adds when every token of the shorter is in it, or the rest of a one-word longer name
+// that the shorter starts ("Mibrimar" and "MibrimarSystems", typed without spaces); null when neither holds.
 function contained(a: OrganisationKey, b: OrganisationKey): string[] | null {
   const [short, long] = a.compact.length <= b.compact.length ? [a, b] : [b, a];
   if (short.compact.length < 4) return null;
   if (short.tokens.length < long.tokens.length && short.tokens.every((t) => long.tokens.includes(t))) {
     return long.tokens.filter((t) => !short.tokens.includes(t));
   }
-  return long.compact.startsWith(short.compact) ? [long.compact.slice(short.compact.length)] : null;
+  return long.tokens.length === 1 && long.compact.startsWith(short.compact) ? [long.compact.slice(short.compact.length)] : null;
 }
 
 /** A person's name part folded to letters and single spaces ("  O'Brien " → "obrien", "de Jong" → "de jong"), or null. */

@@ -109,6 +109,14 @@ export function normaliseTaxId(raw: string | null | undefined, country: string |
   return id;
 }
 
+/** The country a VAT number was issued in, from its prefix ("DE123456789" → DE, "EL…" → GR), or null. */
+export function countryOfTaxId(taxId: string | null): string | null {
+  const prefix = taxId?.match(/^([A-Z]{2})\d/)?.[1];
+  if (!prefix) return null;
+  const country = prefix === 'EL' ? 'GR' : prefix;
+  return VAT_COUNTRIES.has(country) ? country : null;
+}
+
 /** Country spellings that are not ISO codes but are typed as if they were. */
 const COUNTRY_ALIASES: Record<string, string> = { UK: 'GB', EL: 'GR' };
 
