@@ -29,8 +29,9 @@ export class Matcher {
   /** Reviewers' decisions, both directions; they may name records not (yet) present. */
   private readonly decisions = new Map<Ref, Map<Ref, Decision>>();
   private readonly clusterOf = new Map<Ref, Cluster>();
-  /** Open candidates by the pair of cluster ids they join (`x|y`, x < y). */
+  /** Open candidates by the pair of cluster ids they join (`x|y`, x < y), and those keys by either cluster id. */
   private readonly candidates = new Map<string, Candidate>();
+  private readonly candidatesOf = new Map<string, Set<string>>();
 
   constructor(options: MatcherOptions = {}) {
     this.linkThreshold = options.linkThreshold ?? 10;
@@ -225,13 +226,16 @@ export class Matcher {
 
   /** Drops the candidates of the clusters a change replaced and finds those of the region's new clusters. */
   private updateCandidates(oldClusters: Set<Cluster>, region: Set<Ref>): { added: Candidate[]; removed: Candidate[] } {
-    const oldIds = new Set([...oldClusters].map((c) => c.id));
     const removed: Candidate[] = [];
-    for (const [key, candidate] of this.candidates) {
-      if (oldIds.has(candidate.clusters[0]) || oldIds.has(candidate.clusters[1])) {
+    for (const cluster of oldClusters) {
+      for (const key of this.candidatesOf.get(cluster.id) ?? []) {
+        const candidate = this.candidates.get(key);
+        if (!candidate) continue;
         removed.push(candidate);
         this.candidates.delete(key);
+        for (const id of candidate.clusters) this.candidatesOf.get(id)?.delete(key);
       }
+      this.candidatesOf.delete(cluster.id);
     }
     const found = new Map<string, Candidate>();
     for (const ref of region) {
@@ -252,6 +256,10 @@ export class Matcher {
       const [x, y] = [this.clusterOf.get(candidate.clusters[0] as Ref)!, this.clusterOf.get(candidate.clusters[1] as Ref)!];
       if (this.keptApart(x, y)) continue;
       this.candidates.set(key, candidate);
+      for (const id of candidate.clusters) {
+        if (!this.candidatesOf.has(id)) this.candidatesOf.set(id, new Set());
+        this.candidatesOf.get(id)!.add(key);
+      }
       added.push(candidate);
     }
     return cancel(removed, added, (c) => JSON.stringify(c));

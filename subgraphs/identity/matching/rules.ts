@@ -3,7 +3,8 @@
 // Weights are in rough bits of evidence (about log2 of how much likelier the agreement is between two records of one
 // customer than between two strangers' records), so one can reason about them: an email of one mailbox is ~9 bits,
 // a country shared with a fifth of all records ~2. A pair links at 10 (`linkThreshold`), so no single ordinary key
-// links two records on its own, but an email with a name, or an organisation name with its country, does.
+// links two records on its own, but an email with a name, or an organisation name with its country, does; so does
+// an organisation name few records carry, which is all a support desk's organisation has.
 
 import jaroWinkler from 'talisman/metrics/jaro-winkler.js';
 import type { MatchKeys } from './keys.js';
@@ -96,7 +97,8 @@ export function scorePair(a: MatchKeys, b: MatchKeys, ctx: ScoringContext): Pair
   if (sameCountry && a.city && a.city === b.city) hits.push('city');
 
   const rules = hits.map((name) => ({ name, weight: ctx.weights[name] }));
-  const veto = hits.includes('taxIdDiffers') || (hits.includes('nameDiffers') && !hits.some((h) => PERSONAL_KEYS.has(h)));
+  const personal = hits.some((h) => PERSONAL_KEYS.has(h));
+  const veto = hits.some((h) => VETO_RULES.has(h) && !(h === 'nameDiffers' && personal));
   return { score: rules.reduce((s, r) => s + r.weight, 0), rules, veto };
 }
 
