@@ -79,6 +79,7 @@ function drawCustomers(d: Draw, count: number): Customer[] {
   const countries = Object.entries(COUNTRIES).map(([c, data]) => [c as Country, data.weight] as const);
   const total = countries.reduce((s, [, w]) => s + w, 0);
   const usedNames = new Set<string>();
+  const usedBrands = new Set<string>();
   const usedEmails = new Set<string>();
   const agencies: string[] = [];
   const out: Customer[] = [];
@@ -92,13 +93,19 @@ function drawCustomers(d: Draw, count: number): Customer[] {
     let brand: string;
     let sector: string | null;
     let name: string;
+    // Brands collide by chance as often at 50,000 customers as at 5,000 (a drawn brand already taken is kept only
+    // now and then), so the set's difficulty does not grow with its size; sister companies share one on purpose.
+    let tries = 0;
+    let chanceCollision: boolean;
     do {
       const sister = out.length > 10 && d.chance(0.02) ? d.pick(out) : null;
       brand = sister?.brand ?? syllables(d, d.chance(0.15) ? 2 : 3);
       sector = sister || d.chance(0.5) ? d.pick(c.sectors) : null;
       name = `${country}:${brand}:${sector ?? ''}`;
-    } while (usedNames.has(name));
+      chanceCollision = !sister && usedBrands.has(brand) && tries++ < 20 && !d.chance(0.05);
+    } while (usedNames.has(name) || chanceCollision);
     usedNames.add(name);
+    usedBrands.add(brand);
     const domain = `${ascii(brand)}${sector && d.chance(0.3) ? '-' + ascii(sector) : ''}.${c.tld}`;
     const [fl, ll] = [ascii(first), ascii(last)];
     let email: string;
