@@ -133,7 +133,8 @@ export class Matcher {
     }
     for (const cluster of oldClusters) for (const ref of cluster.records) seeds.add(ref);
     for (const ref of [...rescore, ...gone]) this.dropEdges(ref);
-    for (const ref of rescore) this.scoreEdges(ref);
+    const scored = new Set<Ref>();
+    for (const ref of rescore) this.scoreEdges(ref, scored);
 
     const region = this.region(seeds);
     for (const ref of region) {
@@ -151,10 +152,13 @@ export class Matcher {
     this.edges.delete(ref);
   }
 
-  private scoreEdges(ref: Ref): void {
+  /** Scores `ref` against its neighbours but those in `scored` (whose pairs with it this change scored already). */
+  private scoreEdges(ref: Ref, scored: Set<Ref>): void {
+    scored.add(ref);
     const entry = this.entries.get(ref);
     if (!entry) return;
     for (const other of this.index.neighbours(ref, entry.blocks)) {
+      if (scored.has(other)) continue;
       const [a, b] = pairOf(ref, other);
       const evidence = scorePair(this.entries.get(a)!.keys, this.entries.get(b)!.keys, this.scoring);
       if (evidence.score < this.reviewThreshold && !evidence.veto) {
