@@ -35,7 +35,7 @@ export class Matcher {
 
   constructor(options: MatcherOptions = {}) {
     this.linkThreshold = options.linkThreshold ?? 10;
-    this.reviewThreshold = options.reviewThreshold ?? 5;
+    this.reviewThreshold = options.reviewThreshold ?? 7;
     if (!(this.reviewThreshold <= this.linkThreshold)) {
       throw new RangeError(`reviewThreshold must not exceed linkThreshold, got review ${this.reviewThreshold} and link ${this.linkThreshold}`);
     }

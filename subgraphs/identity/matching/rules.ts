@@ -87,7 +87,10 @@ export function scorePair(a: MatchKeys, b: MatchKeys, ctx: ScoringContext): Pair
     const likeness = compareOrganisations(a.organisation, b.organisation);
     if (likeness === 'same' || likeness === 'similar') {
       hits.push(likeness === 'same' ? 'organisation' : 'organisationSimilar');
-      if (Math.max(ctx.organisationCount(a), ctx.organisationCount(b)) <= ctx.rareOrganisationMax) hits.push('rareOrganisation');
+      // A short name has many neighbours one typo away, so only a long one is rare merely for being rare itself.
+      const long = Math.min(a.organisation.compact.length, b.organisation.compact.length) >= 8;
+      const rare = Math.max(ctx.organisationCount(a), ctx.organisationCount(b)) <= ctx.rareOrganisationMax;
+      if (rare && (likeness === 'same' || long)) hits.push('rareOrganisation');
     } else if (likeness === 'contained') hits.push('organisationContained');
     else if (likeness === 'different') hits.push('organisationDiffers');
   }

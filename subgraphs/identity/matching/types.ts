@@ -107,7 +107,10 @@ export interface MatcherOptions {
   weights?: Partial<RuleWeights>;
   /** A pair scoring at least this links automatically. Default 10. */
   linkThreshold?: number;
-  /** A pair scoring at least this (and below `linkThreshold`) becomes a review candidate. Default 5. */
+  /**
+   * A pair scoring at least this (and below `linkThreshold`) becomes a review candidate. Default 7: a person's name
+   * and country alone (6) are shared by too many strangers in a large set to be worth a reviewer's time.
+   */
   reviewThreshold?: number;
   /**
    * Blocks with more records than this are not used to find pairs (a stop-word for blocking), so one common value
