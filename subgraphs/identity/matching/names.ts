@@ -21,10 +21,8 @@ const LEGAL_FORMS: readonly string[][] = [
   'sl', 'slu', 'sociedad limitada', 'sociedad anonima', 'srl', 'srls', 'spa', 'sapa', 'lda', 's a', 's l',
   // Dutch, Belgian, Nordic, Central European
   'bv', 'nv', 'vof', 'cv', 'bvba', 'besloten vennootschap', 'naamloze vennootschap', 'ab', 'aktiebolag', 'aktiebolaget',
-  'publ', 'oy', 'oyj',
-  'as', 'asa', 'aps', 'a s', 'sro', 'sp z oo', 'spzoo', 'zrt', 'kft', 'doo',
-].map((f) => (typeof f === 'string' ? f.split(' ') : f))
-  .sort((x, y) => y.length - x.length);
+  'publ', 'oy', 'oyj', 'as', 'asa', 'aps', 'a s', 'sro', 'sp z oo', 'spzoo', 'zrt', 'kft', 'doo',
+].map((f) => f.split(' ')).sort((x, y) => y.length - x.length);
 
 // A legal form's word of five letters or more is still that word with one typo in it ("Compnay", "Incroporated").
 const formToken = (typed: string, form: string) => typed === form || (form.length >= 5 && oneEditApart(typed, form, 5));
