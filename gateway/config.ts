@@ -4,7 +4,9 @@ import { resolve } from 'node:path';
 import { SYSTEMS, type SystemName } from '../schema/model.js';
 import type { AllSystemCredentials } from '../subgraphs/kit/credentials.js';
 import type { ResilienceOptions } from '../subgraphs/kit/resilience.js';
+import { DEFAULT_BODY_LIMIT_BYTES } from '../subgraphs/kit/http-io.js';
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from './operations/idempotency.js';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './security/limits.js';
 
 export interface CanonConfig {
   /** Gateway port (`PORT`). Default 4000. 0 picks a free port. */
@@ -83,6 +85,22 @@ export interface CanonConfig {
    * canon runs only the operations it lists, sent by id or as their exact text. Default: none, any document runs.
    */
   trustedDocuments: string | undefined;
+  /**
+   * How large one operation may be, judged before it is planned (gateway/security/limits.ts). Over a limit: QUERY_TOO_COMPLEX
+   * with `extensions.limit` naming it, and no system is called.
+   * - `MAX_TOKENS`: lexical tokens in the document. Default 5000; reading stops past it.
+   * - `MAX_DEPTH`: nesting of fields, fragments followed. Default 10.
+   * - `MAX_ALIASES`: aliased fields in the operation. Default 100.
+   * - `MAX_COST`: each field costs 1 plus what it selects, and `first` multiplies what it selects. Default 150000:
+   *   a `customers(first: 1000)` page with every field runs, 60 aliased pages of `first: 1000` do not.
+   */
+  queryLimits: QueryLimits;
+  /**
+   * Largest request body read, in bytes, by the gateway, each subgraph and each sandbox (`MAX_BODY_BYTES`). Default
+   * 1048576 (1 MiB). A larger body is answered 413 REQUEST_TOO_LARGE at the first byte past the limit (at once when
+   * its Content-Length says so); the rest is never read, and the connection is closed.
+   */
+  maxBodyBytes: number;
   /**
    * Introspection (`__schema`, `__type`) needs the scope model:read or admin. Default: only when `NODE_ENV` is
    * production; elsewhere any app may introspect, as every GraphQL tool expects.
@@ -232,6 +250,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
     jwt: jwtConfig(env),
     rateLimitPerSecond: positive(env.RATE_LIMIT_PER_SECOND, 100, 'RATE_LIMIT_PER_SECOND'),
     trustedDocuments: env.TRUSTED_DOCUMENTS ? resolve(env.TRUSTED_DOCUMENTS) : undefined,
+    queryLimits: {
+      maxTokens: positive(env.MAX_TOKENS, DEFAULT_QUERY_LIMITS.maxTokens, 'MAX_TOKENS'),
+      maxDepth: positive(env.MAX_DEPTH, DEFAULT_QUERY_LIMITS.maxDepth, 'MAX_DEPTH'),
+      maxAliases: int(env.MAX_ALIASES, DEFAULT_QUERY_LIMITS.maxAliases, 'MAX_ALIASES'),
+      maxCost: positive(env.MAX_COST, DEFAULT_QUERY_LIMITS.maxCost, 'MAX_COST'),
+    },
+    maxBodyBytes: positive(env.MAX_BODY_BYTES, DEFAULT_BODY_LIMIT_BYTES, 'MAX_BODY_BYTES'),
     introspectionNeedsScope: env.NODE_ENV === 'production',
     devApp: env.DEV_APP !== 'false',
     workflows: {

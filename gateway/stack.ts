@@ -36,6 +36,7 @@ import { startGateway, type RunningGateway } from './http/server.js';
 import { openAppStore, type AppStore } from './security/app-store.js';
 import { ensureDevApp, type DevApp } from './security/apps.js';
 import { Authenticator, JwtVerifier } from './security/authenticate.js';
+import { QueryLimiter } from './security/limits.js';
 import { RateLimits } from './security/rate-limits.js';
 import { TrustedDocuments } from './security/trusted-documents.js';
 
@@ -170,7 +171,7 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
         systems[s] = { name: s, port: Number(url.port), url: external.replace(/\/$/, ''), close: async () => undefined };
         continue;
       }
-      systems[s] = await startSandboxIn(s, config.dataDir, credentials, { port: config.systemPorts[s] });
+      systems[s] = await startSandboxIn(s, config.dataDir, credentials, { port: config.systemPorts[s], maxBodyBytes: config.maxBodyBytes });
       started.push(systems[s]);
     }
     const defs = {
@@ -179,7 +180,7 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
     };
     const subgraphs = {} as Record<SystemName | 'identity', RunningSubgraph>;
     for (const name of ['identity', ...SYSTEMS] as const) {
-      subgraphs[name] = await startSubgraphServer(defs[name], { port: config.subgraphPorts[name], host: config.host });
+      subgraphs[name] = await startSubgraphServer(defs[name], { port: config.subgraphPorts[name], host: config.host, maxBodyBytes: config.maxBodyBytes });
       started.push(subgraphs[name]);
     }
     // One client toward the subgraphs for the whole gateway: Apollo's reads and canon's write steps alike.
@@ -198,7 +199,8 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
       idempotency,
       ledger,
       log,
-      security: { authenticator: new Authenticator({ store: apps, jwt }), rateLimits, trusted, modelNeedsScope: config.introspectionNeedsScope },
+      maxBodyBytes: config.maxBodyBytes,
+      security: { authenticator: new Authenticator({ store: apps, jwt }), rateLimits, trusted, limits: new QueryLimiter(config.queryLimits), modelNeedsScope: config.introspectionNeedsScope },
     });
     return {
       config,
