@@ -3,7 +3,8 @@
 // Terminology
 // - tokens: the document's lexical tokens. GraphQL Armor's counting parser stops at the limit, so a huge document is
 //   never parsed whole.
-// - depth: how deep the operation nests fields, fragments followed (Armor's rule; introspection's `__schema` is free).
+// - depth: how deep the operation nests fields, fragments followed and not counted as levels (Armor's rule with
+//   flattenFragments; introspection's `__schema` is free).
 // - aliases: aliased fields in the operation, fragments followed (Armor's rule; an aliased `__typename` is free).
 // - cost: graphql-query-complexity with canon's estimator. A field costs 1 plus what it selects; a field taking
 //   `first` costs 1 plus `first` times what it selects, so a page of 1000 costs 1000 of its items and pages nested in
@@ -125,7 +126,7 @@ export class QueryLimiter {
     const schema = this.schema;
     if (schema) {
       validate(schema, runs, [
-        maxDepthRule({ n: Infinity, onAccept: [(_, d: { n: number }) => void (depth = d.n)] }),
+        maxDepthRule({ n: Infinity, flattenFragments: true, onAccept: [(_, d: { n: number }) => void (depth = d.n)] }),
         maxAliasesRule({ n: Infinity, onAccept: [(_, d: { n: number }) => void (aliases = d.n)] }),
       ]);
     }
