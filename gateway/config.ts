@@ -102,6 +102,13 @@ export interface CanonConfig {
    */
   maxBodyBytes: number;
   /**
+   * Approximate MiB of each of the gateway's two caches keyed by document text (`OPERATION_CACHE_MIB`): Apollo
+   * Server's parsed and validated documents, and Apollo Gateway's query plans. Default 30, Apollo's own. Least recently
+   * used entries go first, so an app sending ever new documents costs at most this much memory (measured: about five
+   * times as much heap, sizes being approximated from each entry's JSON).
+   */
+  operationCacheMiB: number;
+  /**
    * Introspection (`__schema`, `__type`) needs the scope model:read or admin. Default: only when `NODE_ENV` is
    * production; elsewhere any app may introspect, as every GraphQL tool expects.
    */
@@ -257,6 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
       maxCost: positive(env.MAX_COST, DEFAULT_QUERY_LIMITS.maxCost, 'MAX_COST'),
     },
     maxBodyBytes: positive(env.MAX_BODY_BYTES, DEFAULT_BODY_LIMIT_BYTES, 'MAX_BODY_BYTES'),
+    operationCacheMiB: positive(env.OPERATION_CACHE_MIB, 30, 'OPERATION_CACHE_MIB'),
     introspectionNeedsScope: env.NODE_ENV === 'production',
     devApp: env.DEV_APP !== 'false',
     workflows: {

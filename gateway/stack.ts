@@ -200,6 +200,7 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
       ledger,
       log,
       maxBodyBytes: config.maxBodyBytes,
+      operationCacheMiB: config.operationCacheMiB,
       security: { authenticator: new Authenticator({ store: apps, jwt }), rateLimits, trusted, limits: new QueryLimiter(config.queryLimits), modelNeedsScope: config.introspectionNeedsScope },
     });
     return {

@@ -42,12 +42,16 @@ export function notWritable(formatted: GraphQLFormattedError): GraphQLFormattedE
  * id, no stack. The trace id is set here as well as by the operations plugin: Apollo answers requests it refuses
  * before its pipeline runs (CSRF, batching, a body without a query) with formatted errors and no plugin hook.
  */
-export function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+export function formatError(formatted: GraphQLFormattedError, error?: unknown): GraphQLFormattedError {
   const traceId = activeTraceId();
   const refused = notWritable(formatted);
   if (refused) return { ...refused, extensions: { ...refused.extensions, traceId } };
   const ext = { ...(formatted.extensions ?? {}) } as Record<string, unknown>;
   ext.traceId ??= traceId;
+  // Apollo codes INTERNAL_SERVER_ERROR every error that came without a code, its own refusals of a request included
+  // ("Unsupported persisted query version", "provided sha does not match query"). Those carry a 4xx status: they are
+  // the request's fault, not canon's.
+  if (ext.code === ErrorCode.INTERNAL_SERVER_ERROR && isClientStatus((error as { extensions?: { http?: { status?: unknown } } } | undefined)?.extensions?.http?.status)) ext.code = ErrorCode.BAD_REQUEST;
   // The gateway adds the subgraph's name; apps need the system, which our subgraphs already set.
   if (ext.system === undefined && typeof ext.serviceName === 'string' && ext.serviceName !== 'control') ext.system = ext.serviceName;
   delete ext.serviceName;
@@ -123,6 +127,10 @@ export function sendDocumentError(res: ServerResponse, accept: string | undefine
   const gql = prefersGraphqlResponseJson(accept);
   const body = { errors: [{ message, extensions: { code, ...extensions, traceId: activeTraceId() } }] };
   sendJson(res, gql ? 400 : 200, body, { 'content-type': `${gql ? GRAPHQL_RESPONSE_JSON : 'application/json'}; charset=utf-8` });
+}
+
+function isClientStatus(status: unknown): boolean {
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 /** A GraphQL-shaped error answer given outside Apollo, with the request's trace id. */

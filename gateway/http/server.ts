@@ -12,6 +12,8 @@ import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import type { DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../schema/errors.js';
 import type { Owner } from '../../schema/model.js';
@@ -56,6 +58,8 @@ export interface GatewayOptions {
   log: Logger;
   /** Largest request body read, in bytes; a larger one is answered 413 with REQUEST_TOO_LARGE. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** Approximate MiB of the parsed-document cache and of the query-plan cache, each. Default 30 (Apollo's). */
+  operationCacheMiB?: number;
   /** Who may ask, how often, and what. */
   security: GatewaySecurity;
 }
@@ -138,8 +142,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   const local = new Map<string, ReturnType<typeof buildSubgraphSchema>>(opts.localSubgraphs.map((s) => [s.def.name, buildSubgraphSchema([{ typeDefs: s.def.typeDefs, resolvers: s.def.resolvers as never }])]));
   const rules = new ScopeRules(composed.supergraphSdl, { modelNeedsScope: opts.security.modelNeedsScope });
+  const cacheMiB = opts.operationCacheMiB ?? 30;
   const gateway = new ApolloGateway({
     supergraphSdl: composed.supergraphSdl,
+    experimental_approximateQueryPlanStoreMiB: cacheMiB,
     buildService: ({ name, url }) => {
       const schema = local.get(name);
       if (schema) return new LocalGraphQLDataSource(schema);
@@ -159,6 +165,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     // canon stops its whole stack in order on SIGINT/SIGTERM (gateway/main.ts); Apollo's own handlers would race it.
     stopOnTerminationSignals: false,
     formatError,
+    // Apollo's own default store, sized: every new document text an app sends is parsed and kept until evicted.
+    documentStore: new InMemoryLRUCache<DocumentNode>({ maxSize: cacheMiB * 2 ** 20, sizeCalculation: InMemoryLRUCache.sizeCalculation }),
   });
   await apollo.start();
 
