@@ -104,8 +104,8 @@ export interface CanonConfig {
   /**
    * Approximate MiB of each of the gateway's two caches keyed by document text (`OPERATION_CACHE_MIB`): Apollo
    * Server's parsed and validated documents, and Apollo Gateway's query plans. Default 30, Apollo's own. Least recently
-   * used entries go first, so an app sending ever new documents costs at most this much memory (measured: about five
-   * times as much heap, sizes being approximated from each entry's JSON).
+   * used entries go first, so ever new documents cost bounded memory: a few times this in heap, as sizes are
+   * approximated from each entry's JSON (test/fuzz.test.ts measures it with 1 MiB).
    */
   operationCacheMiB: number;
   /**

@@ -5,8 +5,10 @@ import { connect } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildClientSchema, getIntrospectionQuery } from 'graphql';
 import { loadConfig } from '../gateway/config.js';
 import { prefersGraphqlResponseJson } from '../gateway/http/errors.js';
+import { QueryLimiter } from '../gateway/security/limits.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 
 /** Every Customer field, tickets (their default 10) included. */
@@ -241,6 +243,36 @@ describe('body caps', () => {
     } finally {
       await small.stop();
     }
+  });
+});
+
+describe('QueryLimiter', () => {
+  /** A limiter on the gateway's API schema (as introspected), with a cost limit small enough to tell pages apart. */
+  async function limiter(maxCost: number): Promise<QueryLimiter> {
+    const l = new QueryLimiter({ maxTokens: 5000, maxDepth: 10, maxAliases: 100, maxCost });
+    l.useSchema(buildClientSchema((await stack.gql(getIntrospectionQuery())).data));
+    return l;
+  }
+  const cost = (l: QueryLimiter, query: string, variables?: unknown) => l.check({ query, variables })?.limit.actual ?? null;
+
+  it('judges a text once but costs every request by its own variables, an absent one taking its default', async () => {
+    const l = await limiter(250);
+    const query = 'query($n: Int, $all: Boolean = true) { customers(first: $n) @include(if: $all) { edges { node { id } } } }';
+    expect(cost(l, query, {})).toBeNull(); // first's default, 20: 61
+    expect(cost(l, query, { n: null })).toBe(301); // no first at all counts as 100
+    expect(cost(l, query, { n: 50 })).toBeNull();
+    expect(cost(l, query, { n: 100 })).toBe(301);
+    expect(cost(l, query, { n: 50 })).toBeNull();
+    expect(cost(l, query, { n: 100, all: false })).toBeNull(); // a skipped page costs nothing
+    expect(cost(l, query, { n: 100, all: true })).toBe(301);
+  });
+
+  it('never remembers a pass it gave only because other variables were wrong', async () => {
+    const l = await limiter(250);
+    const query = 'query($n: Int, $id: ID!) { customer(id: $id) { id } customers(first: $n) { edges { node { id } } } }';
+    // $id missing: Apollo refuses the request; the limiter leaves it to Apollo.
+    expect(l.check({ query, variables: { n: 1000 } })).toBeNull();
+    expect(cost(l, query, { n: 1000, id: 'c1' })).toBe(1 + 1 + 1 + 1000 * 3);
   });
 });
 
