@@ -106,7 +106,7 @@ describe('the gateway under fuzzing', () => {
     expect(tally.withData - before).toBeGreaterThan(RUNS.schemaAware / 4);
     const stats = await stack.systemStats();
     for (const system of ['crm', 'erp', 'marketing', 'support'] as const) expect(stats[system].reads, system).toBeGreaterThan(0);
-  }, 120_000);
+  }, 300_000);
 
   it(`answers ${RUNS.mutated} mutated valid documents without a 5xx or an uncoded error`, async () => {
     await fc.assert(
@@ -116,7 +116,7 @@ describe('the gateway under fuzzing', () => {
       }),
       { seed: SEED, numRuns: RUNS.mutated },
     );
-  }, 120_000);
+  }, 300_000);
 
   it(`answers ${RUNS.random} random bodies, parameters and headers without a 5xx or an uncoded error`, async () => {
     await fc.assert(
@@ -126,7 +126,7 @@ describe('the gateway under fuzzing', () => {
       }),
       { seed: SEED, numRuns: RUNS.random },
     );
-  }, 120_000);
+  }, 300_000);
 
   it('is still serving afterwards, its memory bounded', async () => {
     expect(tally.requests).toBeGreaterThanOrEqual(10_000);
