@@ -10,7 +10,7 @@ import { DocumentArbitraries, mutatedRequests, randomRequests, type FuzzRequest 
 import { startTestStack, type TestStack } from './support/stack.js';
 
 const SEED = 14;
-const RUNS = { schemaAware: 2500, mutated: 3600, random: 4000 };
+const RUNS = { schemaAware: 2000, mutated: 3600, random: 4500 };
 /** The only failures that may answer 5xx: a source system's, declared as such. */
 const UPSTREAM = new Set<string>([ErrorCode.SYSTEM_UNAVAILABLE, ErrorCode.SYSTEM_TIMEOUT, ErrorCode.SYSTEM_ERROR, ErrorCode.CIRCUIT_OPEN]);
 const CODES = new Set<string>(Object.values(ErrorCode));
