@@ -30,6 +30,9 @@ export function contactProperties(input: CrmCustomerInput): Record<string, strin
 }
 
 export const resolvers: Resolvers = {
+  Query: {
+    crmContactCountry: async (_, { crmId }, ctx) => (await ctx.contacts.load(crmId))?.properties.country?.trim().toUpperCase() || null,
+  },
   Mutation: {
     crmUpdateCustomer: async (_, { crmId, input, expectedVersion, idempotencyKey }, ctx) =>
       ctx.connector.updateContact(crmId, contactProperties(input), expectedVersion, idempotencyKey),
