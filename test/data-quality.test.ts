@@ -10,6 +10,7 @@ import { toE164 } from '../subgraphs/kit/phone.js';
 import { QualityStore } from '../subgraphs/identity/quality/report.js';
 import { MARKETING_LIST_ID } from '../subgraphs/marketing/sandbox/index.js';
 import { generateDataset, type Dataset } from '../subgraphs/sandbox-kit/seed.js';
+import { findChromium, openPage, type OpenPage } from './support/browser.js';
 import { sourceRecordsFeeder } from './support/source-records.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 
@@ -270,5 +271,57 @@ describe('updateCustomer phone in national format', () => {
     expect(refused.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['BAD_USER_INPUT', 'phone']]);
     expect(refused.errors![0]!.message).toBe('phone "030 1234567" is not a valid international number; write it with its country code (+49 30 1234567), or send billingAddress.country with it.');
     expect(await crmPatches(noErp[1].crm!.id)).toEqual([]);
+  });
+});
+
+const chromium = await findChromium();
+if ('skip' in chromium) console.warn(chromium.skip);
+
+describe.skipIf('skip' in chromium)('explorer data-quality view', () => {
+  let opened: OpenPage;
+  beforeAll(async () => {
+    opened = await openPage((chromium as { path: string }).path, `${stack.gateway.url}/explorer#quality`, { key: stack.devKey });
+  }, 60_000);
+  afterAll(async () => {
+    await opened?.browser.close();
+  });
+
+  it('shows the disagreements by field with their counts, and filters to one field when its chip is pressed', async () => {
+    const { page } = opened;
+    await page.waitForSelector('#quality-disagreements[data-state="loaded"]');
+    const summary = (await stack.gql('{ dataQuality { summary { field disagreements } } }')).data.dataQuality.summary as { field: string; disagreements: number }[];
+    const chips = await page.locator('#quality-fields .chip').evaluateAll((els) => els.map((e) => [(e as HTMLElement).dataset.field, (e as HTMLElement).dataset.count]));
+    expect(chips).toEqual([['all', String(summary.reduce((n, s) => n + s.disagreements, 0))], ...summary.map((s) => [s.field, String(s.disagreements)])]);
+    expect(await page.locator('#quality-disagreements tbody tr').count()).toBe(50);
+
+    await page.click('#quality-fields .chip[data-field="phone"]');
+    await expect.poll(() => page.locator('#quality-count').textContent()).toBe(`Showing 50 of ${summary.find((s) => s.field === 'phone')!.disagreements} disagreements`);
+    const fields = await page.locator('#quality-disagreements tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.field));
+    expect(new Set(fields)).toEqual(new Set(['phone']));
+    const first = (await stack.gql(DISAGREEMENTS, { field: 'phone', first: 1 })).data.dataQuality.disagreements.edges[0].node;
+    const row = page.locator('#quality-disagreements tbody tr').first();
+    expect(await row.getAttribute('data-customer')).toBe(first.customer.id);
+    expect(await row.locator('td.owner-value .value').textContent()).toBe(first.ownerValue);
+    expect(await row.locator('td.copies .copy .value').allTextContents()).toEqual(first.copies.map((c: any) => c.value));
+
+    await page.click('#quality-more');
+    await expect.poll(() => page.locator('#quality-disagreements tbody tr').count()).toBe(Math.min(100, summary.find((s) => s.field === 'phone')!.disagreements));
+    await page.screenshot({ path: join(import.meta.dirname, 'artifacts', 'explorer-quality.png'), fullPage: false });
+  });
+
+  it('lists the issues with their raw values, 0033405185339 among them', async () => {
+    const { page } = opened;
+    await page.waitForSelector('#quality-issues[data-state="loaded"]');
+    const total = (await stack.gql(ISSUES, { first: 0 })).data.dataQuality.issues.totalCount;
+    expect(await page.locator('#quality-issues-count').textContent()).toBe(`${total} values canon serves as null`);
+    const french = page.locator('#quality-issues tbody tr[data-native="1243"]');
+    expect(await french.getAttribute('data-kind')).toBe('UNPARSEABLE_PHONE');
+    expect(await french.locator('td.raw').textContent()).toBe('0033405185339');
+  });
+
+  it("made no request outside the gateway's origin and raised no page errors", () => {
+    const origin = new URL(stack.gateway.url).origin;
+    expect(opened.requested.filter((u) => new URL(u).origin !== origin)).toEqual([]);
+    expect(opened.pageErrors).toEqual([]);
   });
 });
