@@ -69,7 +69,8 @@ describe('reading customers', () => {
         compared.crm++;
         expect(n.name).toBe([c.firstname, c.lastname].filter(Boolean).join(' ').trim() || null);
         expect(n.email).toBe(c.email?.trim().toLowerCase() ?? null);
-        expect(n.phone).toBe(toE164(c.phone, c.country) ?? c.phone);
+        // E.164 or nothing: what canon cannot parse is null here and an issue in dataQuality.
+        expect(n.phone).toBe(toE164(c.phone, c.country));
         expect(n.lifecycleStage).toBe(lifecycle.toCanonical(c.lifecyclestage));
         expect(n.crmVersion).toBe(c.lastmodifieddate);
       }

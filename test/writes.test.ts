@@ -144,7 +144,8 @@ describe('refused writes change nothing', () => {
   it.each([
     [{ email: 'not-an-email' }, 'email'],
     [{ phone: '12345' }, 'phone'],
-    [{ phone: '030 1234567' }, 'phone'],
+    // A national number is read in the customer's stored country (test/data-quality.test.ts); this one is too short anywhere.
+    [{ phone: '030 12' }, 'phone'],
     [{ taxId: 'DE12' }, 'taxId'],
     [{ taxId: 'FR12345678901', billingAddress: { line1: 'Hauptstr. 1', city: 'Berlin', postalCode: '10115', country: 'DE' } }, 'taxId'],
     [{ billingAddress: { line1: 'Hauptstr. 1', city: 'Berlin', postalCode: '10115', country: 'XX' } }, 'billingAddress.country'],
