@@ -44,8 +44,9 @@ export const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
-/** Progress goes to stderr; stdout carries only the results table. */
-export const log = (line: string) => process.stderr.write(`${line}\n`);
+const t0 = performance.now();
+/** Progress goes to stderr, stamped with the seconds since the bench started; stdout carries only the results. */
+export const log = (line: string) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A timestamp fit for a file name. */

@@ -4,7 +4,7 @@ import type { SystemName } from '../../schema/model.js';
 import { ROLES, SATURATED_CORES, type ProcessFigures, type Role } from './meter.js';
 import type { ProfileSummary } from './profile.js';
 
-export type ContenderName = 'canon' | 'canon-nodedup' | 'apollo' | 'hive' | 'hive-nodedup';
+export type ContenderName = 'canon' | 'canon-nodedup' | 'apollo' | 'hive' | 'hive-nodedup' | 'canon-baseline';
 
 /** One fixed-duration load against one contender. */
 export interface LoadRun {
@@ -89,8 +89,9 @@ export interface BenchResults {
   options: Record<string, unknown>;
   skipped: Partial<Record<ContenderName, string>>;
   varied: ReadTable;
-  identical: ReadTable;
-  criticalPath: {
+  /** The identical table, critical path, page sizes and writes are absent with --varied-only. */
+  identical?: ReadTable;
+  criticalPath?: {
     latencyMs: number;
     connections: number;
     /** p50 ms per query: identity only, identity plus each system's fields, and the full query. */
@@ -103,8 +104,8 @@ export interface BenchResults {
     ratio: number;
   };
   /** Measured on `contender` (canon with dedup off when it runs, so every query makes its own system calls). */
-  pageSizes: { contender: ContenderName; first: number; rps: number; p50: number; p99: number; rssMiB: number; peakRssMiB: number; systemRequestsPerQuery: Record<SystemName, number>; graphqlErrors: number }[];
-  writes: {
+  pageSizes?: { contender: ContenderName; first: number; rps: number; p50: number; p99: number; rssMiB: number; peakRssMiB: number; systemRequestsPerQuery: Record<SystemName, number>; graphqlErrors: number }[];
+  writes?: {
     customers: number;
     canon: { rps: number; p50: number; p99: number; graphqlErrors: number; non2xx: number };
     direct: { rps: number; p50: number; p99: number; graphqlErrors: number; non2xx: number };
@@ -175,27 +176,27 @@ function readTable(title: string, t: ReadTable, cpus: number): string[] {
   return out;
 }
 
-export function renderTable(r: BenchResults): string {
-  const out: string[] = [];
-  out.push(`canon bench — ${r.startedAt}, Node ${r.node}, ${r.machine.cpus} CPUs, ${JSON.stringify(r.options)}, ${fmt(r.elapsedSeconds, 0)} s\n`);
-  out.push(...readTable('1. Varied traffic: the headline (medians over rounds)', r.varied, r.machine.cpus));
-  for (const [name, reason] of Object.entries(r.skipped)) out.push(`  ${name}: SKIPPED — ${reason}`);
-  out.push('');
-  out.push(...readTable('2. Identical query: what in-flight dedup adds (compare canon with canon-nodedup, hive with hive-nodedup)', r.identical, r.machine.cpus));
-  const c = r.criticalPath;
-  out.push(`\n3. Critical path (${c.latencyMs} ms on every system, ${c.connections} connection, canon p50 ms)`);
-  out.push(table(['query', 'p50 ms'], Object.entries(c.p50).map(([k, v]) => [k === 'identity' || k === 'full' ? k : `identity + ${k}`, fmt(v, 1)])));
-  out.push(`   ratio = full ${fmt(c.p50.full ?? NaN, 1)} ÷ (identity ${fmt(c.identityMs, 1)} + slowest system ${c.slowestSystem} ${fmt(c.slowestSystemMs, 1)}) = ${fmt(c.ratio, 3)}`);
-  out.push(`\n4. Page size (${r.pageSizes[0]?.contender ?? 'canon'}, 2 connections, fixed request count): requests to each system per query`);
-  out.push(
+function criticalPathTable(c: NonNullable<BenchResults['criticalPath']>): string[] {
+  return [
+    `\n3. Critical path (${c.latencyMs} ms on every system, ${c.connections} connection, canon p50 ms)`,
+    table(['query', 'p50 ms'], Object.entries(c.p50).map(([k, v]) => [k === 'identity' || k === 'full' ? k : `identity + ${k}`, fmt(v, 1)])),
+    `   ratio = full ${fmt(c.p50.full ?? NaN, 1)} ÷ (identity ${fmt(c.identityMs, 1)} + slowest system ${c.slowestSystem} ${fmt(c.slowestSystemMs, 1)}) = ${fmt(c.ratio, 3)}`,
+  ];
+}
+
+function pageSizeTable(pages: NonNullable<BenchResults['pageSizes']>): string[] {
+  return [
+    `\n4. Page size (${pages[0]?.contender ?? 'canon'}, 2 connections, fixed request count): requests to each system per query`,
     table(
       ['first', 'crm', 'erp', 'marketing', 'support', 'req/s', 'p50 ms', 'p99 ms', 'RSS MiB', 'peak MiB', 'errors'],
-      r.pageSizes.map((p) => [p.first, fmt(p.systemRequestsPerQuery.crm, 3), fmt(p.systemRequestsPerQuery.erp, 3), fmt(p.systemRequestsPerQuery.marketing, 3), fmt(p.systemRequestsPerQuery.support, 3), fmt(p.rps, 1), fmt(p.p50, 0), fmt(p.p99, 0), fmt(p.rssMiB, 0), fmt(p.peakRssMiB, 0), p.graphqlErrors]),
+      pages.map((p) => [p.first, fmt(p.systemRequestsPerQuery.crm, 3), fmt(p.systemRequestsPerQuery.erp, 3), fmt(p.systemRequestsPerQuery.marketing, 3), fmt(p.systemRequestsPerQuery.support, 3), fmt(p.rps, 1), fmt(p.p50, 0), fmt(p.p99, 0), fmt(p.rssMiB, 0), fmt(p.peakRssMiB, 0), p.graphqlErrors]),
     ),
-  );
-  const w = r.writes;
-  out.push(`\n5. Writes (updateCustomer name, ${w.customers} CRM customers round-robin)`);
-  out.push(
+  ];
+}
+
+function writeTable(w: NonNullable<BenchResults['writes']>): string[] {
+  return [
+    `\n5. Writes (updateCustomer name, ${w.customers} CRM customers round-robin)`,
     table(
       ['path', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
       [
@@ -203,8 +204,19 @@ export function renderTable(r: BenchResults): string {
         ['crm subgraph crmUpdateCustomer (direct)', fmt(w.direct.rps, 0), fmt(w.direct.p50, 0), fmt(w.direct.p99, 0), w.direct.graphqlErrors + w.direct.non2xx],
       ],
     ),
-  );
-  out.push(`   canon ÷ direct throughput: ${fmt(w.ratio, 3)}`);
+    `   canon ÷ direct throughput: ${fmt(w.ratio, 3)}`,
+  ];
+}
+
+export function renderTable(r: BenchResults): string {
+  const out: string[] = [];
+  out.push(`canon bench — ${r.startedAt}, Node ${r.node}, ${r.machine.cpus} CPUs, ${JSON.stringify(r.options)}, ${fmt(r.elapsedSeconds, 0)} s\n`);
+  out.push(...readTable('1. Varied traffic: the headline (medians over rounds)', r.varied, r.machine.cpus));
+  for (const [name, reason] of Object.entries(r.skipped)) out.push(`  ${name}: SKIPPED — ${reason}`);
+  if (r.identical) out.push('', ...readTable('2. Identical query: what in-flight dedup adds (compare canon with canon-nodedup, hive with hive-nodedup)', r.identical, r.machine.cpus));
+  if (r.criticalPath) out.push(...criticalPathTable(r.criticalPath));
+  if (r.pageSizes) out.push(...pageSizeTable(r.pageSizes));
+  if (r.writes) out.push(...writeTable(r.writes));
   out.push('\nTargets');
   for (const t of r.targets) out.push(`  [${t.met ? 'met' : 'NOT MET'}] ${t.name}: ${fmt(t.value, 3)}${t.note ? ` (${t.note})` : ''}`);
   return out.join('\n');

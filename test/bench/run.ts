@@ -9,7 +9,8 @@
 //   ratio     — canon's figure over the contender's, taken within each round and then the median over rounds.
 //
 // Flags: --quick (smoke check, under two minutes), --profile (also profile canon's gateway under the mix, V8
-// profiler), --rounds N, --duration S, --connections N, --contenders canon,apollo (a subset).
+// profiler), --rounds N, --duration S, --connections N, --contenders canon,apollo (a subset), --baseline DIR (also
+// canon from another checkout, as canon-baseline), --varied-only (only the varied table: A/B work on the gateway).
 //
 // The phases, in order, each in phases/: start the stack and the contenders (start.ts), check that every contender
 // answers as canon does (answers.ts), measure reads under each workload (reads.ts), the critical path
@@ -24,12 +25,12 @@ import { compareAnswers } from './phases/answers.js';
 import { measureCriticalPath } from './phases/critical-path.js';
 import { measurePageSizes } from './phases/page-sizes.js';
 import { identicalWorkload, measureReads, MIX_SEED, profileReads, variedWorkload } from './phases/reads.js';
-import { report } from './phases/report.js';
+import { report, type Measured } from './phases/report.js';
 import { ensureContenders, startContenders, startStack } from './phases/start.js';
 import { measureWrites } from './phases/writes.js';
 import type { GatewayReady } from './protocol.js';
 import { OVERHEAD_QUERY } from './queries.js';
-import type { ContenderName } from './report.js';
+import type { ContenderName, ReadTable } from './report.js';
 
 async function main(): Promise<void> {
   const opts = readOptions(process.argv.slice(2));
@@ -43,21 +44,26 @@ async function main(): Promise<void> {
     const { canon, live, skipped } = await startContenders(stack.ready, opts, installProblem, gateways);
     const population = await readPopulation((body) => post(canon.ready.url, body));
     const varied = variedWorkload(population);
-    const identical = identicalWorkload();
     const variedAnswers = await compareAnswers(gateways, everyShape(population, MIX_SEED, 2));
-    const identicalAnswers = await compareAnswers(gateways, [{ shape: 'identical', body: JSON.stringify({ query: OVERHEAD_QUERY }) }]);
     const variedTable = await measureReads(stack, live, gateways, varied, variedAnswers, opts, true);
-    const identicalTable = await measureReads(stack, live, gateways, identical, identicalAnswers, opts, false);
+    let identicalTable: ReadTable | undefined;
+    if (!opts.variedOnly) {
+      const identicalAnswers = await compareAnswers(gateways, [{ shape: 'identical', body: JSON.stringify({ query: OVERHEAD_QUERY }) }]);
+      identicalTable = await measureReads(stack, live, gateways, identicalWorkload(), identicalAnswers, opts, false);
+    }
     // The other gateways are idle from here on; stopping them gives canon the machine for the remaining phases.
     await Promise.all([...gateways].filter(([n]) => n !== 'canon' && n !== 'canon-nodedup').map(([, g]) => g.stop()));
-    const criticalPath = await measureCriticalPath(stack.ready, canon, opts.quick);
     const nodedup = gateways.get('canon-nodedup');
-    const pageSizes = await measurePageSizes(stack.ready, nodedup ? 'canon-nodedup' : 'canon', nodedup ?? canon, opts.quick);
-    await nodedup?.stop();
-    const writes = await measureWrites(stack.ready, canon, opts);
+    let later: Pick<Measured, 'identical' | 'criticalPath' | 'pageSizes' | 'writes'> = { identical: identicalTable };
+    if (!opts.variedOnly) {
+      const criticalPath = await measureCriticalPath(stack.ready, canon, opts.quick);
+      const pageSizes = await measurePageSizes(stack.ready, nodedup ? 'canon-nodedup' : 'canon', nodedup ?? canon, opts.quick);
+      await nodedup?.stop();
+      later = { ...later, criticalPath, pageSizes, writes: await measureWrites(stack.ready, canon, opts) };
+    }
     const profile = opts.profile ? await profileReads(canon, varied, opts, started) : undefined;
     const elapsedSeconds = (performance.now() - t0) / 1000;
-    report(started, opts, { skipped, varied: variedTable, identical: identicalTable, criticalPath, pageSizes, writes, elapsedSeconds, profile });
+    report(started, opts, { skipped, varied: variedTable, ...later, elapsedSeconds, profile });
   } finally {
     await Promise.all([...gateways.values()].map((g) => g.stop()));
     await stack.stop();

@@ -12,10 +12,11 @@ import { renderSvg } from '../svg.js';
 export interface Measured {
   skipped: Partial<Record<ContenderName, string>>;
   varied: ReadTable;
-  identical: ReadTable;
-  criticalPath: BenchResults['criticalPath'];
-  pageSizes: BenchResults['pageSizes'];
-  writes: BenchResults['writes'];
+  /** Absent with --varied-only, as are the critical path, page sizes and writes. */
+  identical?: ReadTable;
+  criticalPath?: BenchResults['criticalPath'];
+  pageSizes?: BenchResults['pageSizes'];
+  writes?: BenchResults['writes'];
   elapsedSeconds: number;
   profile?: ProfileSummary;
 }
@@ -53,28 +54,36 @@ function targets(m: Measured, opts: BenchOptions): Target[] {
     return { name, value, limit, met: atMost ? value <= limit : value >= limit, ...(note ? { note } : {}) };
   };
   const bound = boundNote(m.varied);
-  const perSystem = m.pageSizes.flatMap((p) => Object.values(p.systemRequestsPerQuery));
-  const nodedup = m.pageSizes[0]?.contender === 'canon-nodedup';
-  return [
+  const reads = [
     ratio('apollo', 'cpuMsPerRequest', `varied: canon gateway CPU/request ≤ ${LIMITS.cpuVsApollo} × apollo`, LIMITS.cpuVsApollo, true),
     ratio('hive', 'cpuMsPerRequest', `varied: canon gateway CPU/request ≤ ${LIMITS.cpuVsHive} × hive`, LIMITS.cpuVsHive, true),
     ratio('apollo', 'rps', `varied: canon throughput ≥ ${LIMITS.rpsVsApollo} × apollo`, LIMITS.rpsVsApollo, false, bound),
     ratio('hive', 'rps', `varied: canon throughput ≥ ${LIMITS.rpsVsHive} × hive`, LIMITS.rpsVsHive, false, bound),
     ratio('apollo', 'rssMiB', `varied: canon RSS ≤ ${LIMITS.rssVsApollo} × apollo`, LIMITS.rssVsApollo, true),
-    { name: `writes: canon updateCustomer + Idempotency-Key, realtime, ≥ ${LIMITS.writesVsDirect} × the CRM subgraph direct`, value: m.writes.ratio, limit: LIMITS.writesVsDirect, met: m.writes.ratio >= LIMITS.writesVsDirect },
-    { name: `writes: queued mode's answer ≥ ${LIMITS.queuedVsRealtime} × realtime throughput`, value: NaN, limit: LIMITS.queuedVsRealtime, met: false, note: 'not measured: the bench has no queued-mode write rows yet' },
-    { name: `critical-path ratio ≤ ${LIMITS.criticalPath}`, value: m.criticalPath.ratio, limit: LIMITS.criticalPath, met: m.criticalPath.ratio <= LIMITS.criticalPath },
-    {
+  ];
+  const later: Target[] = [];
+  if (m.writes) {
+    later.push(
+      { name: `writes: canon updateCustomer + Idempotency-Key, realtime, ≥ ${LIMITS.writesVsDirect} × the CRM subgraph direct`, value: m.writes.ratio, limit: LIMITS.writesVsDirect, met: m.writes.ratio >= LIMITS.writesVsDirect },
+      { name: `writes: queued mode's answer ≥ ${LIMITS.queuedVsRealtime} × realtime throughput`, value: NaN, limit: LIMITS.queuedVsRealtime, met: false, note: 'not measured: the bench has no queued-mode write rows yet' },
+    );
+  }
+  if (m.criticalPath) later.push({ name: `critical-path ratio ≤ ${LIMITS.criticalPath}`, value: m.criticalPath.ratio, limit: LIMITS.criticalPath, met: m.criticalPath.ratio <= LIMITS.criticalPath });
+  if (m.pageSizes) {
+    const perSystem = m.pageSizes.flatMap((p) => Object.values(p.systemRequestsPerQuery));
+    const nodedup = m.pageSizes[0]?.contender === 'canon-nodedup';
+    later.push({
       name: `one request per system per query at every page size, dedup off`,
       value: Math.max(...perSystem),
       limit: 1,
       met: nodedup && perSystem.every((v) => v === 1),
       ...(nodedup ? {} : { note: 'measured with dedup on: canon-nodedup did not run' }),
-    },
-    opts.quick
-      ? { name: `--quick under ${LIMITS.quickSeconds} s`, value: m.elapsedSeconds, limit: LIMITS.quickSeconds, met: m.elapsedSeconds < LIMITS.quickSeconds, note: 'contender installation excluded' }
-      : { name: `full run under ${LIMITS.fullSeconds} s`, value: m.elapsedSeconds, limit: LIMITS.fullSeconds, met: m.elapsedSeconds < LIMITS.fullSeconds, note: 'contender installation excluded' },
-  ];
+    });
+  }
+  const time: Target = opts.quick
+    ? { name: `--quick under ${LIMITS.quickSeconds} s`, value: m.elapsedSeconds, limit: LIMITS.quickSeconds, met: m.elapsedSeconds < LIMITS.quickSeconds, note: 'contender installation excluded' }
+    : { name: `full run under ${LIMITS.fullSeconds} s`, value: m.elapsedSeconds, limit: LIMITS.fullSeconds, met: m.elapsedSeconds < LIMITS.fullSeconds, note: 'contender installation excluded' };
+  return [...reads, ...later, ...(opts.variedOnly ? [] : [time])];
 }
 
 export function report(started: Date, opts: BenchOptions, m: Measured): void {

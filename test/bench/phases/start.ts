@@ -84,12 +84,17 @@ export interface Contenders {
 export async function startContenders(stack: StackReady, opts: BenchOptions, installProblem: string | null, gateways: Map<ContenderName, Child<GatewayReady>>): Promise<Contenders> {
   const skipped: Partial<Record<ContenderName, string>> = {};
   log('starting contenders …');
+  const baseline: Contender[] = opts.baseline
+    ? [{ name: 'canon-baseline', script: join(opts.baseline, 'test/bench/canon-child.ts'), args: { name: 'canon-baseline' }, label: `canon from ${opts.baseline}` }]
+    : [];
+  const all = [...CONTENDERS, ...baseline];
   await Promise.all(
-    CONTENDERS.filter((c) => !opts.contenders || opts.contenders.has(c.name)).map(async (c) => {
+    all.filter((c) => !opts.contenders || opts.contenders.has(c.name) || c.name === 'canon-baseline').map(async (c) => {
       if (c.name.startsWith('hive') && installProblem) return void (skipped[c.name] = installProblem);
       try {
         const own = !c.script.startsWith(contendersDir);
-        const g = await startChild<GatewayReady>(c.script, { stack, ...c.args }, { cwd: own ? root : contendersDir, quiet: own });
+        const cwd = c.name === 'canon-baseline' ? opts.baseline! : own ? root : contendersDir;
+        const g = await startChild<GatewayReady>(c.script, { stack, ...c.args }, { cwd, quiet: own });
         if (g.ready.key) useKey(g.ready.key, g.ready.url);
         gateways.set(c.name, g);
       } catch (e) {
@@ -102,7 +107,7 @@ export async function startContenders(stack: StackReady, opts: BenchOptions, ins
   if (!canon) throw new Error(`canon's gateway did not start: ${skipped.canon}`);
   for (const [name, reason] of Object.entries(skipped)) log(`SKIPPED ${name}: ${reason}`);
 
-  const live = CONTENDERS.filter((c) => gateways.has(c.name));
-  for (const c of CONTENDERS) if (!gateways.has(c.name) && !skipped[c.name]) skipped[c.name] = 'not selected (--contenders)';
+  const live = all.filter((c) => gateways.has(c.name));
+  for (const c of all) if (!gateways.has(c.name) && !skipped[c.name]) skipped[c.name] = 'not selected (--contenders)';
   return { canon, live, skipped };
 }
