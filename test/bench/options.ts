@@ -31,6 +31,12 @@ export interface BenchOptions {
    * side by side, round by round. Default none.
    */
   baseline: string | null;
+  /**
+   * --side-by-side: load the contenders of a round at the same time (each with --connections), not one after the
+   * other, so each instant's machine state falls on all of them alike; the steadiest CPU-per-request ratios on a
+   * shared machine, at the price of throughput figures that are shares of one machine. For A/B work with --baseline.
+   */
+  sideBySide: boolean;
   /** --varied-only: only the varied table (no identical table, critical path, page sizes or writes): for A/B work on the gateway. */
   variedOnly: boolean;
 }
@@ -61,6 +67,7 @@ export function readOptions(argv: string[]): BenchOptions {
       return resolve(dir);
     })(),
     variedOnly: flag('varied-only'),
+    sideBySide: flag('side-by-side'),
     contenders: (() => {
       const i = argv.indexOf('--contenders');
       return i < 0 ? null : new Set(['canon', ...(argv[i + 1] ?? '').split(',')]);

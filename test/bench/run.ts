@@ -5,12 +5,13 @@
 //   contender — one gateway under test, in its own child process (canon, canon-nodedup, apollo, hive, hive-nodedup).
 //   workload  — what the contenders are loaded with: the varied mix (mix.ts, the headline), then the identical query
 //               (what in-flight dedup adds).
-//   run       — one fixed-duration autocannon load against one contender; rounds repeat A B C D E so drift cancels.
+//   run       — one fixed-duration autocannon load against one contender; rounds run A B C D E, then E D C B A, so drift cancels.
 //   ratio     — canon's figure over the contender's, taken within each round and then the median over rounds.
 //
 // Flags: --quick (smoke check, under two minutes), --profile (also profile canon's gateway under the mix, V8
 // profiler), --rounds N, --duration S, --connections N, --contenders canon,apollo (a subset), --baseline DIR (also
-// canon from another checkout, as canon-baseline), --varied-only (only the varied table: A/B work on the gateway).
+// canon from another checkout, as canon-baseline), --varied-only (only the varied table: A/B work on the gateway),
+// --side-by-side (the contenders of a round loaded at once, for steadier CPU ratios in A/B work).
 //
 // The phases, in order, each in phases/: start the stack and the contenders (start.ts), check that every contender
 // answers as canon does (answers.ts), measure reads under each workload (reads.ts), the critical path

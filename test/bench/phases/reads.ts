@@ -45,13 +45,15 @@ export function identicalWorkload(): Workload {
 async function loadRun(stack: RunningStack, name: ContenderName, g: Child<GatewayReady>, opts: BenchOptions, duration: number, body: LoadSpec['body']): Promise<LoadRun> {
   const subgraphs = stack.ready.subgraphs;
   const subgraphNames = Object.keys(subgraphs) as (SystemName | 'identity')[];
-  await Promise.all(subgraphNames.map((n) => admin(subgraphAdmin(subgraphs[n]), 'DELETE')));
+  // Side by side, the subgraphs serve every contender at once: their counters are not one contender's.
+  const count = !opts.sideBySide;
+  if (count) await Promise.all(subgraphNames.map((n) => admin(subgraphAdmin(subgraphs[n]), 'DELETE')));
   const meter = startMeter({ gateway: g.pid, subgraphs: stack.pids.subgraphs, systems: stack.pids.systems });
   const r = await load({ url: g.ready.url, connections: opts.connections, duration, body });
   const metered = meter.stop(r.requests);
   // Let the requests cut off by the deadline finish, so every sent request's subgraph calls are counted.
   await sleep(Math.min(3000, Math.max(200, 2 * r.p99)));
-  const stats = await Promise.all(subgraphNames.map(async (n) => [n, ((await admin(subgraphAdmin(subgraphs[n]), 'GET')) as { requests: number }).requests] as const));
+  const stats = count ? await Promise.all(subgraphNames.map(async (n) => [n, ((await admin(subgraphAdmin(subgraphs[n]), 'GET')) as { requests: number }).requests] as const)) : [];
   const subgraphRequests = stats.reduce((a, [, n]) => a + n, 0);
   return {
     contender: name,
@@ -102,7 +104,7 @@ function ratio(runs: LoadRun[], rounds: number, other: ContenderName, figure: (r
 }
 
 /**
- * Runs rounds of A B C D … so that drift over time cancels out of the ratios, after a warm-up per contender when
+ * Runs rounds of A B C D, D C B A, … so that drift and order cancel out of the ratios, after a warm-up per contender when
  * `warmUp` (the first table warms every contender for both).
  */
 export async function measureReads(
@@ -119,8 +121,17 @@ export async function measureReads(
   if (warmUp) for (const c of live) await run(c.name, opts.warmup, -1);
   const runs: LoadRun[] = [];
   for (let i = 0; i < opts.rounds; i++) {
-    for (const c of live) {
-      const r = await run(c.name, opts.duration, i);
+    // A B C D, then D C B A: whatever favours a place in the order (what ran just before, the machine's drift)
+    // falls on every contender alike.
+    const order = i % 2 ? [...live].reverse() : live;
+    const results: [Contender, LoadRun][] = [];
+    if (opts.sideBySide) {
+      const all = await Promise.all(order.map((c) => run(c.name, opts.duration, i)));
+      order.forEach((c, k) => results.push([c, all[k]!]));
+    } else {
+      for (const c of order) results.push([c, await run(c.name, opts.duration, i)]);
+    }
+    for (const [c, r] of results) {
       runs.push({ ...r, round: i });
       const p = r.processes;
       log(
