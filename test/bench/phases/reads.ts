@@ -51,8 +51,9 @@ async function loadRun(stack: RunningStack, name: ContenderName, g: Child<Gatewa
   const meter = startMeter({ gateway: g.pid, subgraphs: stack.pids.subgraphs, systems: stack.pids.systems });
   const r = await load({ url: g.ready.url, connections: opts.connections, duration, body });
   const metered = meter.stop(r.requests);
-  // Let the requests cut off by the deadline finish, so every sent request's subgraph calls are counted.
-  await sleep(Math.min(3000, Math.max(200, 2 * r.p99)));
+  // Let the requests cut off by the deadline finish, so every sent request's subgraph calls are counted (--quick
+  // waits at most a second: its counts are a smoke check, and its time is budgeted).
+  await sleep(Math.min(opts.quick ? 1000 : 3000, Math.max(200, 2 * r.p99)));
   const stats = count ? await Promise.all(subgraphNames.map(async (n) => [n, ((await admin(subgraphAdmin(subgraphs[n]), 'GET')) as { requests: number }).requests] as const)) : [];
   const subgraphRequests = stats.reduce((a, [, n]) => a + n, 0);
   return {
