@@ -1,56 +1,24 @@
-// Apollo's RemoteGraphQLDataSource over canon's one subgraph client: Apollo plans, sends and merges; the client sends under each subgraph's policy, shares identical reads and shapes failures.
+// Apollo's data source interface over canon's one subgraph client: Apollo plans and merges; the client sends under each subgraph's policy, shares identical reads and shapes failures.
+//
+// Guarantees: a subgraph query is a read (retried, and shared with identical reads sent since canon first saw the
+// client request, unless that request is a mutation); anything else is a write sent once, as no idempotency key
+// travels with Apollo's fetches. A failure becomes a GraphQLError (code, system, retryable, attempts) built afresh
+// for each caller, so the rest of the query's data still arrives. Each caller parses its own copy of a shared answer.
 
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
-import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { ErrorCode } from '../../schema/errors.js';
 import type { Owner } from '../../schema/model.js';
 import type { SystemPolicy } from '../../subgraphs/kit/resilience.js';
-import { toGraphQLError } from '../../subgraphs/kit/system-error.js';
-import { AnswerResponse } from './answer-response.js';
+import { SystemError, toGraphQLError } from '../../subgraphs/kit/system-error.js';
 import { answerError, SubgraphClient, type Delivery } from './subgraph-client.js';
 
-/** The operation keyword a request body sent to a subgraph starts with ('query' for the `{ … }` shorthand), or null. */
-function operationOf(body: string): string | null {
-  const m = /"query"\s*:\s*"\s*(\w+|\{)/.exec(body);
-  if (!m) return null;
-  return m[1] === '{' ? 'query' : m[1]!;
-}
+/** A subgraph operation Apollo planned is a query when it is `query …` or the `{ … }` shorthand. */
+const QUERY = /^\s*(?:\{|query\b)/;
 
-/** Per client request, what decides whether its reads may join identical ones in flight. */
-interface ReadScope {
-  /** When canon first saw the request: it joins only reads sent since, so it never gets an answer older than itself. */
-  since: number;
-  /** The client operation is a mutation: its reads follow its own writes and must see them, so they are never shared. */
-  write: boolean;
-}
-const readScope = new AsyncLocalStorage<ReadScope>();
+/** Where a client request's reads may join identical ones, for contexts canon's gateway did not stamp (tests, tools). */
 const firstSeen = new WeakMap<object, number>();
-
-/**
- * Apollo Gateway has no subgraph timeouts, retries or circuit breaking; canon's client gives them. A subgraph query
- * is a read (retried, shared within the request's read scope); anything else is a write sent once, as no
- * idempotency key travels with Apollo's fetches. A failure becomes a GraphQLError (code, system, retryable,
- * attempts) built afresh for each caller, so the rest of the query's data still arrives.
- */
-function clientFetcher(client: SubgraphClient, subgraph: Owner): Fetcher {
-  return async (url: string, init?: FetcherRequestInit): Promise<FetcherResponse> => {
-    const body = typeof init?.body === 'string' ? init.body : init?.body ? init.body.toString('utf8') : '';
-    const scope = readScope.getStore();
-    const delivery: Delivery = operationOf(body) === 'query' ? { kind: 'read', joinSince: scope && !scope.write ? scope.since : undefined } : { kind: 'write', idempotencyKey: null };
-    try {
-      const answer = await client.send(subgraph, body, init?.headers ?? {}, delivery, url);
-      // Apollo would make a bare "404: Not Found" of any other status; canon's shape names the subgraph and the code.
-      const failed = answerError(subgraph, answer);
-      if (failed) throw failed;
-      return new AnswerResponse(answer);
-    } catch (e) {
-      // A fresh error per caller: joined callers share the failure, not the object Apollo annotates with paths.
-      throw toGraphQLError(e);
-    }
-  };
-}
 
 export type CanonDataSourceOptions = {
   name: Owner;
@@ -68,24 +36,73 @@ export type CanonDataSourceOptions = {
     }
 );
 
-export class CanonDataSource extends RemoteGraphQLDataSource {
+/**
+ * Apollo Gateway has no subgraph timeouts, retries or circuit breaking; canon's client gives them. This replaces
+ * Apollo's RemoteGraphQLDataSource, whose fetch plumbing (node-fetch Headers and Request objects per fetch, a
+ * Response over each answer) the client makes unnecessary: the body Apollo would send is sent as it is, and the
+ * answer's text parsed once for this caller.
+ */
+export class CanonDataSource implements GraphQLDataSource {
+  private readonly client: SubgraphClient;
+  private readonly name: Owner;
+  private readonly url: string;
+
   constructor(opts: CanonDataSourceOptions) {
-    const client = 'client' in opts ? opts.client : new SubgraphClient({ policies: { for: () => opts.policy }, dedupeReads: opts.dedupe ?? true });
-    super({ url: opts.url, fetcher: clientFetcher(client, opts.name) });
+    this.client = 'client' in opts ? opts.client : new SubgraphClient({ policies: { for: () => opts.policy }, dedupeReads: opts.dedupe ?? true });
+    this.name = opts.name;
+    this.url = opts.url;
   }
 
-  override process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
-    const ctx = options.context as { receivedAt?: number } | undefined;
-    let since = performance.now();
-    if (typeof ctx?.receivedAt === 'number') {
-      // canon's gateway stamps each request on arrival: even its first fetch may join a read sent since then.
-      since = ctx.receivedAt;
-    } else if (ctx) {
-      const seen = firstSeen.get(ctx);
-      if (seen === undefined) firstSeen.set(ctx, since);
-      else since = seen;
+  async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
+    const { http, ...payload } = options.request;
+    if (!payload.query) throw new Error('Missing query');
+    const headers: Record<string, string> = {};
+    // Apollo sets headers of its own only for federated tracing (usage reporting, which canon does not turn on).
+    if (http?.headers) for (const [name, value] of http.headers) headers[name.toLowerCase()] = value;
+    headers['content-type'] = 'application/json';
+    const delivery: Delivery = QUERY.test(payload.query) ? { kind: 'read', joinSince: this.joinSince(options) } : { kind: 'write', idempotencyKey: null };
+    let answer;
+    try {
+      answer = await this.client.send(this.name, JSON.stringify(payload), headers, delivery, this.url);
+      // Apollo would make a bare "404: Not Found" of any other status; canon's shape names the subgraph and the code.
+      const failed = answerError(this.name, answer);
+      if (failed) throw failed;
+    } catch (e) {
+      // A fresh error per caller: joined callers share the failure, not the object Apollo annotates with paths.
+      throw toGraphQLError(e);
     }
-    const write = 'incomingRequestContext' in options && options.incomingRequestContext.operation?.operation === 'mutation';
-    return readScope.run({ since, write }, () => super.process(options));
+    let body: unknown;
+    try {
+      body = JSON.parse(answer.text);
+    } catch {
+      body = undefined;
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw toGraphQLError(new SystemError({ code: ErrorCode.SYSTEM_ERROR, system: this.name, retryable: false, message: `${this.name} subgraph answered ${answer.status} with a body that is not a JSON object: POST ${answer.url}` }));
+    }
+    // canon's subgraphs send no Cache-Control, from which Apollo concludes what this says: the answer is not cacheable.
+    if ('incomingRequestContext' in options) {
+      const policy = options.incomingRequestContext.overallCachePolicy;
+      if (policy && 'restrict' in policy) policy.restrict({ maxAge: 0 });
+    }
+    return body as GatewayGraphQLResponse;
+  }
+
+  /** The moment this fetch's reads may join identical reads sent since, or undefined when they must be sent alone. */
+  private joinSince(options: GraphQLDataSourceProcessOptions): number | undefined {
+    // Health checks and schema loads (which canon's static supergraph never makes) are sent on their own.
+    if (!('incomingRequestContext' in options)) return undefined;
+    // A client mutation's reads follow its own writes and must see them.
+    if (options.incomingRequestContext.operation?.operation === 'mutation') return undefined;
+    const ctx = options.context as { receivedAt?: number } | undefined;
+    // canon's gateway stamps each request on arrival: even its first fetch may join a read sent since then.
+    if (typeof ctx?.receivedAt === 'number') return ctx.receivedAt;
+    if (!ctx) return performance.now();
+    let seen = firstSeen.get(ctx);
+    if (seen === undefined) {
+      seen = performance.now();
+      firstSeen.set(ctx, seen);
+    }
+    return seen;
   }
 }

@@ -1,10 +1,25 @@
 // Tracing and logs shared by the gateway, the subgraphs and every connector: one W3C trace id from the app through every system, and one JSON log line per operation and per system call.
 //
 // Guarantees: `startTelemetry` registers one tracer provider per process (later calls only add an exporter if
-// one is asked for); spans are always made, so every operation has a trace id to show, but leave the process only
-// when an OTLP endpoint is configured. `injectTrace` writes `traceparent` for the active span onto outgoing headers.
+// one is asked for); canon's spans are always made, so every operation has a trace id to show, but leave the
+// process only when an OTLP endpoint is configured; without one, the spans libraries make (Apollo Gateway's
+// gateway.* spans) are pass-through: they record nothing and the caller's span stays active, so trace ids and
+// traceparent are unchanged. `injectTrace` writes `traceparent` for the active span onto outgoing headers.
 
-import { context, propagation, trace, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
+import {
+  context,
+  INVALID_SPAN_CONTEXT,
+  propagation,
+  trace,
+  SpanKind,
+  SpanStatusCode,
+  type Context,
+  type ProxyTracerProvider,
+  type Span,
+  type SpanOptions,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -14,7 +29,37 @@ import { pino, type Logger } from 'pino';
 export { SpanKind, SpanStatusCode };
 export type { Span };
 
-export const tracer = trace.getTracer('canon');
+const CANON_TRACER = 'canon';
+export const tracer = trace.getTracer(CANON_TRACER);
+
+/**
+ * A tracer whose spans are the active span's context under another name: nothing is recorded, no context is
+ * switched, and whatever runs inside sees (and propagates) its caller's span. For the spans of libraries when
+ * nothing is exported: Apollo Gateway makes five spans and one per subgraph fetch for every request, each a
+ * recorded SDK span and an AsyncLocalStorage run, which only an exporter would ever read.
+ */
+class PassThroughTracer implements Tracer {
+  startSpan(_name: string, _options?: SpanOptions, ctx: Context = context.active()): Span {
+    return trace.wrapSpanContext(trace.getSpanContext(ctx) ?? INVALID_SPAN_CONTEXT);
+  }
+
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, ...args: [F] | [SpanOptions, F] | [SpanOptions, Context, F]): ReturnType<F> {
+    const fn = args[args.length - 1] as (span: Span) => ReturnType<F>;
+    const ctx = args.length === 3 ? args[1] : undefined;
+    const span = this.startSpan(name, undefined, ctx);
+    // Given another context than the active one, run in it, as startActiveSpan promises.
+    return ctx ? context.with(trace.setSpan(ctx, span), fn, undefined, span) : fn(span);
+  }
+}
+
+/** canon's own tracer from `provider`; every other library's a pass-through one. */
+class CanonSpansOnly implements TracerProvider {
+  private readonly passThrough = new PassThroughTracer();
+  constructor(private readonly provider: TracerProvider) {}
+  getTracer(name: string, version?: string, options?: { schemaUrl?: string }): Tracer {
+    return name === CANON_TRACER ? this.provider.getTracer(name, version, options) : this.passThrough;
+  }
+}
 
 let provider: NodeTracerProvider | null = null;
 let exporting = false;
@@ -31,6 +76,9 @@ export function startTelemetry(opts: TelemetryOptions = {}): void {
     exporting = Boolean(opts.otlpEndpoint);
     provider = new NodeTracerProvider({ resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'canon' }), spanProcessors: processors });
     provider.register();
+    // Libraries took their tracers from the global proxy at import, before this; they resolve its delegate when they
+    // first make a span, which is what is set here.
+    if (!exporting) (trace.getTracerProvider() as ProxyTracerProvider).setDelegate(new CanonSpansOnly(provider));
   } else if (opts.otlpEndpoint && !exporting) {
     // The provider is process-wide; a second stack in the same process asking for export gets a fresh registration.
     throw new Error('Telemetry already started without an OTLP endpoint in this process; set OTEL_EXPORTER_OTLP_ENDPOINT before the first start.');

@@ -31,7 +31,7 @@ const START_TIMEOUT_MS = 120_000;
 export async function startChild<R extends GatewayReady | StackReady | SystemsReady>(
   script: string,
   args: unknown,
-  opts: { cpuProfDir?: string; cwd?: string } = {},
+  opts: { cpuProfDir?: string; cwd?: string; quiet?: boolean } = {},
 ): Promise<Child<R>> {
   const execArgv = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
   if (opts.cpuProfDir) execArgv.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir);
@@ -39,7 +39,8 @@ export async function startChild<R extends GatewayReady | StackReady | SystemsRe
     execArgv,
     cwd: opts.cwd,
     env: { ...process.env, BENCH_CHILD_ARGS: JSON.stringify(args) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // quiet: the child's stdout (canon's JSON log lines) goes nowhere; its stderr still reaches the bench's.
+    stdio: ['ignore', opts.quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await new Promise<R>((resolve, reject) => {
@@ -82,7 +83,7 @@ export async function startChild<R extends GatewayReady | StackReady | SystemsRe
 let ticksPerSecond: number | undefined;
 
 /** Clock ticks per second for /proc/<pid>/stat times; almost always 100, but asked once rather than assumed. */
-function clockTicks(): number {
+export function clockTicks(): number {
   if (ticksPerSecond === undefined) {
     try {
       ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;

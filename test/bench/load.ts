@@ -3,16 +3,23 @@
 import autocannon, { type AutocannonRequest } from 'autocannon';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
-/** canon's dev app key (every scope, a rate no load reaches), sent with every GraphQL request; set once the stack is up. */
+/**
+ * canon's dev app keys (every scope, a rate no load reaches), sent with every GraphQL request: each canon gateway
+ * has its own data directory, so its own key; every other URL gets the stack's.
+ */
 const AUTH_HEADERS: Record<string, string> = {};
+const KEY_BY_URL = new Map<string, Record<string, string>>();
 
-/** Sends `key` as the Bearer credential of every later request. */
-export function useKey(key: string): void {
-  AUTH_HEADERS.authorization = `Bearer ${key}`;
+/** Sends `key` as the Bearer credential of every later request (to `url` only, when given). */
+export function useKey(key: string, url?: string): void {
+  if (url) KEY_BY_URL.set(url, { authorization: `Bearer ${key}` });
+  else AUTH_HEADERS.authorization = `Bearer ${key}`;
 }
 
+const authFor = (url: string) => KEY_BY_URL.get(url) ?? AUTH_HEADERS;
+
 export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { ...JSON_HEADERS, ...AUTH_HEADERS, ...headers }, body: JSON.stringify(body) });
+  const res = await fetch(url, { method: 'POST', headers: { ...JSON_HEADERS, ...authFor(url), ...headers }, body: JSON.stringify(body) });
   const text = await res.text();
   try {
     return { status: res.status, json: JSON.parse(text) };
@@ -37,8 +44,9 @@ export const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
-/** Progress goes to stderr; stdout carries only the results table. */
-export const log = (line: string) => process.stderr.write(`${line}\n`);
+const t0 = performance.now();
+/** Progress goes to stderr, stamped with the seconds since the bench started; stdout carries only the results. */
+export const log = (line: string) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A timestamp fit for a file name. */
@@ -67,15 +75,16 @@ export interface LoadSpec {
 
 export async function load(spec: LoadSpec) {
   const { counter, onResponse } = errorCounter();
+  const auth = authFor(spec.url);
   const request: AutocannonRequest =
     typeof spec.body === 'string'
-      ? { method: 'POST', body: spec.body, headers: { ...JSON_HEADERS, ...AUTH_HEADERS }, onResponse }
+      ? { method: 'POST', body: spec.body, headers: { ...JSON_HEADERS, ...auth }, onResponse }
       : {
           method: 'POST',
           onResponse,
           setupRequest: (req) => {
             const next = (spec.body as () => { body: string; headers?: Record<string, string> })();
-            return { ...req, method: 'POST', body: next.body, headers: { ...JSON_HEADERS, ...AUTH_HEADERS, ...next.headers } };
+            return { ...req, method: 'POST', body: next.body, headers: { ...JSON_HEADERS, ...auth, ...next.headers } };
           },
         };
   // autocannon rejects an explicit `duration: undefined`, so only the chosen one of duration and amount is passed.

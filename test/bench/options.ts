@@ -11,7 +11,7 @@ export const root = resolve(benchDir, '../..');
 export const contendersDir = join(benchDir, 'contenders');
 
 export interface BenchOptions {
-  /** --quick: a smoke check, under a minute. */
+  /** --quick: a smoke check, under two minutes. */
   quick: boolean;
   /** Rounds of A B C D for the overhead comparison. Default 4 (quick: 1). */
   rounds: number;
@@ -25,6 +25,20 @@ export interface BenchOptions {
   profile: boolean;
   /** Which contenders to run (--contenders a,b). Default all (null); canon always runs, it is what the others are compared to. */
   contenders: Set<string> | null;
+  /**
+   * --baseline DIR: also run canon from another checkout (e.g. `git archive <commit> | tar -x -C DIR`, with DIR's
+   * node_modules linked to this one's) as the contender canon-baseline, so a change's effect is a ratio measured
+   * side by side, round by round. Default none.
+   */
+  baseline: string | null;
+  /**
+   * --side-by-side: load the contenders of a round at the same time (each with --connections), not one after the
+   * other, so each instant's machine state falls on all of them alike; the steadiest CPU-per-request ratios on a
+   * shared machine, at the price of throughput figures that are shares of one machine. For A/B work with --baseline.
+   */
+  sideBySide: boolean;
+  /** --varied-only: only the varied table (no identical table, critical path, page sizes or writes): for A/B work on the gateway. */
+  variedOnly: boolean;
 }
 
 /** Reads the flags; a number flag that is not a positive number throws, naming the flag and what it got. */
@@ -45,6 +59,15 @@ export function readOptions(argv: string[]): BenchOptions {
     connections: num('connections', 16),
     warmup: quick ? 1 : 3,
     profile: flag('profile'),
+    baseline: (() => {
+      const i = argv.indexOf('--baseline');
+      if (i < 0) return null;
+      const dir = argv[i + 1];
+      if (!dir || dir.startsWith('--')) throw new Error('--baseline takes a directory holding another checkout of canon.');
+      return resolve(dir);
+    })(),
+    variedOnly: flag('varied-only'),
+    sideBySide: flag('side-by-side'),
     contenders: (() => {
       const i = argv.indexOf('--contenders');
       return i < 0 ? null : new Set(['canon', ...(argv[i + 1] ?? '').split(',')]);

@@ -1,5 +1,9 @@
 // Reading a V8 .cpuprofile (from `node --cpu-prof`): self time summed by function, by file and by package.
 // Also a CLI: `tsx test/bench/profile.ts <file.cpuprofile> [top]`.
+//
+// V8 samples on wall-clock ticks: on a machine busier than its cores, a thread descheduled in a system call (a
+// socket or log write that wakes another thread) has the wait charged to that call. Figures for such frames are
+// upper bounds there; the CPU a change saves is measured by --baseline --side-by-side, from /proc.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +46,7 @@ function packageOf(url: string): string {
   if (url.startsWith('node:')) return 'node:internal';
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (m) return m[1]!;
-  const own = /\/work\/[^/]+\/((?:gateway|subgraphs|schema)(?:\/[^/]+)?)\//.exec(url);
+  const own = /\/((?:gateway|subgraphs|schema)(?:\/[^/]+(?=\/))?)\/[^/]+$/.exec(url);
   return own ? `canon:${own[1]}` : url.replace(/^file:\/\//, '');
 }
 
@@ -67,6 +71,14 @@ export function summarizeProfile(file: string, n = 20): ProfileSummary {
   const selfUs = new Map<number, number>();
   // timeDeltas[i] is the time before sample i; attributing it to sample i is what Chrome DevTools does too.
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  // The bench's own profiler plumbing (protocol.ts answering profile-stop) is no cost of the process profiled.
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) for (const c of node.children ?? []) parentOf.set(c, node.id);
+  const benchOwn = (id: number): boolean => {
+    for (let cur: number | undefined = id; cur !== undefined; cur = parentOf.get(cur)) if (byId.get(cur)!.callFrame.url.endsWith('/test/bench/protocol.ts')) return true;
+    return false;
+  };
+  for (const id of [...selfUs.keys()]) if (benchOwn(id)) selfUs.delete(id);
 
   const fn = new Map<string, number>();
   const files = new Map<string, number>();

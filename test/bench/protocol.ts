@@ -29,6 +29,8 @@ export interface SystemsReady {
 export interface GatewayReady {
   kind: 'gateway-ready';
   url: string;
+  /** The key of the app a canon gateway created in its own data directory; the bench sends it to that gateway. */
+  key?: string;
 }
 
 /** A child that cannot serve (e.g. a contender that does not run on this Node): the bench skips it with `reason`. */
@@ -62,6 +64,14 @@ export interface ProfileMessage {
 /** What a gateway child is given (as JSON in the BENCH_CHILD_ARGS environment variable). */
 export interface GatewayChildArgs {
   stack: StackReady;
+}
+
+/** What a canon gateway child is given besides the stack. */
+export interface CanonChildArgs extends GatewayChildArgs {
+  /** Its name among the contenders: its data directory is `<stack dataDir>/gateway-<name>`. */
+  name: string;
+  /** DEDUPE_READS. Default true. */
+  dedupeReads?: boolean;
 }
 
 /** Reads this child's arguments; the bench always sets them, so their absence is a programming error. */

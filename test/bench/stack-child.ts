@@ -9,7 +9,8 @@ import { childArgs, exitWhenParentSays, tellParent, type SystemsReady } from './
 
 const { systems, dataDir } = childArgs<SystemsReady>();
 try {
-  const stack = await startStack(testConfig(dataDir), { systems });
+  // Logs at info, as `npm start` does (the bench sends this child's stdout nowhere): the subgraphs' logging is their cost.
+  const stack = await startStack(testConfig(dataDir, { logLevel: 'info' }), { systems });
   // startStack also starts a canon gateway; it stays idle here. The measured canon runs in its own child (so its CPU
   // and memory are its own); this one is kept because startStack is the one way to get the subgraphs wired exactly
   // as canon wires them, and the supergraph it composed is what every contender serves.

@@ -1,14 +1,12 @@
-// Bench phases 1 and 2: start the systems and canon's subgraphs, then every contender, each in a process of its own, and check each answers as canon does.
+// Bench phases 1 and 2: start the systems and canon's subgraphs, then every contender, each in a process of its own.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import { ChildFailedError, startChild, type Child } from '../children.js';
-import { log, post, useKey } from '../load.js';
+import { log, useKey } from '../load.js';
 import { benchDir, contendersDir, root, type BenchOptions } from '../options.js';
 import type { GatewayReady, StackReady, SystemsReady } from '../protocol.js';
-import { OVERHEAD_QUERY } from '../queries.js';
 import type { ContenderName } from '../report.js';
 
 export interface Contender {
@@ -19,7 +17,8 @@ export interface Contender {
 }
 
 export const CONTENDERS: Contender[] = [
-  { name: 'canon', script: join(benchDir, 'canon-child.ts'), args: {}, label: "canon (startGateway, all its features on)" },
+  { name: 'canon', script: join(benchDir, 'canon-child.ts'), args: { name: 'canon' }, label: 'canon (startStack, all its features on, logs at info)' },
+  { name: 'canon-nodedup', script: join(benchDir, 'canon-child.ts'), args: { name: 'canon-nodedup', dedupeReads: false }, label: 'canon with DEDUPE_READS=false' },
   { name: 'apollo', script: join(benchDir, 'apollo-child.ts'), args: {}, label: 'plain @apollo/gateway + @apollo/server' },
   { name: 'hive', script: join(contendersDir, 'hive-child.mjs'), args: { dedup: true }, label: 'Hive Gateway (defaults: in-flight dedup on)' },
   { name: 'hive-nodedup', script: join(contendersDir, 'hive-child.mjs'), args: { dedup: false }, label: 'Hive Gateway, in-flight dedup off' },
@@ -40,6 +39,8 @@ export function ensureContenders(): string | null {
 export interface RunningStack {
   /** The systems' and subgraphs' URLs and the shared supergraph. */
   ready: StackReady;
+  /** The processes every request passes through besides the gateway: the subgraphs' and the systems'. */
+  pids: { subgraphs: number; systems: number };
   /** Stops the stack, then the systems. */
   stop(): Promise<void>;
 }
@@ -51,7 +52,7 @@ export interface RunningStack {
 export async function startStack(): Promise<RunningStack> {
   log(`starting the systems (seeded) and the subgraphs …`);
   const systemsChild = await startChild<SystemsReady>(join(benchDir, 'systems-child.ts'), {}, { cwd: root });
-  const stackChild = await startChild<StackReady>(join(benchDir, 'stack-child.ts'), systemsChild.ready, { cwd: root }).catch(async (e) => {
+  const stackChild = await startChild<StackReady>(join(benchDir, 'stack-child.ts'), systemsChild.ready, { cwd: root, quiet: true }).catch(async (e) => {
     await systemsChild.stop();
     throw e;
   });
@@ -59,6 +60,7 @@ export async function startStack(): Promise<RunningStack> {
   useKey(readFileSync(join(stackChild.ready.dataDir, 'dev-key'), 'utf8').trim());
   return {
     ready: stackChild.ready,
+    pids: { subgraphs: stackChild.pid, systems: systemsChild.pid },
     async stop() {
       await stackChild.stop();
       await systemsChild.stop();
@@ -73,8 +75,6 @@ export interface Contenders {
   live: Contender[];
   /** Why each contender that does not run was skipped. */
   skipped: Partial<Record<ContenderName, string>>;
-  /** Whether each contender's answer to the overhead query has the same data as canon's. */
-  sameAnswer: Partial<Record<ContenderName, boolean>>;
 }
 
 /**
@@ -84,11 +84,19 @@ export interface Contenders {
 export async function startContenders(stack: StackReady, opts: BenchOptions, installProblem: string | null, gateways: Map<ContenderName, Child<GatewayReady>>): Promise<Contenders> {
   const skipped: Partial<Record<ContenderName, string>> = {};
   log('starting contenders …');
+  const baseline: Contender[] = opts.baseline
+    ? [{ name: 'canon-baseline', script: join(opts.baseline, 'test/bench/canon-child.ts'), args: { name: 'canon-baseline' }, label: `canon from ${opts.baseline}` }]
+    : [];
+  const all = [...CONTENDERS, ...baseline];
   await Promise.all(
-    CONTENDERS.filter((c) => !opts.contenders || opts.contenders.has(c.name)).map(async (c) => {
+    all.filter((c) => !opts.contenders || opts.contenders.has(c.name) || c.name === 'canon-baseline').map(async (c) => {
       if (c.name.startsWith('hive') && installProblem) return void (skipped[c.name] = installProblem);
       try {
-        gateways.set(c.name, await startChild<GatewayReady>(c.script, { stack, ...c.args }, { cwd: c.script.startsWith(contendersDir) ? contendersDir : root }));
+        const own = !c.script.startsWith(contendersDir);
+        const cwd = c.name === 'canon-baseline' ? opts.baseline! : own ? root : contendersDir;
+        const g = await startChild<GatewayReady>(c.script, { stack, ...c.args }, { cwd, quiet: own });
+        if (g.ready.key) useKey(g.ready.key, g.ready.url);
+        gateways.set(c.name, g);
       } catch (e) {
         if (!(e instanceof ChildFailedError)) throw e;
         skipped[c.name] = `${c.name} cannot run on Node ${process.version}: ${e.reason.split('\n')[0]}`;
@@ -97,14 +105,9 @@ export async function startContenders(stack: StackReady, opts: BenchOptions, ins
   );
   const canon = gateways.get('canon');
   if (!canon) throw new Error(`canon's gateway did not start: ${skipped.canon}`);
-  const reference = await post(canon.ready.url, { query: OVERHEAD_QUERY });
-  if (reference.json.errors) throw new Error(`canon answered the bench query with errors: ${JSON.stringify(reference.json.errors)}`);
-  const sameAnswer: Partial<Record<ContenderName, boolean>> = {};
-  // Compare the data only: every response carries its own trace id in extensions.
-  for (const [name, g] of gateways) sameAnswer[name] = isDeepStrictEqual((await post(g.ready.url, { query: OVERHEAD_QUERY })).json.data, reference.json.data);
   for (const [name, reason] of Object.entries(skipped)) log(`SKIPPED ${name}: ${reason}`);
 
-  const live = CONTENDERS.filter((c) => gateways.has(c.name));
-  for (const c of CONTENDERS) if (!gateways.has(c.name) && !skipped[c.name]) skipped[c.name] = 'not selected (--contenders)';
-  return { canon, live, skipped, sameAnswer };
+  const live = all.filter((c) => gateways.has(c.name));
+  for (const c of all) if (!gateways.has(c.name) && !skipped[c.name]) skipped[c.name] = 'not selected (--contenders)';
+  return { canon, live, skipped };
 }
