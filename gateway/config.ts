@@ -2,8 +2,11 @@
 
 import { resolve } from 'node:path';
 import { SYSTEMS, type SystemName } from '../schema/model.js';
+import type { AllSystemCredentials } from '../subgraphs/kit/credentials.js';
 import type { ResilienceOptions } from '../subgraphs/kit/resilience.js';
+import { DEFAULT_BODY_LIMIT_BYTES } from '../subgraphs/kit/http-io.js';
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from './operations/idempotency.js';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './security/limits.js';
 
 export interface CanonConfig {
   /** Gateway port (`PORT`). Default 4000. 0 picks a free port. */
@@ -19,6 +22,20 @@ export interface CanonConfig {
   seedSize: number;
   /** Port of each sandbox system (`<SYSTEM>_PORT`, e.g. `CRM_PORT`). Defaults 4101–4104; 0 picks free ports. */
   systemPorts: Record<SystemName, number>;
+  /**
+   * Systems canon does not start (`<SYSTEM>_URL`, e.g. `CRM_URL=https://api.hubapi.com`): the connector talks to that
+   * base URL, and no sandbox is started for the system; its credentials must then be set too (`systemCredentials`).
+   * Default: none, every system is a local sandbox. A URL may not carry credentials itself (`https://user:pass@…`).
+   */
+  systemUrls: Partial<Record<SystemName, string>>;
+  /**
+   * Credentials canon presents to each system, the way its product takes them: `CRM_TOKEN` (HubSpot private-app
+   * token, Bearer), `ERP_USER` and `ERP_PASSWORD` (basic), `MARKETING_API_KEY` (Mailchimp key, basic with any user),
+   * `SUPPORT_EMAIL` and `SUPPORT_TOKEN` (Zendesk `email/token` basic). Default: for a local sandbox, the ones generated
+   * on first start into DATA_DIR/sandbox-credentials.json (mode 0600); set here, they replace those for that sandbox
+   * too. Required for every system named in `systemUrls`. Never logged, never in an error or /health.
+   */
+  systemCredentials: Partial<AllSystemCredentials>;
   /** Port of each subgraph (`<NAME>_SUBGRAPH_PORT`). Defaults 4200 (identity), 4201–4204; 0 picks free ports. */
   subgraphPorts: Record<SystemName | 'identity', number>;
   /**
@@ -68,6 +85,29 @@ export interface CanonConfig {
    * canon runs only the operations it lists, sent by id or as their exact text. Default: none, any document runs.
    */
   trustedDocuments: string | undefined;
+  /**
+   * How large one operation may be, judged before it is planned (gateway/security/limits.ts). Over a limit: QUERY_TOO_COMPLEX
+   * with `extensions.limit` naming it, and no system is called.
+   * - `MAX_TOKENS`: lexical tokens in the document. Default 5000; reading stops past it.
+   * - `MAX_DEPTH`: nesting of fields, fragments followed. Default 10.
+   * - `MAX_ALIASES`: aliased fields in the operation. Default 100.
+   * - `MAX_COST`: each field costs 1 plus what it selects, and `first` multiplies what it selects. Default 150000:
+   *   a `customers(first: 1000)` page with every field runs, 60 aliased pages of `first: 1000` do not.
+   */
+  queryLimits: QueryLimits;
+  /**
+   * Largest request body read, in bytes, by the gateway, each subgraph and each sandbox (`MAX_BODY_BYTES`). Default
+   * 1048576 (1 MiB). A larger body is answered 413 REQUEST_TOO_LARGE at the first byte past the limit (at once when
+   * its Content-Length says so); the rest is never read, and the connection is closed.
+   */
+  maxBodyBytes: number;
+  /**
+   * Approximate MiB of each of the gateway's two caches keyed by document text (`OPERATION_CACHE_MIB`): Apollo
+   * Server's parsed and validated documents, and Apollo Gateway's query plans. Default 30, Apollo's own. Least recently
+   * used entries go first, so ever new documents cost bounded memory: a few times this in heap, as sizes are
+   * approximated from each entry's JSON (test/fuzz.test.ts measures it with 1 MiB).
+   */
+  operationCacheMiB: number;
   /**
    * Introspection (`__schema`, `__type`) needs the scope model:read or admin. Default: only when `NODE_ENV` is
    * production; elsewhere any app may introspect, as every GraphQL tool expects.
@@ -137,6 +177,49 @@ function jwtConfig(env: NodeJS.ProcessEnv): JwtConfig | undefined {
   return { jwksFile: jwksFile ? resolve(jwksFile) : undefined, jwksUrl, issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE };
 }
 
+/** `<SYSTEM>_URL` of each system that has one; refuses what is not an http(s) URL, or one carrying credentials. */
+function systemUrls(env: NodeJS.ProcessEnv): Partial<Record<SystemName, string>> {
+  const out: Partial<Record<SystemName, string>> = {};
+  for (const s of SYSTEMS) {
+    const name = `${s.toUpperCase()}_URL`;
+    const raw = env[name];
+    if (!raw) continue;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new Error(`${name} must be an http(s) URL, e.g. https://api.example.com; got a value that does not parse.`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${name} must be an http(s) URL; got protocol ${url.protocol}`);
+    // The credentials would then reach logs and /health with the URL; they have their own variables.
+    if (url.username || url.password) throw new Error(`${name} must not carry credentials; set them in their own variables (see gateway/config.ts, systemCredentials).`);
+    out[s] = raw.replace(/\/+$/, '');
+  }
+  return out;
+}
+
+/** The credential variables of each system, all or none of a system's; every system with a `<SYSTEM>_URL` must have them. */
+function systemCredentials(env: NodeJS.ProcessEnv, urls: Partial<Record<SystemName, string>>): Partial<AllSystemCredentials> {
+  const vars: { [S in SystemName]: Record<keyof AllSystemCredentials[S], string> } = {
+    crm: { token: 'CRM_TOKEN' },
+    erp: { user: 'ERP_USER', password: 'ERP_PASSWORD' },
+    marketing: { apiKey: 'MARKETING_API_KEY' },
+    support: { email: 'SUPPORT_EMAIL', token: 'SUPPORT_TOKEN' },
+  };
+  const out: Record<string, Record<string, string>> = {};
+  for (const s of SYSTEMS) {
+    const fields = Object.entries(vars[s]) as [string, string][];
+    const set = fields.filter(([, v]) => env[v]);
+    if (set.length === 0) {
+      if (urls[s]) throw new Error(`${s.toUpperCase()}_URL is set, so canon needs that system's credentials: set ${fields.map(([, v]) => v).join(' and ')}.`);
+      continue;
+    }
+    if (set.length < fields.length) throw new Error(`Set ${fields.map(([, v]) => v).join(' and ')} together; missing ${fields.filter(([, v]) => !env[v]).map(([, v]) => v).join(', ')}.`);
+    out[s] = Object.fromEntries(fields.map(([k, v]) => [k, env[v]!]));
+  }
+  return out as Partial<AllSystemCredentials>;
+}
+
 function int(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
@@ -150,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
     identity: int(env.IDENTITY_SUBGRAPH_PORT, 4200, 'IDENTITY_SUBGRAPH_PORT'),
     ...Object.fromEntries(SYSTEMS.map((s, i) => [s, int(env[`${s.toUpperCase()}_SUBGRAPH_PORT`], 4201 + i, `${s.toUpperCase()}_SUBGRAPH_PORT`)])),
   } as Record<SystemName | 'identity', number>;
+  const urls = systemUrls(env);
   return {
     port: int(env.PORT, 4000, 'PORT'),
     host: env.HOST || '127.0.0.1',
@@ -158,6 +242,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
     seed: int(env.SEED, 1, 'SEED'),
     seedSize: int(env.SEED_SIZE, 2000, 'SEED_SIZE'),
     systemPorts,
+    systemUrls: urls,
+    systemCredentials: systemCredentials(env, urls),
     subgraphPorts,
     systemResilience: { budgetMs: int(env.SYSTEM_TIMEOUT_MS, 5000, 'SYSTEM_TIMEOUT_MS') },
     subgraphResilience: { attemptTimeoutMs: 8000, budgetMs: int(env.SUBGRAPH_TIMEOUT_MS, 10_000, 'SUBGRAPH_TIMEOUT_MS'), maxAttempts: 2 },
@@ -171,6 +257,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
     jwt: jwtConfig(env),
     rateLimitPerSecond: positive(env.RATE_LIMIT_PER_SECOND, 100, 'RATE_LIMIT_PER_SECOND'),
     trustedDocuments: env.TRUSTED_DOCUMENTS ? resolve(env.TRUSTED_DOCUMENTS) : undefined,
+    queryLimits: {
+      maxTokens: positive(env.MAX_TOKENS, DEFAULT_QUERY_LIMITS.maxTokens, 'MAX_TOKENS'),
+      maxDepth: positive(env.MAX_DEPTH, DEFAULT_QUERY_LIMITS.maxDepth, 'MAX_DEPTH'),
+      maxAliases: int(env.MAX_ALIASES, DEFAULT_QUERY_LIMITS.maxAliases, 'MAX_ALIASES'),
+      maxCost: positive(env.MAX_COST, DEFAULT_QUERY_LIMITS.maxCost, 'MAX_COST'),
+    },
+    maxBodyBytes: positive(env.MAX_BODY_BYTES, DEFAULT_BODY_LIMIT_BYTES, 'MAX_BODY_BYTES'),
+    operationCacheMiB: positive(env.OPERATION_CACHE_MIB, 30, 'OPERATION_CACHE_MIB'),
     introspectionNeedsScope: env.NODE_ENV === 'production',
     devApp: env.DEV_APP !== 'false',
     workflows: {

@@ -20,11 +20,11 @@ import { erpSubgraph } from '../subgraphs/erp/index.js';
 import { marketingSubgraph } from '../subgraphs/marketing/index.js';
 import { supportSubgraph } from '../subgraphs/support/index.js';
 import { identitySubgraph } from '../subgraphs/identity/index.js';
-import { startCrmSandbox } from '../subgraphs/crm/sandbox/index.js';
-import { startErpSandbox } from '../subgraphs/erp/sandbox/index.js';
-import { startMarketingSandbox, MARKETING_LIST_ID } from '../subgraphs/marketing/sandbox/index.js';
-import { startSupportSandbox } from '../subgraphs/support/sandbox/index.js';
+import { MARKETING_LIST_ID } from '../subgraphs/marketing/sandbox/index.js';
+import { startSandboxIn } from '../subgraphs/sandbox-kit/sandboxes.js';
 import type { RunningSandbox } from '../subgraphs/sandbox-kit/server.js';
+import { loadOrCreateSandboxCredentials } from '../subgraphs/sandbox-kit/credentials.js';
+import type { AllSystemCredentials } from '../subgraphs/kit/credentials.js';
 import { isSeeded, seedAll } from '../subgraphs/sandbox-kit/seed.js';
 import type { SubgraphDefinition } from '../subgraphs/kit/subgraph.js';
 import type { CanonConfig } from './config.js';
@@ -36,12 +36,15 @@ import { startGateway, type RunningGateway } from './http/server.js';
 import { openAppStore, type AppStore } from './security/app-store.js';
 import { ensureDevApp, type DevApp } from './security/apps.js';
 import { Authenticator, JwtVerifier } from './security/authenticate.js';
+import { QueryLimiter } from './security/limits.js';
 import { RateLimits } from './security/rate-limits.js';
 import { TrustedDocuments } from './security/trusted-documents.js';
 
 export interface Stack {
   config: CanonConfig;
   systems: Record<SystemName, RunningSandbox>;
+  /** What each connector presents to its system (and each local sandbox requires). A secret: for tests, never to print. */
+  credentials: AllSystemCredentials;
   /** Each system's resilience policy (breaker state, settings), as the connectors use them. */
   systemPolicies: PolicyRegistry;
   /** Each subgraph's resilience policy, as the gateway uses them. */
@@ -60,23 +63,26 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-const sandboxStarters: Record<SystemName, (opts: { file: string; port?: number }) => Promise<RunningSandbox>> = {
-  crm: startCrmSandbox,
-  erp: startErpSandbox,
-  marketing: startMarketingSandbox,
-  support: startSupportSandbox,
-};
+/**
+ * Each system's credentials: the configured ones (environment) where set, else, for the sandboxes, those of
+ * DATA_DIR/sandbox-credentials.json (generated on first need). The file is not created when every system has its own.
+ */
+export function resolveCredentials(config: CanonConfig): AllSystemCredentials {
+  let generated: AllSystemCredentials | undefined;
+  const pick = <S extends SystemName>(s: S): AllSystemCredentials[S] => config.systemCredentials[s] ?? (generated ??= loadOrCreateSandboxCredentials(config.dataDir))[s];
+  return { crm: pick('crm'), erp: pick('erp'), marketing: pick('marketing'), support: pick('support') };
+}
 
 /**
  * The subgraph definitions for systems reachable at `systemUrls`: `policies` hold each system's timeouts, retries
  * and breaker; `lock` serialises writes to systems without conditional writes.
  */
-export function systemSubgraphs(systemUrls: Record<SystemName, string>, policies: PolicyRegistry, lock: RecordLock, log: Logger): Record<SystemName, SubgraphDefinition> {
+export function systemSubgraphs(systemUrls: Record<SystemName, string>, credentials: AllSystemCredentials, policies: PolicyRegistry, lock: RecordLock, log: Logger): Record<SystemName, SubgraphDefinition> {
   return {
-    crm: crmSubgraph({ baseUrl: systemUrls.crm, policy: policies.for('crm'), lock, log }),
-    erp: erpSubgraph({ baseUrl: systemUrls.erp, policy: policies.for('erp'), log }),
-    marketing: marketingSubgraph({ baseUrl: systemUrls.marketing, listId: MARKETING_LIST_ID, policy: policies.for('marketing'), lock, log }),
-    support: supportSubgraph({ baseUrl: systemUrls.support, policy: policies.for('support'), lock, log }),
+    crm: crmSubgraph({ baseUrl: systemUrls.crm, credentials: credentials.crm, policy: policies.for('crm'), lock, log }),
+    erp: erpSubgraph({ baseUrl: systemUrls.erp, credentials: credentials.erp, policy: policies.for('erp'), log }),
+    marketing: marketingSubgraph({ baseUrl: systemUrls.marketing, credentials: credentials.marketing, listId: MARKETING_LIST_ID, policy: policies.for('marketing'), lock, log }),
+    support: supportSubgraph({ baseUrl: systemUrls.support, credentials: credentials.support, policy: policies.for('support'), lock, log }),
   };
 }
 
@@ -120,15 +126,19 @@ export interface StackOptions {
   /** Where log lines go. Default: pino to stdout at config.logLevel. */
   log?: Logger;
   /**
-   * Base URLs of source systems already running elsewhere (another process, as the benchmark does; the real
-   * systems, one day). canon then starts no sandboxes, and config.dataDir must already hold the identity crosswalk.
+   * Base URLs of source systems already running elsewhere (another process, as the benchmark does), over
+   * config.systemUrls (`<SYSTEM>_URL`). canon starts no sandbox for those; when none is left to start, config.dataDir
+   * must already hold the identity crosswalk (until canon builds it from the change feeds).
    */
-  systems?: Record<SystemName, string>;
+  systems?: Partial<Record<SystemName, string>>;
 }
 
 export async function startStack(config: CanonConfig, opts: StackOptions = {}): Promise<Stack> {
   mkdirSync(config.dataDir, { recursive: true });
-  if (!opts.systems && !isSeeded(config.dataDir)) seedAll(config.dataDir, { seed: config.seed, size: config.seedSize });
+  const externalUrls: Partial<Record<SystemName, string>> = { ...config.systemUrls, ...opts.systems };
+  const local = SYSTEMS.filter((s) => !externalUrls[s]);
+  if (local.length && !isSeeded(config.dataDir)) seedAll(config.dataDir, { seed: config.seed, size: config.seedSize });
+  const credentials = resolveCredentials(config);
 
   const started: { close(): Promise<void> }[] = [];
   let engineStarted: WorkflowEngine | undefined;
@@ -155,22 +165,22 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
     started.push(rateLimits);
     const systems = {} as Record<SystemName, RunningSandbox>;
     for (const s of SYSTEMS) {
-      const external = opts.systems?.[s];
+      const external = externalUrls[s];
       if (external) {
         const url = new URL(external);
         systems[s] = { name: s, port: Number(url.port), url: external.replace(/\/$/, ''), close: async () => undefined };
         continue;
       }
-      systems[s] = await sandboxStarters[s]({ file: join(config.dataDir, `${s}.sqlite`), port: config.systemPorts[s] });
+      systems[s] = await startSandboxIn(s, config.dataDir, credentials, { port: config.systemPorts[s], maxBodyBytes: config.maxBodyBytes });
       started.push(systems[s]);
     }
     const defs = {
       identity: identitySubgraph({ file: join(config.dataDir, 'identity.sqlite') }),
-      ...systemSubgraphs(Object.fromEntries(SYSTEMS.map((s) => [s, systems[s].url])) as Record<SystemName, string>, systemPolicies, locking.lock, log),
+      ...systemSubgraphs(Object.fromEntries(SYSTEMS.map((s) => [s, systems[s].url])) as Record<SystemName, string>, credentials, systemPolicies, locking.lock, log),
     };
     const subgraphs = {} as Record<SystemName | 'identity', RunningSubgraph>;
     for (const name of ['identity', ...SYSTEMS] as const) {
-      subgraphs[name] = await startSubgraphServer(defs[name], { port: config.subgraphPorts[name], host: config.host });
+      subgraphs[name] = await startSubgraphServer(defs[name], { port: config.subgraphPorts[name], host: config.host, maxBodyBytes: config.maxBodyBytes });
       started.push(subgraphs[name]);
     }
     // One client toward the subgraphs for the whole gateway: Apollo's reads and canon's write steps alike.
@@ -189,11 +199,14 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
       idempotency,
       ledger,
       log,
-      security: { authenticator: new Authenticator({ store: apps, jwt }), rateLimits, trusted, modelNeedsScope: config.introspectionNeedsScope },
+      maxBodyBytes: config.maxBodyBytes,
+      operationCacheMiB: config.operationCacheMiB,
+      security: { authenticator: new Authenticator({ store: apps, jwt }), rateLimits, trusted, limits: new QueryLimiter(config.queryLimits), modelNeedsScope: config.introspectionNeedsScope },
     });
     return {
       config,
       systems,
+      credentials,
       systemPolicies,
       subgraphPolicies,
       idempotency,

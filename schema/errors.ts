@@ -18,7 +18,9 @@ export const ErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
   /** canon itself failed; the message says where. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** The operation is past a query limit (tokens, depth, aliases or cost); `extensions.limit` names it. Nothing ran. */
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** The request body is past the body limit (HTTP 413); it was not read to its end. */
   REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE',
   RATE_LIMITED: 'RATE_LIMITED',
   /** A workflow's precondition was false. */
@@ -34,6 +36,8 @@ export const ErrorCode = {
   GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
   /** The query does not validate against the schema. */
   GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  /** The document holds no operation by the name sent, or several and no name. */
+  OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
   /** An automatic persisted query's hash is not known yet; the client sends the text next. */
   PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
 } as const;

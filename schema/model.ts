@@ -32,7 +32,33 @@ export interface FieldSpec {
   validation?: string;
   /** The check a write of this field must pass: every writable field names one, and start-up refuses a model where one does not. */
   rule?: FieldRule;
+  /** Other systems that keep their own copy of this value (never read by canon as the value; compared with it by dataQuality). */
+  copies?: CopySpec[];
+  /** How this field's value and its copies are compared; defaults to the field's rule where it is `email` or `phone`, else `text`. */
+  comparedAs?: ComparisonKind;
 }
+
+/**
+ * A copy of a canonical field that another system keeps: a system other than the owner, and the native fields of
+ * its record (SYSTEM_RECORDS) that hold the value, joined by ` + ` when the value is split (first + last name).
+ */
+export interface CopySpec {
+  system: SystemName;
+  sourceField: string;
+  /** REPORT (the default): a copy that differs is listed by dataQuality; ENFORCE: it is also set back to the owner's value (issue 11). */
+  policy?: 'REPORT' | 'ENFORCE';
+}
+
+/**
+ * How two values of one field are compared, so that the same value typed differently is no disagreement.
+ * - text: case and whitespace do not count.
+ * - personName: case, whitespace, punctuation and diacritics do not count ("Müller" = "muller").
+ * - organisationName: also legal forms and qualifiers in parentheses ("ACME GmbH" = "Acme (Berlin)"), and a trade
+ *   name whose every word is in the legal name ("Acme" against "Acme Holdings GmbH").
+ * - email: surrounding and stray whitespace and case do not count.
+ * - phone: compared in E.164, national numbers read in the customer's country.
+ */
+export type ComparisonKind = 'text' | 'personName' | 'organisationName' | 'email' | 'phone';
 
 /**
  * The validation rules a writable field may name; each has exactly one validator in gateway/writes/validation.ts.
@@ -109,6 +135,8 @@ const customer: ObjectTypeSpec = {
       sourceField: 'contact.properties.firstname + contact.properties.lastname',
       validation: '1 to 200 characters after trimming; the first word is stored as firstname, the rest as lastname.',
       rule: 'text',
+      comparedAs: 'personName',
+      copies: [{ system: 'marketing', sourceField: 'merge_fields.FNAME + merge_fields.LNAME' }],
     },
     {
       name: 'email',
@@ -119,16 +147,18 @@ const customer: ObjectTypeSpec = {
       sourceField: 'contact.properties.email',
       validation: 'A valid email address (local@domain.tld); stored trimmed and lower-cased.',
       rule: 'email',
+      copies: [{ system: 'marketing', sourceField: 'email_address' }],
     },
     {
       name: 'phone',
       type: 'String',
       owner: 'crm',
       writable: true,
-      description: "Phone number of the main contact person in E.164 (+4930123456); read from the CRM's free-form value.",
+      description: "Phone number of the main contact person in E.164 (+4930123456); read from the CRM's free-form value, null when that is no valid number (dataQuality lists it as an issue).",
       sourceField: 'contact.properties.phone (region from contact.properties.country)',
       validation: 'Parsed with libphonenumber (international, or national with billing/contact country); stored in E.164.',
       rule: 'phone',
+      copies: [{ system: 'marketing', sourceField: 'merge_fields.PHONE' }],
     },
     {
       name: 'lifecycleStage',
@@ -156,6 +186,12 @@ const customer: ObjectTypeSpec = {
       sourceField: 'BusinessPartner.BusinessPartnerName',
       validation: '1 to 200 characters after trimming.',
       rule: 'text',
+      comparedAs: 'organisationName',
+      copies: [
+        { system: 'crm', sourceField: 'properties.company' },
+        { system: 'marketing', sourceField: 'merge_fields.COMPANY' },
+        { system: 'support', sourceField: 'name' },
+      ],
     },
     {
       name: 'taxId',

@@ -1,6 +1,6 @@
 // Everything derived from the canonical model: who owns which field, what apps may write, enum mappings, and the model's own consistency check.
 
-import { MODEL, OWNERS, SYSTEMS, SYSTEM_RECORDS, type CanonicalModel, type EnumTypeSpec, type FieldSpec, type ObjectTypeSpec, type Owner, type SystemName, type SystemRecordSpec } from './model.js';
+import { MODEL, OWNERS, SYSTEMS, SYSTEM_RECORDS, type CanonicalModel, type CopySpec, type EnumTypeSpec, type FieldSpec, type ObjectTypeSpec, type Owner, type SystemName, type SystemRecordSpec } from './model.js';
 
 /** A field with its owner resolved (fields inherit their type's owner). */
 export interface ResolvedField extends FieldSpec {
@@ -163,5 +163,23 @@ export function validateSystemRecords(model: CanonicalModel = MODEL, records: Sy
       if (owner === r.system && !fed.has(path)) problems.push(`${path} is owned by ${r.system}, but no native field of its ${r.record} maps to it.`);
     }
   }
+  // A copy is kept by another system, in native fields its record declares.
+  for (const t of objectTypes(model)) {
+    for (const f of resolvedFields(t)) {
+      for (const copy of f.copies ?? []) {
+        const where = `${t.name}.${f.name}'s copy in ${copy.system}`;
+        const record = records.find((r) => r.system === copy.system);
+        if (copy.system === f.owner) problems.push(`${where} is kept by its owner; a copy is another system's.`);
+        for (const part of copySourceFields(copy)) {
+          if (record && !record.fields.some((nf) => nf.name === part)) problems.push(`${where} names ${part}, which is no native field of its ${record.record}.`);
+        }
+      }
+    }
+  }
   return problems;
+}
+
+/** The native fields a copy's value is read from, in order (`merge_fields.FNAME + merge_fields.LNAME` is two). */
+export function copySourceFields(copy: CopySpec): string[] {
+  return copy.sourceField.split(' + ').map((p) => p.trim());
 }

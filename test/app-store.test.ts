@@ -151,7 +151,7 @@ describe('createApp and revokeApp', () => {
 
 describe('SCOPES', () => {
   it('has a read and a write scope per system, then canon own scopes', () => {
-    expect(SCOPES).toEqual(['read:crm', 'write:crm', 'read:erp', 'write:erp', 'read:marketing', 'write:marketing', 'read:support', 'write:support', 'workflows:run', 'operations:read', 'operations:retry', 'admin', 'model:read']);
+    expect(SCOPES).toEqual(['read:crm', 'write:crm', 'read:erp', 'write:erp', 'read:marketing', 'write:marketing', 'read:support', 'write:support', 'workflows:run', 'operations:read', 'operations:retry', 'admin', 'model:read', 'quality:read']);
     expect(parseScopes(['admin', 'nope', 'read:x'])).toEqual({ ok: false, unknown: ['nope', 'read:x'] });
   });
 });

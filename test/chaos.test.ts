@@ -47,12 +47,11 @@ async function post(body: unknown, key: string): Promise<any> {
 
 /** Each system's version token for a customer, read from the system's own API. */
 async function versions(c: Customer): Promise<Record<SystemName, string>> {
-  const s = stack.systems;
   const [crm, erp, mk, sup] = await Promise.all([
-    fetch(`${s.crm.url}/crm/v3/objects/contacts/${c.sourceIds.crm}?properties=lastmodifieddate`).then((r) => r.json()),
-    fetch(`${s.erp.url}/odata/v4/BusinessPartners('${c.sourceIds.erp}')`).then((r) => r.json()),
-    fetch(`${s.marketing.url}/3.0/lists/${MARKETING_LIST_ID}/members/${c.sourceIds.marketing}`).then((r) => r.json()),
-    fetch(`${s.support.url}/api/v2/organizations/${c.sourceIds.support}.json`).then((r) => r.json()),
+    stack.systemFetch('crm', `/crm/v3/objects/contacts/${c.sourceIds.crm}?properties=lastmodifieddate`).then((r) => r.json()),
+    stack.systemFetch('erp', `/odata/v4/BusinessPartners('${c.sourceIds.erp}')`).then((r) => r.json()),
+    stack.systemFetch('marketing', `/3.0/lists/${MARKETING_LIST_ID}/members/${c.sourceIds.marketing}`).then((r) => r.json()),
+    stack.systemFetch('support', `/api/v2/organizations/${c.sourceIds.support}.json`).then((r) => r.json()),
   ]);
   return { crm: crm.properties.lastmodifieddate, erp: erp['@odata.etag'], marketing: mk.last_changed, support: sup.organization.updated_at };
 }
@@ -122,7 +121,7 @@ describe('canon under chaos', () => {
 
     // Zero duplicate tickets: every acknowledged ticket exists exactly once.
     const orgs = [...new Set(tickets.map((t) => t.org))];
-    const all = await fetch(`${stack.systems.support.url}/api/v2/tickets.json?organization_ids=${orgs.join(',')}&per_org=1000`).then((r) => r.json());
+    const all = await stack.systemFetch('support', `/api/v2/tickets.json?organization_ids=${orgs.join(',')}&per_org=1000`).then((r) => r.json());
     for (const t of tickets) expect({ subject: t.subject, copies: all.tickets.filter((x: any) => x.subject === t.subject).length }).toEqual({ subject: t.subject, copies: 1 });
     expect(all.tickets.filter((x: any) => String(x.subject).startsWith('Chaos ticket')).length).toBe(tickets.length);
 
@@ -134,12 +133,11 @@ describe('canon under chaos', () => {
     for (const c of customers) {
       const want = model.get(c.id);
       if (!want) continue;
-      const s = stack.systems;
       const [crm, erp, mk, sup] = await Promise.all([
-        fetch(`${s.crm.url}/crm/v3/objects/contacts/${c.sourceIds.crm}`).then((r) => r.json()),
-        fetch(`${s.erp.url}/odata/v4/BusinessPartners('${c.sourceIds.erp}')`).then((r) => r.json()),
-        fetch(`${s.marketing.url}/3.0/lists/${MARKETING_LIST_ID}/members/${c.sourceIds.marketing}`).then((r) => r.json()),
-        fetch(`${s.support.url}/api/v2/organizations/${c.sourceIds.support}.json`).then((r) => r.json()),
+        stack.systemFetch('crm', `/crm/v3/objects/contacts/${c.sourceIds.crm}`).then((r) => r.json()),
+        stack.systemFetch('erp', `/odata/v4/BusinessPartners('${c.sourceIds.erp}')`).then((r) => r.json()),
+        stack.systemFetch('marketing', `/3.0/lists/${MARKETING_LIST_ID}/members/${c.sourceIds.marketing}`).then((r) => r.json()),
+        stack.systemFetch('support', `/api/v2/organizations/${c.sourceIds.support}.json`).then((r) => r.json()),
       ]);
       const held: Partial<Record<Field, string>> = {};
       if (want.name) held.name = `${crm.properties.firstname} ${crm.properties.lastname}`;
@@ -159,5 +157,5 @@ describe('canon under chaos', () => {
     }
     // And each system only ever received writes on its own write routes.
     expect(Object.keys(stats.crm.byRoute).filter((r) => !r.startsWith('GET') && !r.includes('batch/read') && !r.includes('search'))).toEqual(['PATCH /crm/v3/objects/contacts/{id}']);
-  });
+  }, 240_000); // 500 workflows with retries under faults: minutes on a loaded two-core machine, never a hang (each request has its budget)
 });

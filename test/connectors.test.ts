@@ -16,6 +16,7 @@ import { ErrorCode } from '../schema/errors.js';
 import type { Owner, SystemName } from '../schema/model.js';
 import { CrmConnector, type CrmContact } from '../subgraphs/crm/connector.js';
 import { startCrmSandbox } from '../subgraphs/crm/sandbox/index.js';
+import { sandboxFetch, TEST_CREDENTIALS } from './support/credentials.js';
 import { ErpConnector, type ErpPartner } from '../subgraphs/erp/connector.js';
 import { startErpSandbox } from '../subgraphs/erp/sandbox/index.js';
 import { createIdentityContext, IdentityStore, type IdentityRecord } from '../subgraphs/identity/connector.js';
@@ -48,10 +49,10 @@ beforeAll(async () => {
   data = generateDataset({ seed: SEED, size: SIZE });
   identity = new IdentityStore(join(dir, SEED_FILES.identity));
   [sandboxes.crm, sandboxes.erp, sandboxes.marketing, sandboxes.support] = await Promise.all([
-    startCrmSandbox({ file: join(dir, SEED_FILES.crm) }),
-    startErpSandbox({ file: join(dir, SEED_FILES.erp) }),
-    startMarketingSandbox({ file: join(dir, SEED_FILES.marketing) }),
-    startSupportSandbox({ file: join(dir, SEED_FILES.support) }),
+    startCrmSandbox({ file: join(dir, SEED_FILES.crm), credentials: TEST_CREDENTIALS.crm }),
+    startErpSandbox({ file: join(dir, SEED_FILES.erp), credentials: TEST_CREDENTIALS.erp }),
+    startMarketingSandbox({ file: join(dir, SEED_FILES.marketing), credentials: TEST_CREDENTIALS.marketing }),
+    startSupportSandbox({ file: join(dir, SEED_FILES.support), credentials: TEST_CREDENTIALS.support }),
   ]);
 });
 
@@ -124,7 +125,7 @@ const READS: ReadContract<unknown>[] = [
     name: 'crm contacts',
     system: 'crm',
     sandbox: 'crm',
-    loader: (r) => new CrmConnector(r).createContext().contacts,
+    loader: (r) => new CrmConnector({ ...r, credentials: TEST_CREDENTIALS.crm }).createContext().contacts,
     keys: () => data.crm.slice(0, 3).map((c) => c.id),
     missing: '999999',
     malformed: 'not a contact id',
@@ -135,7 +136,7 @@ const READS: ReadContract<unknown>[] = [
     name: 'erp business partners',
     system: 'erp',
     sandbox: 'erp',
-    loader: (r) => new ErpConnector(r).createContext().partners,
+    loader: (r) => new ErpConnector({ ...r, credentials: TEST_CREDENTIALS.erp }).createContext().partners,
     keys: () => data.erp.slice(0, 3).map((p) => p.BusinessPartner),
     missing: '9999999',
     malformed: "O'Brien & Co",
@@ -146,7 +147,7 @@ const READS: ReadContract<unknown>[] = [
     name: 'marketing members (batch read)',
     system: 'marketing',
     sandbox: 'marketing',
-    loader: (r) => new MarketingConnector({ ...r, listId: MARKETING_LIST_ID }).createContext().members,
+    loader: (r) => new MarketingConnector({ ...r, credentials: TEST_CREDENTIALS.marketing, listId: MARKETING_LIST_ID }).createContext().members,
     keys: () => data.marketing.slice(0, 3).map((m) => m.subscriber_hash),
     missing: createHash('md5').update('nobody@example.com').digest('hex'),
     malformed: 'not a hash',
@@ -157,7 +158,7 @@ const READS: ReadContract<unknown>[] = [
     name: 'marketing members (one GET each)',
     system: 'marketing',
     sandbox: 'marketing',
-    loader: (r) => new MarketingConnector({ ...r, listId: MARKETING_LIST_ID, batchRead: false }).createContext().members,
+    loader: (r) => new MarketingConnector({ ...r, credentials: TEST_CREDENTIALS.marketing, listId: MARKETING_LIST_ID, batchRead: false }).createContext().members,
     keys: () => data.marketing.slice(3, 6).map((m) => m.subscriber_hash),
     missing: createHash('md5').update('nobody@example.com').digest('hex'),
     malformed: 'not a hash',
@@ -169,7 +170,7 @@ const READS: ReadContract<unknown>[] = [
     name: 'support organizations',
     system: 'support',
     sandbox: 'support',
-    loader: (r) => new SupportConnector(r).createContext().organizations,
+    loader: (r) => new SupportConnector({ ...r, credentials: TEST_CREDENTIALS.support }).createContext().organizations,
     keys: () => data.supportOrganizations.slice(0, 3).map((o) => String(o.id)),
     missing: '99999999',
     malformed: 'abc',
@@ -180,7 +181,7 @@ const READS: ReadContract<unknown>[] = [
     name: 'support tickets per organization',
     system: 'support',
     sandbox: 'support',
-    loader: (r) => new SupportConnector(r).createContext().tickets(5),
+    loader: (r) => new SupportConnector({ ...r, credentials: TEST_CREDENTIALS.support }).createContext().tickets(5),
     keys: () => [...new Set(data.supportTickets.map((t) => String(t.organization_id)))].slice(0, 3),
     missing: '99999999',
     malformed: 'abc',
@@ -192,7 +193,7 @@ const READS: ReadContract<unknown>[] = [
     name: 'support tickets by id',
     system: 'support',
     sandbox: 'support',
-    loader: (r) => new SupportConnector(r).createContext().ticketById,
+    loader: (r) => new SupportConnector({ ...r, credentials: TEST_CREDENTIALS.support }).createContext().ticketById,
     keys: () => data.supportTickets.slice(0, 3).map((t) => String(t.id)),
     missing: '999999',
     malformed: 'abc',
@@ -312,10 +313,10 @@ interface WriteContract {
 }
 
 const conn = {
-  crm: (policy?: SystemPolicy) => new CrmConnector({ baseUrl: sandboxes.crm.url, policy }),
-  erp: (policy?: SystemPolicy) => new ErpConnector({ baseUrl: sandboxes.erp.url, policy }),
-  marketing: (policy?: SystemPolicy) => new MarketingConnector({ baseUrl: sandboxes.marketing.url, listId: MARKETING_LIST_ID, policy }),
-  support: (policy?: SystemPolicy) => new SupportConnector({ baseUrl: sandboxes.support.url, policy }),
+  crm: (policy?: SystemPolicy) => new CrmConnector({ credentials: TEST_CREDENTIALS.crm, baseUrl: sandboxes.crm.url, policy }),
+  erp: (policy?: SystemPolicy) => new ErpConnector({ credentials: TEST_CREDENTIALS.erp, baseUrl: sandboxes.erp.url, policy }),
+  marketing: (policy?: SystemPolicy) => new MarketingConnector({ credentials: TEST_CREDENTIALS.marketing, baseUrl: sandboxes.marketing.url, listId: MARKETING_LIST_ID, policy }),
+  support: (policy?: SystemPolicy) => new SupportConnector({ credentials: TEST_CREDENTIALS.support, baseUrl: sandboxes.support.url, policy }),
 };
 const STATUSES = ['subscribed', 'unsubscribed', 'cleaned', 'pending'];
 const PLANS = ['basic', 'business', 'enterprise'];
@@ -458,7 +459,7 @@ interface CreateContract {
 }
 
 const api = async <T = any>(system: SystemName, method: string, path: string, body?: unknown): Promise<T> => {
-  const res = await fetch(sandboxes[system].url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await sandboxFetch(system, sandboxes[system].url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   return (await res.json()) as T;
 };
 
@@ -523,7 +524,7 @@ const BATCHES: BatchContract[] = [
     route: 'POST /crm/v3/objects/contacts/batch/update',
     targets: (t) => data.crm.slice(20 + 3 * t, 23 + 3 * t).map((c) => c.id),
     missing: '999999',
-    write: (policy, ids, n, o) => new CrmConnector({ baseUrl: sandboxes.crm.url, policy, maxBatchWrite: o.size }).batchUpdateContacts(ids.map((id) => ({ id, properties: { jobtitle: `Batch ${n}` } })), o.idempotencyKey),
+    write: (policy, ids, n, o) => new CrmConnector({ credentials: TEST_CREDENTIALS.crm, baseUrl: sandboxes.crm.url, policy, maxBatchWrite: o.size }).batchUpdateContacts(ids.map((id) => ({ id, properties: { jobtitle: `Batch ${n}` } })), o.idempotencyKey),
     recordOf: (c: CrmContact) => c.id,
   },
   {
@@ -532,7 +533,7 @@ const BATCHES: BatchContract[] = [
     route: 'POST /odata/v4/$batch',
     targets: (t) => data.erp.slice(20 + 3 * t, 23 + 3 * t).map((p) => p.BusinessPartner),
     missing: '9999998',
-    write: (policy, ids, n, o) => new ErpConnector({ baseUrl: sandboxes.erp.url, policy, maxBatchWrite: o.size }).batchUpdatePartners(ids.map((id) => ({ id, properties: { CityName: `Batch City ${n}` } })), o.idempotencyKey),
+    write: (policy, ids, n, o) => new ErpConnector({ credentials: TEST_CREDENTIALS.erp, baseUrl: sandboxes.erp.url, policy, maxBatchWrite: o.size }).batchUpdatePartners(ids.map((id) => ({ id, properties: { CityName: `Batch City ${n}` } })), o.idempotencyKey),
     recordOf: (p: ErpPartner) => p.BusinessPartner,
   },
   {
@@ -542,7 +543,7 @@ const BATCHES: BatchContract[] = [
     targets: (t) => data.marketing.slice(20 + 3 * t, 23 + 3 * t).map((m) => m.subscriber_hash),
     missing: createHash('md5').update('nobody@example.com').digest('hex'),
     write: (policy, hashes, n, o) =>
-      new MarketingConnector({ baseUrl: sandboxes.marketing.url, listId: MARKETING_LIST_ID, policy, maxBatchWrite: o.size }).batchUpdateMembers(hashes.map((hash) => ({ hash, status: STATUSES[n % STATUSES.length]! })), o.idempotencyKey),
+      new MarketingConnector({ credentials: TEST_CREDENTIALS.marketing, baseUrl: sandboxes.marketing.url, listId: MARKETING_LIST_ID, policy, maxBatchWrite: o.size }).batchUpdateMembers(hashes.map((hash) => ({ hash, status: STATUSES[n % STATUSES.length]! })), o.idempotencyKey),
     recordOf: (m: MarketingMember) => m.id,
   },
   {
@@ -552,7 +553,7 @@ const BATCHES: BatchContract[] = [
     targets: (t) => data.supportOrganizations.slice(20 + 3 * t, 23 + 3 * t).map((o) => String(o.id)),
     missing: '99999999',
     write: (policy, ids, n, o) =>
-      new SupportConnector({ baseUrl: sandboxes.support.url, policy, maxBatchWrite: o.size }).updateManyOrganizations(ids.map((id) => ({ id, organization: { organization_fields: { support_plan: PLANS[n % PLANS.length] } } })), o.idempotencyKey),
+      new SupportConnector({ credentials: TEST_CREDENTIALS.support, baseUrl: sandboxes.support.url, policy, maxBatchWrite: o.size }).updateManyOrganizations(ids.map((id) => ({ id, organization: { organization_fields: { support_plan: PLANS[n % PLANS.length] } } })), o.idempotencyKey),
     recordOf: (o: SupportOrganization) => String(o.id),
   },
 ];
@@ -631,7 +632,7 @@ describe('support update_many: the job it answers with', () => {
   it('polls a queued job until it completes, then reads the organizations back', async () => {
     const z = await zendesk(['working', 'completed']);
     try {
-      const got = await new SupportConnector({ baseUrl: z.url, jobPollMs: 0 }).updateManyOrganizations(update);
+      const got = await new SupportConnector({ credentials: TEST_CREDENTIALS.support, baseUrl: z.url, jobPollMs: 0 }).updateManyOrganizations(update);
       expect(got).toEqual([{ id: 7, name: 'Seven', external_id: null, organization_fields: { support_plan: 'basic' }, updated_at: '2026-01-01T00:00:00.000Z', openTickets: 2 }]);
       expect(z.seen).toEqual(['PUT /api/v2/organizations/update_many.json', 'GET /api/v2/job_statuses/job1.json', 'GET /api/v2/job_statuses/job1.json', 'GET /api/v2/organizations/show_many.json']);
     } finally {
@@ -642,7 +643,7 @@ describe('support update_many: the job it answers with', () => {
   it('gives up on a job that never completes after maxJobPolls polls, failing each of its inputs', async () => {
     const z = await zendesk(['working']);
     try {
-      const got = await new SupportConnector({ baseUrl: z.url, jobPollMs: 0, maxJobPolls: 3 }).updateManyOrganizations(update);
+      const got = await new SupportConnector({ credentials: TEST_CREDENTIALS.support, baseUrl: z.url, jobPollMs: 0, maxJobPolls: 3 }).updateManyOrganizations(update);
       expect(got[0]).toMatchObject({ name: 'SystemError', system: 'support', code: ErrorCode.SYSTEM_UNAVAILABLE, message: expect.stringContaining('job job1 did not complete after 3 polls') });
       expect(z.seen.filter((r) => r.startsWith('GET /api/v2/job_statuses'))).toHaveLength(3);
     } finally {

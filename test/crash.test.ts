@@ -1,5 +1,7 @@
 // A gateway killed with SIGKILL while a workflow step is in flight, then started again on the same data: the workflow finishes, and every system holds its effect exactly once.
 
+import { loadOrCreateSandboxCredentials } from '../subgraphs/sandbox-kit/credentials.js';
+import { sandboxFetch } from './support/credentials.js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,7 +70,7 @@ async function crashAndRecover(overrides: Record<string, unknown>, faults: Recor
       { status: 'SUCCEEDED', workflow: 'openTicket', steps: [{ system: 'SUPPORT', status: 'SUCCEEDED' }] },
       { status: 'SUCCEEDED', workflow: 'updateCustomer', steps: [{ system: 'CRM', status: 'SUCCEEDED' }, { system: 'ERP', status: 'SUCCEEDED' }] },
     ]);
-    const tickets = await json(`${child.ready.systems.support}/api/v2/tickets.json?organization_ids=${customer.sourceIds.support}&per_org=100`);
+    const tickets = await sandboxFetch('support', `${child.ready.systems.support}/api/v2/tickets.json?organization_ids=${customer.sourceIds.support}&per_org=100`, {}, loadOrCreateSandboxCredentials(dir)).then((r) => r.json());
     expect(tickets.tickets.filter((t: any) => t.subject === subject)).toHaveLength(1);
     const seen = await child.gql('query($id: ID!) { customer(id: $id) { name legalName } }', { id: customer.id });
     expect(seen.data.customer).toEqual({ name, legalName: `${name} GmbH` });
@@ -105,9 +107,11 @@ async function crashWhileWaiting() {
       return op.status !== 'PENDING' && op;
     });
     expect([done.status, done.steps.map((s: any) => s.status)]).toEqual(['SUCCEEDED', ['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']]);
-    const contacts = await json(`${child.ready.systems.crm}/crm/v3/objects/contacts/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: email }] }] }) });
-    const partners = await json(`${child.ready.systems.erp}/odata/v4/BusinessPartners?$filter=${encodeURIComponent(`ExternalID eq '${id}'`)}`);
-    const orgs = await json(`${child.ready.systems.support}/api/v2/organizations/search.json?external_id=${encodeURIComponent(id)}`);
+    const credentials = loadOrCreateSandboxCredentials(dir);
+    const api = (system: 'crm' | 'erp' | 'support', path: string, init: RequestInit = {}) => sandboxFetch(system, `${child.ready.systems[system]}${path}`, init, credentials).then((r) => r.json());
+    const contacts = await api('crm', '/crm/v3/objects/contacts/search', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: email }] }] }) });
+    const partners = await api('erp', `/odata/v4/BusinessPartners?$filter=${encodeURIComponent(`ExternalID eq '${id}'`)}`);
+    const orgs = await api('support', `/api/v2/organizations/search.json?external_id=${encodeURIComponent(id)}`);
     expect([contacts.total, partners.value.length, orgs.organizations.length]).toEqual([1, 1, 1]);
     const found = await child.gql('query($id: ID!) { customerBySourceId(system: ERP, id: $id) { id } }', { id: held[0] });
     expect(found.data.customerBySourceId.id).toBe(done.customerId);

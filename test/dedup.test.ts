@@ -9,10 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InFlight, requestKey } from '../gateway/federation/dedup.js';
 import { SYSTEMS, type SystemName } from '../schema/model.js';
-import { startCrmSandbox } from '../subgraphs/crm/sandbox/index.js';
-import { startErpSandbox } from '../subgraphs/erp/sandbox/index.js';
-import { startMarketingSandbox } from '../subgraphs/marketing/sandbox/index.js';
-import { startSupportSandbox } from '../subgraphs/support/sandbox/index.js';
+import type { AllSystemCredentials } from '../subgraphs/kit/credentials.js';
+import { generateSandboxCredentials } from '../subgraphs/sandbox-kit/credentials.js';
+import { startSandboxIn } from '../subgraphs/sandbox-kit/sandboxes.js';
 import type { RunningSandbox } from '../subgraphs/sandbox-kit/server.js';
 import { seedAll } from '../subgraphs/sandbox-kit/seed.js';
 import { ManualClock } from './support/manual-clock.js';
@@ -172,6 +171,8 @@ describe('the gateway, deduplicating subgraph reads on a running stack', () => {
   let canon: TestStack;
   let noDedup: TestStack;
   let customer: { id: string; sourceIds: Record<SystemName, string | null> };
+  /** What the systems require; every canon started over them is configured with these, as with `<SYSTEM>_URL`. */
+  let credentials: AllSystemCredentials;
 
   /**
    * canon over the running systems, with its own seeded data dir (the identity crosswalk is the same for the same
@@ -183,17 +184,17 @@ describe('the gateway, deduplicating subgraph reads on a running stack', () => {
     dirs.push(dir);
     seedAll(dir, SEED);
     const clock = new ManualClock();
-    return startTestStack({ dataDir: dir, seedSize: SEED.size, dedupeReads, systemResilience: { clock }, subgraphResilience: { clock } }, { systems });
+    return startTestStack({ dataDir: dir, seedSize: SEED.size, dedupeReads, systemCredentials: credentials, systemResilience: { clock }, subgraphResilience: { clock } }, { systems });
   }
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'canon-dedup-systems-'));
     dirs.push(dir);
     seedAll(dir, SEED);
-    const starters = { crm: startCrmSandbox, erp: startErpSandbox, marketing: startMarketingSandbox, support: startSupportSandbox };
+    credentials = generateSandboxCredentials();
     const urls = {} as Record<SystemName, string>;
     for (const s of SYSTEMS) {
-      const sandbox = await starters[s]({ file: join(dir, `${s}.sqlite`) });
+      const sandbox = await startSandboxIn(s, dir, credentials);
       sandboxes.push(sandbox);
       urls[s] = sandbox.url;
     }

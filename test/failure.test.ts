@@ -134,7 +134,7 @@ describe('writes under failure', () => {
     expect(res.errors).toBeUndefined();
     expect(res.data.openTicket.ticket.subject).toBe(subject);
     await stack.clearFaults();
-    const tickets = await fetch(`${stack.systems.support.url}/api/v2/tickets.json?organization_ids=${customer.sourceIds.support}&per_org=100`).then((r) => r.json());
+    const tickets = await stack.systemFetch('support', `/api/v2/tickets.json?organization_ids=${customer.sourceIds.support}&per_org=100`).then((r) => r.json());
     expect(tickets.tickets.filter((t: any) => t.subject === subject)).toHaveLength(1);
     expect((await stack.systemStats()).support.writes).toBe(1);
   });

@@ -4,7 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MARKETING_LIST_ID } from '../subgraphs/marketing/sandbox/index.js';
 import { taxIdCountry } from '../gateway/writes/validation.js';
-import { startTestStack, systemApi, type TestStack } from './support/stack.js';
+import { startTestStack, type TestStack } from './support/stack.js';
 
 let stack: TestStack;
 
@@ -18,7 +18,7 @@ beforeEach(async () => {
   await stack.reset();
 });
 afterEach(async () => {
-  await systemApi(stack.systems.erp.url, 'PUT', '/_admin/approvals', { holdNewPartners: false });
+  await stack.systemApi('erp', 'PUT', '/_admin/approvals', { holdNewPartners: false });
 });
 
 const ONBOARD = `mutation($input: OnboardCustomerInput!, $mode: Mode) {
@@ -60,11 +60,10 @@ async function until(id: string, done: (op: any) => boolean): Promise<any> {
 
 /** How many records each system holds for a customer, asked the way each product is asked. */
 async function recordsHeld(c: ReturnType<typeof newcomer>, externalId: string) {
-  const { crm, erp, marketing, support } = stack.systems;
-  const contacts = await systemApi(crm.url, 'POST', '/crm/v3/objects/contacts/search', { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: c.email }] }] });
-  const partners = await systemApi(erp.url, 'GET', `/odata/v4/BusinessPartners?$filter=${encodeURIComponent(`ExternalID eq '${externalId}'`)}`);
-  const member = await fetch(`${marketing.url}/3.0/lists/${MARKETING_LIST_ID}/members/${md5(c.email)}`);
-  const orgs = await systemApi(support.url, 'GET', `/api/v2/organizations/search.json?external_id=${encodeURIComponent(externalId)}`);
+  const contacts = await stack.systemApi('crm', 'POST', '/crm/v3/objects/contacts/search', { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: c.email }] }] });
+  const partners = await stack.systemApi('erp', 'GET', `/odata/v4/BusinessPartners?$filter=${encodeURIComponent(`ExternalID eq '${externalId}'`)}`);
+  const member = await stack.systemFetch('marketing', `/3.0/lists/${MARKETING_LIST_ID}/members/${md5(c.email)}`);
+  const orgs = await stack.systemApi('support', 'GET', `/api/v2/organizations/search.json?external_id=${encodeURIComponent(externalId)}`);
   return { crm: contacts.total, erp: partners.value.length, marketing: member.status === 200 ? 1 : 0, support: orgs.organizations.length };
 }
 
@@ -130,7 +129,7 @@ describe('onboardCustomer', () => {
   });
 
   it('waits while the ERP holds the new partner, writes nothing downstream, and finishes once it is released', async () => {
-    await systemApi(stack.systems.erp.url, 'PUT', '/_admin/approvals', { holdNewPartners: true });
+    await stack.systemApi('erp', 'PUT', '/_admin/approvals', { holdNewPartners: true });
     const c = newcomer();
     const res = await stack.gql(ONBOARD, { input: c, mode: 'QUEUED' });
     expect(res.errors).toBeUndefined();
@@ -138,7 +137,7 @@ describe('onboardCustomer', () => {
     expect(res.data.onboardCustomer.operation.status).toBe('PENDING');
     const waiting = await until(id, (op) => op.steps[2].status === 'WAITING');
     expect(waiting.steps.map((s: any) => s.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'WAITING', 'PENDING', 'PENDING', 'PENDING']);
-    const { held } = await systemApi(stack.systems.erp.url, 'GET', '/_admin/approvals');
+    const { held } = await stack.systemApi('erp', 'GET', '/_admin/approvals');
     expect(held).toHaveLength(1);
     // Re-read while held (ONBOARDING_RECHECK_MS is 50 ms in tests), and nothing else sent meanwhile.
     const reads = async () => (await stack.systemStats()).erp.byRoute["GET /odata/v4/BusinessPartners('{id}')"] ?? 0;
@@ -147,7 +146,7 @@ describe('onboardCustomer', () => {
     const before = await stack.systemStats();
     expect([before.marketing.requests, before.support.requests]).toEqual([0, 0]);
 
-    await systemApi(stack.systems.erp.url, 'POST', '/_admin/approvals/release', { id: held[0] });
+    await stack.systemApi('erp', 'POST', '/_admin/approvals/release', { id: held[0] });
     const done = await until(id, (op) => op.status !== 'PENDING');
     expect(done.steps.map((s: any) => s.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
     expect(done.status).toBe('SUCCEEDED');

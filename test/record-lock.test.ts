@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../gateway/config.js';
 import { CrmConnector } from '../subgraphs/crm/connector.js';
 import { startCrmSandbox } from '../subgraphs/crm/sandbox/index.js';
+import { TEST_CREDENTIALS } from './support/credentials.js';
 import { InProcessLock, RedisLock, type RecordLock } from '../subgraphs/kit/record-lock.js';
 import type { RunningSandbox } from '../subgraphs/sandbox-kit/server.js';
 import { seedAll } from '../subgraphs/sandbox-kit/seed.js';
@@ -122,7 +123,7 @@ describe.skipIf(redisReason !== null)('RedisLock (several gateways)', () => {
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'canon-lock-'));
       seedAll(dir, { seed: 5, size: 20 });
-      crm = await startCrmSandbox({ file: join(dir, 'crm.sqlite') });
+      crm = await startCrmSandbox({ file: join(dir, 'crm.sqlite'), credentials: TEST_CREDENTIALS.crm });
     });
     afterAll(async () => {
       await crm?.close();
@@ -131,8 +132,8 @@ describe.skipIf(redisReason !== null)('RedisLock (several gateways)', () => {
 
     it('lets exactly one writer with a given version win, 100 times', async () => {
       const prefix = `canon:test:${process.pid}:${Date.now()}:`;
-      const a = new CrmConnector({ baseUrl: crm.url, lock: new RedisLock(await redisClient(), { prefix }) });
-      const b = new CrmConnector({ baseUrl: crm.url, lock: new RedisLock(await redisClient(), { prefix }) });
+      const a = new CrmConnector({ credentials: TEST_CREDENTIALS.crm, baseUrl: crm.url, lock: new RedisLock(await redisClient(), { prefix }) });
+      const b = new CrmConnector({ credentials: TEST_CREDENTIALS.crm, baseUrl: crm.url, lock: new RedisLock(await redisClient(), { prefix }) });
       const [contact] = await a.batchRead(['1001']);
       let version = contact!.properties.lastmodifieddate!;
       for (let i = 0; i < 100; i++) {

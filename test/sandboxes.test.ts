@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SystemName } from '../schema/model.js';
 import type { RunningSandbox } from '../subgraphs/sandbox-kit/server.js';
 import { createRng } from '../subgraphs/sandbox-kit/rng.js';
 import { nextStamp } from '../subgraphs/sandbox-kit/stamps.js';
@@ -14,8 +15,16 @@ import { startErpSandbox } from '../subgraphs/erp/sandbox/index.js';
 import { MARKETING_LIST_ID, startMarketingSandbox, subscriberHash } from '../subgraphs/marketing/sandbox/index.js';
 import { startSupportSandbox } from '../subgraphs/support/sandbox/index.js';
 import { generateDataset, isSeeded, seedAll, SEED_FILES } from '../subgraphs/sandbox-kit/seed.js';
+import { sandboxHeaders, TEST_CREDENTIALS } from './support/credentials.js';
 
 const SIZE = 300;
+
+/** Every call of this file goes through here: a sandbox's URL tells its system, whose credentials the call then carries. */
+function authed(url: string, init: RequestInit = {}): Promise<Response> {
+  const port = Number(new URL(url).port);
+  const system = (Object.entries({ crm, erp, marketing, support }) as [SystemName, RunningSandbox | undefined][]).find(([, s]) => s?.port === port)?.[0];
+  return fetch(url, system ? { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...sandboxHeaders(system) } } : init);
+}
 const tempDirs: string[] = [];
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'canon-sandbox-'));
@@ -33,10 +42,10 @@ beforeAll(async () => {
   dataDir = tempDir();
   seedAll(dataDir, { seed: 7, size: SIZE });
   [crm, erp, marketing, support] = await Promise.all([
-    startCrmSandbox({ file: join(dataDir, SEED_FILES.crm) }),
-    startErpSandbox({ file: join(dataDir, SEED_FILES.erp) }),
-    startMarketingSandbox({ file: join(dataDir, SEED_FILES.marketing) }),
-    startSupportSandbox({ file: join(dataDir, SEED_FILES.support) }),
+    startCrmSandbox({ file: join(dataDir, SEED_FILES.crm), credentials: TEST_CREDENTIALS.crm }),
+    startErpSandbox({ file: join(dataDir, SEED_FILES.erp), credentials: TEST_CREDENTIALS.erp }),
+    startMarketingSandbox({ file: join(dataDir, SEED_FILES.marketing), credentials: TEST_CREDENTIALS.marketing }),
+    startSupportSandbox({ file: join(dataDir, SEED_FILES.support), credentials: TEST_CREDENTIALS.support }),
   ]);
 });
 
@@ -48,8 +57,8 @@ afterAll(async () => {
 beforeEach(async () => {
   await Promise.all(
     [crm, erp, marketing, support].flatMap((s) => [
-      fetch(`${s.url}/_admin/faults`, { method: 'DELETE' }),
-      fetch(`${s.url}/_admin/stats`, { method: 'DELETE' }),
+      authed(`${s.url}/_admin/faults`, { method: 'DELETE' }),
+      authed(`${s.url}/_admin/stats`, { method: 'DELETE' }),
     ]),
   );
 });
@@ -73,10 +82,10 @@ async function json(res: Response): Promise<any> {
 }
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  authed(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 const send = (method: string, url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-const stats = async (s: RunningSandbox) => json(await fetch(`${s.url}/_admin/stats`));
+  authed(url, { method, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+const stats = async (s: RunningSandbox) => json(await authed(`${s.url}/_admin/stats`));
 const putFaults = async (s: RunningSandbox, faults: Record<string, unknown>) => {
   const res = await send('PUT', `${s.url}/_admin/faults`, faults);
   expect(res.status).toBe(200);
@@ -85,22 +94,22 @@ const putFaults = async (s: RunningSandbox, faults: Record<string, unknown>) => 
 
 describe('sandbox-kit', () => {
   it('answers 404 for unknown paths and 405 for a known path with the wrong method', async () => {
-    const missing = await fetch(`${crm.url}/nope`);
+    const missing = await authed(`${crm.url}/nope`);
     expect(missing.status).toBe(404);
     expect((await json(missing)).category).toBe('OBJECT_NOT_FOUND');
-    const wrongMethod = await fetch(`${crm.url}/crm/v3/objects/contacts/batch/read`);
+    const wrongMethod = await authed(`${crm.url}/crm/v3/objects/contacts/batch/read`);
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('POST');
   });
 
   it('answers a body over its cap with 413 in the system\'s own error format, running no handler', async () => {
-    const capped = await startCrmSandbox({ file: join(dataDir, SEED_FILES.crm), maxBodyBytes: 64 });
+    const capped = await startCrmSandbox({ file: join(dataDir, SEED_FILES.crm), maxBodyBytes: 64, credentials: TEST_CREDENTIALS.crm });
     try {
-      const res = await post(`${capped.url}/crm/v3/objects/contacts`, { properties: { jobtitle: 'x'.repeat(100) } });
+      const res = await post(`${capped.url}/crm/v3/objects/contacts`, { properties: { jobtitle: 'x'.repeat(100) } }, sandboxHeaders('crm'));
       expect(res.status).toBe(413);
       expect(await json(res)).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR', message: 'The request body is larger than 64 bytes; send at most 64.' });
       expect(await stats(capped)).toMatchObject({ requests: 1, writes: 0 });
-      const log = await json(await fetch(`${capped.url}/_admin/requests`));
+      const log = await json(await authed(`${capped.url}/_admin/requests`));
       expect(log[0]).toMatchObject({ method: 'POST', status: 413 });
     } finally {
       await capped.close();
@@ -145,7 +154,7 @@ describe('crm sandbox', () => {
 
   it('PATCH bumps lastmodifieddate and rejects read-only properties', async () => {
     const [id] = identity(dataDir).primaries('crm');
-    const before = await json(await fetch(`${crm.url}/crm/v3/objects/contacts/${id}`));
+    const before = await json(await authed(`${crm.url}/crm/v3/objects/contacts/${id}`));
     const res = await send('PATCH', `${crm.url}/crm/v3/objects/contacts/${id}`, { properties: { jobtitle: 'CTO' } });
     expect(res.status).toBe(200);
     const after = await json(res);
@@ -174,10 +183,10 @@ describe('crm sandbox', () => {
   });
 
   it('pages the contact list by id with paging.next.after', async () => {
-    const first = await json(await fetch(`${crm.url}/crm/v3/objects/contacts?limit=3`));
+    const first = await json(await authed(`${crm.url}/crm/v3/objects/contacts?limit=3`));
     expect(first.results.map((r: any) => r.id)).toEqual(['1001', '1002', '1003']);
     expect(first.paging.next.after).toBe('1003');
-    const second = await json(await fetch(`${crm.url}/crm/v3/objects/contacts?limit=3&after=1003`));
+    const second = await json(await authed(`${crm.url}/crm/v3/objects/contacts?limit=3&after=1003`));
     expect(second.results[0].id).toBe('1004');
   });
 });
@@ -186,16 +195,16 @@ describe('erp sandbox', () => {
   it('filters with in (GET and POST $query) and honours $select', async () => {
     const [a, b] = identity(dataDir).primaries('erp');
     const filter = `BusinessPartner in ('${a}','${b}','9999999')`;
-    const get = await json(await fetch(`${erp.url}/odata/v4/BusinessPartners?$filter=${encodeURIComponent(filter)}&$select=Country`));
+    const get = await json(await authed(`${erp.url}/odata/v4/BusinessPartners?$filter=${encodeURIComponent(filter)}&$select=Country`));
     expect(get.value.map((v: any) => v.BusinessPartner)).toEqual([a, b]);
     expect(Object.keys(get.value[0]).sort()).toEqual(['@odata.etag', 'BusinessPartner', 'Country']);
-    const viaQuery = await fetch(`${erp.url}/odata/v4/BusinessPartners/$query`, {
+    const viaQuery = await authed(`${erp.url}/odata/v4/BusinessPartners/$query`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
       body: `$filter=${encodeURIComponent(filter)}&$select=Country`,
     });
     expect(await json(viaQuery)).toEqual(get);
-    const bad = await fetch(`${erp.url}/odata/v4/BusinessPartners?$filter=${encodeURIComponent("Country ne 'DE'")}`);
+    const bad = await authed(`${erp.url}/odata/v4/BusinessPartners?$filter=${encodeURIComponent("Country ne 'DE'")}`);
     expect(bad.status).toBe(400);
     expect((await json(bad)).error.code).toBe('InvalidFilter');
   });
@@ -203,7 +212,7 @@ describe('erp sandbox', () => {
   it('requires If-Match on PATCH: 428 without, 412 on mismatch, 200 with a new ETag on match', async () => {
     const [id] = identity(dataDir).primaries('erp');
     const url = `${erp.url}/odata/v4/BusinessPartners('${id}')`;
-    const current = await fetch(url);
+    const current = await authed(url);
     const etag = current.headers.get('etag')!;
     expect(etag).toMatch(/^W\/"\d+"$/);
     expect((await json(current))['@odata.etag']).toBe(etag);
@@ -218,7 +227,7 @@ describe('erp sandbox', () => {
     // The old ETag is now stale.
     expect((await send('PATCH', url, { PaymentTerms: 'NT30' }, { 'if-match': etag })).status).toBe(412);
     expect((await send('PATCH', url, { RowVersion: '1' }, { 'if-match': '*' })).status).toBe(400);
-    expect((await fetch(`${erp.url}/odata/v4/BusinessPartners('0000000')`)).status).toBe(404);
+    expect((await authed(`${erp.url}/odata/v4/BusinessPartners('0000000')`)).status).toBe(404);
   });
 });
 
@@ -230,7 +239,7 @@ describe('marketing sandbox', () => {
     expect(body.members.map((m: any) => m.id)).toEqual([h]);
     expect(body.members[0].unique_email_id).toBe(h!.slice(0, 10));
     expect(body.missing).toEqual(['f'.repeat(32)]);
-    expect((await fetch(`${marketing.url}/3.0/lists/zzz/members/${h}`)).status).toBe(404);
+    expect((await authed(`${marketing.url}/3.0/lists/zzz/members/${h}`)).status).toBe(404);
   });
 
   it('upserts with PUT only when the hash matches the email', async () => {
@@ -262,14 +271,14 @@ describe('marketing sandbox', () => {
 describe('support sandbox', () => {
   it('shows many organizations with open ticket counts matching the store', async () => {
     const ids = identity(dataDir).primaries('support').slice(0, 20);
-    const res = await json(await fetch(`${support.url}/api/v2/organizations/show_many.json?ids=${ids.join(',')},1&include=open_ticket_counts`));
+    const res = await json(await authed(`${support.url}/api/v2/organizations/show_many.json?ids=${ids.join(',')},1&include=open_ticket_counts`));
     expect(res.organizations.map((o: any) => String(o.id))).toEqual(ids);
     expect(res.organizations[0].url).toBe(`${support.url}/api/v2/organizations/${ids[0]}.json`);
     const db = new Database(join(dataDir, SEED_FILES.support), { readonly: true });
     const count = db.prepare("SELECT COUNT(*) AS n FROM tickets WHERE organization_id = ? AND status IN ('new','open','pending','hold')");
     for (const id of ids) expect(res.open_ticket_counts[id]).toBe((count.get(Number(id)) as { n: number }).n);
     db.close();
-    const plain = await json(await fetch(`${support.url}/api/v2/organizations/show_many.json?ids=${ids[0]}`));
+    const plain = await json(await authed(`${support.url}/api/v2/organizations/show_many.json?ids=${ids[0]}`));
     expect(plain.open_ticket_counts).toBeUndefined();
   });
 
@@ -281,9 +290,9 @@ describe('support sandbox', () => {
     expect(res.status).toBe(201);
     const { ticket } = await json(res);
     expect(ticket).toMatchObject({ status: 'new', description: 'We moved.', organization_id: Number(orgId) });
-    const byExternal = await json(await fetch(`${support.url}/api/v2/tickets.json?external_id=canon-t-1`));
+    const byExternal = await json(await authed(`${support.url}/api/v2/tickets.json?external_id=canon-t-1`));
     expect(byExternal).toMatchObject({ count: 1, tickets: [{ id: ticket.id }] });
-    const perOrg = await json(await fetch(`${support.url}/api/v2/tickets.json?organization_ids=${orgId}&per_org=1`));
+    const perOrg = await json(await authed(`${support.url}/api/v2/tickets.json?organization_ids=${orgId}&per_org=1`));
     expect(perOrg.tickets.map((t: any) => t.id)).toEqual([ticket.id]);
 
     const invalid = await post(`${support.url}/api/v2/tickets.json`, { ticket: { subject: 'x', comment: { body: 'y' }, organization_id: 1 } });
@@ -297,10 +306,10 @@ describe('support sandbox', () => {
 describe('stats and request log', () => {
   it('counts reads and writes per route and ignores admin calls', async () => {
     const [id] = identity(dataDir).primaries('crm');
-    await fetch(`${crm.url}/crm/v3/objects/contacts/${id}`);
+    await authed(`${crm.url}/crm/v3/objects/contacts/${id}`);
     await post(`${crm.url}/crm/v3/objects/contacts/batch/read`, { inputs: [{ id }] });
     await send('PATCH', `${crm.url}/crm/v3/objects/contacts/${id}`, { properties: { phone: '+49 30 1234567' } });
-    await fetch(`${crm.url}/_admin/faults`);
+    await authed(`${crm.url}/_admin/faults`);
     expect(await stats(crm)).toEqual({
       requests: 3,
       reads: 2,
@@ -316,9 +325,9 @@ describe('stats and request log', () => {
   it('logs requests newest first with traceparent and idempotency key', async () => {
     const [id] = identity(dataDir).primaries('erp');
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    await fetch(`${erp.url}/odata/v4/BusinessPartners('${id}')`, { headers: { traceparent } });
+    await authed(`${erp.url}/odata/v4/BusinessPartners('${id}')`, { headers: { traceparent } });
     await send('PATCH', `${erp.url}/odata/v4/BusinessPartners('${id}')`, { Currency: 'EUR' }, { 'if-match': '*', 'idempotency-key': 'k-1' });
-    const log = await json(await fetch(`${erp.url}/_admin/requests?limit=5`));
+    const log = await json(await authed(`${erp.url}/_admin/requests?limit=5`));
     expect(log).toHaveLength(2);
     expect(log[0]).toMatchObject({ method: 'PATCH', route: "PATCH /odata/v4/BusinessPartners('{id}')", status: 200, idempotencyKey: 'k-1', traceparent: null });
     expect(log[1]).toMatchObject({ method: 'GET', status: 200, traceparent, idempotencyKey: null });
@@ -329,8 +338,8 @@ describe('stats and request log', () => {
 describe('faults', () => {
   it('drops connections without an answer when down', async () => {
     await putFaults(support, { down: true });
-    await expect(fetch(`${support.url}/api/v2/tickets.json`)).rejects.toThrow();
-    const log = await json(await fetch(`${support.url}/_admin/requests`));
+    await expect(authed(`${support.url}/api/v2/tickets.json`)).rejects.toThrow();
+    const log = await json(await authed(`${support.url}/_admin/requests`));
     expect(log[0].status).toBe(0);
   });
 
@@ -342,8 +351,8 @@ describe('faults', () => {
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('3');
     expect((await json(res)).status).toBe('error');
-    await fetch(`${crm.url}/_admin/faults`, { method: 'DELETE' });
-    const now = await json(await fetch(`${crm.url}/crm/v3/objects/contacts/${id}?properties=jobtitle`));
+    await authed(`${crm.url}/_admin/faults`, { method: 'DELETE' });
+    const now = await json(await authed(`${crm.url}/crm/v3/objects/contacts/${id}?properties=jobtitle`));
     expect(now.properties.jobtitle).not.toBe('Injected');
     // The attempt is a request to a write route, but nothing was written.
     const after = await stats(crm);
@@ -356,10 +365,10 @@ describe('faults', () => {
     await putFaults(marketing, { timeoutRate: 1 });
     const url = `${marketing.url}/3.0/lists/${MARKETING_LIST_ID}/members/${id}`;
     await expect(
-      fetch(url, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'cleaned' }), signal: AbortSignal.timeout(200) }),
+      authed(url, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'cleaned' }), signal: AbortSignal.timeout(200) }),
     ).rejects.toThrow();
-    await fetch(`${marketing.url}/_admin/faults`, { method: 'DELETE' });
-    const member = await json(await fetch(url));
+    await authed(`${marketing.url}/_admin/faults`, { method: 'DELETE' });
+    const member = await json(await authed(url));
     expect(member.last_changed < '2026-01-01T00:00:00.000Z').toBe(true);
     expect((await stats(marketing)).byRoute['PATCH /3.0/lists/{list_id}/members/{subscriber_hash}']).toBe(1);
   });
@@ -369,17 +378,17 @@ describe('faults', () => {
     await putFaults(erp, { resetAfterCommitRate: 1 });
     const url = `${erp.url}/odata/v4/BusinessPartners('${id}')`;
     // Reads are never reset by this fault.
-    expect((await fetch(url)).status).toBe(200);
+    expect((await authed(url)).status).toBe(200);
     await expect(send('PATCH', url, { CentralBlockReason: '02' }, { 'if-match': '*' })).rejects.toThrow();
-    await fetch(`${erp.url}/_admin/faults`, { method: 'DELETE' });
-    expect((await json(await fetch(url))).CentralBlockReason).toBe('02');
+    await authed(`${erp.url}/_admin/faults`, { method: 'DELETE' });
+    expect((await json(await authed(url))).CentralBlockReason).toBe('02');
   });
 
   it('replays the same fault decisions for the same seed', async () => {
     const run = async () => {
       await putFaults(support, { errorRate: 0.5, seed: 99 });
       const statuses: number[] = [];
-      for (let i = 0; i < 12; i++) statuses.push((await fetch(`${support.url}/api/v2/tickets/500001.json`)).status);
+      for (let i = 0; i < 12; i++) statuses.push((await authed(`${support.url}/api/v2/tickets/500001.json`)).status);
       return statuses;
     };
     const a = await run();
@@ -429,8 +438,10 @@ describe('seed', () => {
     const digest = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex');
     // Pinned before the seeder was split into tables, generator and writer: tests and benchmarks rely on the same
     // seed giving the same customers. A deliberate change to the generator changes these digests; say so when it does.
-    expect(digest(generateDataset({ seed: 3, size: 150 }))).toBe('3b15d8cf3947b7bff33380fb91da00135f7a95a1f3aca143d93a77c26ca22568');
-    expect(digest(dump(dir))).toBe('e5dec29e3c1494a22eaf33a1c7382e0428abf140bf4f387084e133a3a487a090');
+    // Changed once, on purpose, by issue 12's data-entry noise (seed/noise.ts: typos, ERP legal names, placeholder
+    // phones, shared generic emails); every value the noise does not touch is as it was.
+    expect(digest(generateDataset({ seed: 3, size: 150 }))).toBe('bc12d4af1ce7044bacd75928d0547b1ebf659bed020295ff0bcb958271cd5102');
+    expect(digest(dump(dir))).toBe('54cdb253c2ba3d34bc8d5b3a82410f3fee74054493324e515bc119e514fe3ace');
   });
 
   it('refuses to seed over existing files unless forced', () => {

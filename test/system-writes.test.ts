@@ -15,6 +15,7 @@ import type { RunningSandbox } from '../subgraphs/sandbox-kit/server.js';
 import { generateDataset, seedAll, SEED_FILES, type Dataset } from '../subgraphs/sandbox-kit/seed.js';
 import { startSupportSandbox } from '../subgraphs/support/sandbox/index.js';
 import { startTestStack, type TestStack } from './support/stack.js';
+import { sandboxHeaders, TEST_CREDENTIALS } from './support/credentials.js';
 
 const SEED = 5;
 const SIZE = 120;
@@ -26,11 +27,17 @@ interface Answer {
   body: any;
 }
 
-/** Calls a system's own API and reads the answer, whatever its status. */
-async function api(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(base + path, {
+/** Where a system's own API is, and the credentials it requires. */
+interface Target {
+  base: string;
+  auth: Record<string, string>;
+}
+
+/** Calls a system's own API with its credentials and reads the answer, whatever its status. */
+async function api(target: Target, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  const res = await fetch(target.base + path, {
     method,
-    headers: body === undefined ? headers : { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json', ...headers },
+    headers: { ...target.auth, ...(body === undefined ? headers : { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json', ...headers }) },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -42,17 +49,18 @@ describe('the sandboxes', () => {
   let data: Dataset;
   const s = {} as Record<SystemName, RunningSandbox>;
   const url = (system: SystemName) => s[system].url;
-  const stats = async (system: SystemName) => (await api(url(system), 'GET', '/_admin/stats')).body;
+  const at = (system: SystemName): Target => ({ base: s[system].url, auth: sandboxHeaders(system) });
+  const stats = async (system: SystemName) => (await api(at(system), 'GET', '/_admin/stats')).body;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'canon-system-writes-'));
     seedAll(dir, { seed: SEED, size: SIZE });
     data = generateDataset({ seed: SEED, size: SIZE });
     [s.crm, s.erp, s.marketing, s.support] = await Promise.all([
-      startCrmSandbox({ file: join(dir, SEED_FILES.crm) }),
-      startErpSandbox({ file: join(dir, SEED_FILES.erp) }),
-      startMarketingSandbox({ file: join(dir, SEED_FILES.marketing) }),
-      startSupportSandbox({ file: join(dir, SEED_FILES.support) }),
+      startCrmSandbox({ file: join(dir, SEED_FILES.crm), credentials: TEST_CREDENTIALS.crm }),
+      startErpSandbox({ file: join(dir, SEED_FILES.erp), credentials: TEST_CREDENTIALS.erp }),
+      startMarketingSandbox({ file: join(dir, SEED_FILES.marketing), credentials: TEST_CREDENTIALS.marketing }),
+      startSupportSandbox({ file: join(dir, SEED_FILES.support), credentials: TEST_CREDENTIALS.support }),
     ]);
   });
   afterAll(async () => {
@@ -75,7 +83,7 @@ describe('the sandboxes', () => {
   describe('erp: creating business partners', () => {
     it('creates a partner with the next 7-digit number, an ETag, no block and its ExternalID, found again by ExternalID', async () => {
       const next = String(Math.max(...data.erp.map((p) => Number(p.BusinessPartner))) + 1);
-      const created = await api(url('erp'), 'POST', '/odata/v4/BusinessPartners', partner(1, { TaxNumber: 'de 999 000 111', PaymentTerms: 'NT30', ExternalID: 'onboard-1' }));
+      const created = await api(at('erp'), 'POST', '/odata/v4/BusinessPartners', partner(1, { TaxNumber: 'de 999 000 111', PaymentTerms: 'NT30', ExternalID: 'onboard-1' }));
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({
         BusinessPartner: next,
@@ -92,20 +100,20 @@ describe('the sandboxes', () => {
       expect(created.headers.get('etag')).toBe('W/"1"');
       expect(created.headers.get('location')).toBe(`${url('erp')}/odata/v4/BusinessPartners('${next}')`);
 
-      const found = await api(url('erp'), 'GET', `/odata/v4/BusinessPartners?$filter=${encodeURIComponent("ExternalID eq 'onboard-1'")}&$select=BusinessPartner,CentralBlockReason`);
+      const found = await api(at('erp'), 'GET', `/odata/v4/BusinessPartners?$filter=${encodeURIComponent("ExternalID eq 'onboard-1'")}&$select=BusinessPartner,CentralBlockReason`);
       expect(found.body.value).toEqual([{ '@odata.etag': 'W/"1"', BusinessPartner: next, CentralBlockReason: '' }]);
       expect(await stats('erp')).toMatchObject({ writes: 1, byRoute: { 'POST /odata/v4/BusinessPartners': 1, 'GET /odata/v4/BusinessPartners': 1 } });
     });
 
     it('answers 204 with the entity id and no body when the client prefers return=minimal', async () => {
-      const created = await api(url('erp'), 'POST', '/odata/v4/BusinessPartners', partner(2), { prefer: 'return=minimal' });
+      const created = await api(at('erp'), 'POST', '/odata/v4/BusinessPartners', partner(2), { prefer: 'return=minimal' });
       expect(created.status).toBe(204);
       expect(created.body).toBeUndefined();
       expect(created.headers.get('odata-entityid')).toMatch(/\/odata\/v4\/BusinessPartners\('\d{7}'\)$/);
     });
 
     it('refuses missing mandatory properties with one OData error listing each of them, writing nothing', async () => {
-      const refused = await api(url('erp'), 'POST', '/odata/v4/BusinessPartners', { TaxNumber: 'DE000000001', StreetName: 'Nowhere 1' });
+      const refused = await api(at('erp'), 'POST', '/odata/v4/BusinessPartners', { TaxNumber: 'DE000000001', StreetName: 'Nowhere 1' });
       expect(refused.status).toBe(400);
       expect(refused.body.error).toMatchObject({ code: 'MandatoryPropertyMissing', target: 'BusinessPartnerName', message: 'BusinessPartnerName is mandatory for a business partner' });
       expect(refused.body.error.details.map((d: any) => [d.code, d.target])).toEqual([
@@ -113,7 +121,7 @@ describe('the sandboxes', () => {
         ['MandatoryPropertyMissing', 'Country'],
         ['MandatoryPropertyMissing', 'CityName'],
       ]);
-      const none = await api(url('erp'), 'GET', `/odata/v4/BusinessPartners?$filter=${encodeURIComponent("TaxNumber eq 'DE000000001'")}`);
+      const none = await api(at('erp'), 'GET', `/odata/v4/BusinessPartners?$filter=${encodeURIComponent("TaxNumber eq 'DE000000001'")}`);
       expect(none.body.value).toEqual([]);
       expect((await stats('erp')).writes).toBe(0);
     });
@@ -121,7 +129,7 @@ describe('the sandboxes', () => {
     it('refuses a TaxNumber another partner holds, however it is spaced or cased, naming that partner', async () => {
       const holder = data.erp.find((p) => p.TaxNumber?.startsWith('DE'))!;
       const typed = holder.TaxNumber!.toLowerCase().replace(/(\d{3})(?=\d)/g, '$1 ');
-      const refused = await api(url('erp'), 'POST', '/odata/v4/BusinessPartners', partner(3, { TaxNumber: typed }));
+      const refused = await api(at('erp'), 'POST', '/odata/v4/BusinessPartners', partner(3, { TaxNumber: typed }));
       expect(refused.status).toBe(400);
       expect(refused.body.error).toEqual({
         code: 'DuplicateTaxNumber',
@@ -133,7 +141,7 @@ describe('the sandboxes', () => {
     });
 
     it('refuses the key, server-maintained and unknown properties', async () => {
-      const refused = await api(url('erp'), 'POST', '/odata/v4/BusinessPartners', partner(4, { BusinessPartner: '1234567', OpenBalanceAmount: '5.00', Colour: 'blue', PaymentTerms: 'NT99' }));
+      const refused = await api(at('erp'), 'POST', '/odata/v4/BusinessPartners', partner(4, { BusinessPartner: '1234567', OpenBalanceAmount: '5.00', Colour: 'blue', PaymentTerms: 'NT99' }));
       expect(refused.status).toBe(400);
       expect(refused.body.error.details.map((d: any) => [d.code, d.target])).toEqual([
         ['KeyNotAllowed', 'BusinessPartner'],
@@ -147,55 +155,55 @@ describe('the sandboxes', () => {
 
   describe('erp: credit-check holds', () => {
     afterAll(async () => {
-      await api(url('erp'), 'PUT', '/_admin/approvals', { holdNewPartners: false });
+      await api(at('erp'), 'PUT', '/_admin/approvals', { holdNewPartners: false });
     });
 
     it('creates partners ON_HOLD while holdNewPartners is on, lists them, and releases one to ACTIVE', async () => {
-      expect((await api(url('erp'), 'GET', '/_admin/approvals')).body).toEqual({ holdNewPartners: false, held: [] });
-      expect(await api(url('erp'), 'PUT', '/_admin/approvals', { holdNewPartners: true })).toMatchObject({ status: 200, body: { holdNewPartners: true, held: [] } });
+      expect((await api(at('erp'), 'GET', '/_admin/approvals')).body).toEqual({ holdNewPartners: false, held: [] });
+      expect(await api(at('erp'), 'PUT', '/_admin/approvals', { holdNewPartners: true })).toMatchObject({ status: 200, body: { holdNewPartners: true, held: [] } });
 
-      const held = (await api(url('erp'), 'POST', '/odata/v4/BusinessPartners', partner(10))).body;
-      const other = (await api(url('erp'), 'POST', '/odata/v4/BusinessPartners', partner(11))).body;
+      const held = (await api(at('erp'), 'POST', '/odata/v4/BusinessPartners', partner(10))).body;
+      const other = (await api(at('erp'), 'POST', '/odata/v4/BusinessPartners', partner(11))).body;
       expect([held.CentralBlockReason, other.CentralBlockReason]).toEqual(['01', '01']);
-      expect((await api(url('erp'), 'GET', '/_admin/approvals')).body).toEqual({ holdNewPartners: true, held: [held.BusinessPartner, other.BusinessPartner] });
+      expect((await api(at('erp'), 'GET', '/_admin/approvals')).body).toEqual({ holdNewPartners: true, held: [held.BusinessPartner, other.BusinessPartner] });
 
-      const released = await api(url('erp'), 'POST', '/_admin/approvals/release', { id: held.BusinessPartner });
+      const released = await api(at('erp'), 'POST', '/_admin/approvals/release', { id: held.BusinessPartner });
       expect(released).toMatchObject({ status: 200, body: { id: held.BusinessPartner, CentralBlockReason: '' } });
-      const after = (await api(url('erp'), 'GET', `/odata/v4/BusinessPartners('${held.BusinessPartner}')`)).body;
+      const after = (await api(at('erp'), 'GET', `/odata/v4/BusinessPartners('${held.BusinessPartner}')`)).body;
       expect(after).toMatchObject({ CentralBlockReason: '', '@odata.etag': 'W/"2"' });
-      expect((await api(url('erp'), 'GET', '/_admin/approvals')).body.held).toEqual([other.BusinessPartner]);
+      expect((await api(at('erp'), 'GET', '/_admin/approvals')).body.held).toEqual([other.BusinessPartner]);
 
-      expect((await api(url('erp'), 'POST', '/_admin/approvals/release', { id: held.BusinessPartner })).status).toBe(409);
-      expect((await api(url('erp'), 'POST', '/_admin/approvals/release', { id: '9999998' })).status).toBe(404);
+      expect((await api(at('erp'), 'POST', '/_admin/approvals/release', { id: held.BusinessPartner })).status).toBe(409);
+      expect((await api(at('erp'), 'POST', '/_admin/approvals/release', { id: '9999998' })).status).toBe(404);
 
-      await api(url('erp'), 'PUT', '/_admin/approvals', { holdNewPartners: false });
-      expect((await api(url('erp'), 'POST', '/odata/v4/BusinessPartners', partner(12))).body.CentralBlockReason).toBe('');
+      await api(at('erp'), 'PUT', '/_admin/approvals', { holdNewPartners: false });
+      expect((await api(at('erp'), 'POST', '/odata/v4/BusinessPartners', partner(12))).body.CentralBlockReason).toBe('');
     });
 
     it('serves approvals uncounted, unlogged and unfaulted, like every admin endpoint', async () => {
-      await api(url('erp'), 'PUT', '/_admin/faults', { errorRate: 1 });
-      expect((await api(url('erp'), 'PUT', '/_admin/approvals', { holdNewPartners: false })).status).toBe(200);
-      expect((await api(url('erp'), 'GET', '/_admin/approvals')).status).toBe(200);
+      await api(at('erp'), 'PUT', '/_admin/faults', { errorRate: 1 });
+      expect((await api(at('erp'), 'PUT', '/_admin/approvals', { holdNewPartners: false })).status).toBe(200);
+      expect((await api(at('erp'), 'GET', '/_admin/approvals')).status).toBe(200);
       expect(await stats('erp')).toEqual({ requests: 0, reads: 0, writes: 0, byRoute: {} });
-      expect((await api(url('erp'), 'GET', '/_admin/requests')).body).toEqual([]);
+      expect((await api(at('erp'), 'GET', '/_admin/requests')).body).toEqual([]);
     });
 
     it('answers 405 naming the methods for a method the approvals endpoint does not take', async () => {
-      const res = await api(url('erp'), 'DELETE', '/_admin/approvals');
+      const res = await api(at('erp'), 'DELETE', '/_admin/approvals');
       expect(res).toMatchObject({ status: 405, body: { error: 'use GET or PUT on /_admin/approvals' } });
       expect(res.headers.get('allow')).toBe('GET, PUT');
     });
 
     it('refuses a malformed approvals body', async () => {
-      expect(await api(url('erp'), 'PUT', '/_admin/approvals', { holdNewPartners: 'yes' })).toMatchObject({ status: 400, body: { error: 'approvals body must be {"holdNewPartners": true|false}' } });
-      expect(await api(url('erp'), 'POST', '/_admin/approvals/release', {})).toMatchObject({ status: 400 });
+      expect(await api(at('erp'), 'PUT', '/_admin/approvals', { holdNewPartners: 'yes' })).toMatchObject({ status: 400, body: { error: 'approvals body must be {"holdNewPartners": true|false}' } });
+      expect(await api(at('erp'), 'POST', '/_admin/approvals/release', {})).toMatchObject({ status: 400 });
     });
   });
 
   describe('erp: $batch', () => {
     it('answers each request of a JSON batch alone, in order, counting each committed change as one write', async () => {
       const [a, b] = data.erp.slice(20, 22);
-      const res = await api(url('erp'), 'POST', '/odata/v4/$batch', {
+      const res = await api(at('erp'), 'POST', '/odata/v4/$batch', {
         requests: [
           { id: 'new', method: 'POST', url: 'BusinessPartners', body: partner(20, { ExternalID: 'batch-1' }) },
           { id: 'patch', method: 'PATCH', url: `BusinessPartners('${a!.BusinessPartner}')`, headers: { 'If-Match': '*' }, body: { CityName: 'Leipzig' } },
@@ -215,7 +223,7 @@ describe('the sandboxes', () => {
       expect(invalid.body.error.details.map((d: any) => d.target)).toEqual(['Country', 'CityName']);
       expect(read.body).toMatchObject({ BusinessPartner: a!.BusinessPartner, CityName: 'Leipzig' });
       expect(await stats('erp')).toEqual({ requests: 1, reads: 0, writes: 2, byRoute: { 'POST /odata/v4/$batch': 1 } });
-      expect((await api(url('erp'), 'GET', `/odata/v4/BusinessPartners('${b!.BusinessPartner}')`)).body.CityName).toBe(b!.CityName);
+      expect((await api(at('erp'), 'GET', `/odata/v4/BusinessPartners('${b!.BusinessPartner}')`)).body.CityName).toBe(b!.CityName);
     });
 
     it.each([
@@ -224,7 +232,7 @@ describe('the sandboxes', () => {
       ['two requests with one id', { requests: [{ id: '1', method: 'GET', url: 'BusinessPartners' }, { id: '1', method: 'GET', url: 'BusinessPartners' }] }, /used twice/],
       ['an atomicity group', { requests: [{ id: '1', method: 'PATCH', url: "BusinessPartners('1000001')", atomicityGroup: 'g', headers: { 'if-match': '*' }, body: { CityName: 'X' } }] }, /atomicityGroup is not supported/],
     ])('refuses %s whole, running none of it', async (_name, body, message) => {
-      const res = await api(url('erp'), 'POST', '/odata/v4/$batch', body);
+      const res = await api(at('erp'), 'POST', '/odata/v4/$batch', body);
       expect(res.status).toBe(400);
       expect(res.body.error).toMatchObject({ code: 'InvalidBatch', message: expect.stringMatching(message) });
       expect((await stats('erp')).writes).toBe(0);
@@ -236,26 +244,26 @@ describe('the sandboxes', () => {
 
     it('updates every input and answers 200 COMPLETE with the contacts, one write each', async () => {
       const [a, b, c] = ids();
-      const res = await api(url('crm'), 'POST', '/crm/v3/objects/contacts/batch/update', { inputs: [a, b, c].map((id) => ({ id, properties: { jobtitle: `Batch ${id}` } })) });
+      const res = await api(at('crm'), 'POST', '/crm/v3/objects/contacts/batch/update', { inputs: [a, b, c].map((id) => ({ id, properties: { jobtitle: `Batch ${id}` } })) });
       expect(res.status).toBe(200);
       expect(res.body.status).toBe('COMPLETE');
       expect(res.body.results.map((r: any) => [r.id, r.properties.jobtitle])).toEqual([a, b, c].map((id) => [id, `Batch ${id}`]));
-      expect((await api(url('crm'), 'GET', `/crm/v3/objects/contacts/${b}?properties=jobtitle`)).body.properties.jobtitle).toBe(`Batch ${b}`);
+      expect((await api(at('crm'), 'GET', `/crm/v3/objects/contacts/${b}?properties=jobtitle`)).body.properties.jobtitle).toBe(`Batch ${b}`);
       expect(await stats('crm')).toMatchObject({ writes: 3, byRoute: { 'POST /crm/v3/objects/contacts/batch/update': 1, 'GET /crm/v3/objects/contacts/{id}': 1 } });
     });
 
     it('refuses more than 100 inputs with VALIDATION_ERROR, writing nothing', async () => {
       const [a] = ids();
-      const res = await api(url('crm'), 'POST', '/crm/v3/objects/contacts/batch/update', { inputs: Array.from({ length: 101 }, (_, i) => ({ id: i === 0 ? a : String(900000 + i), properties: { jobtitle: 'Too many' } })) });
+      const res = await api(at('crm'), 'POST', '/crm/v3/objects/contacts/batch/update', { inputs: Array.from({ length: 101 }, (_, i) => ({ id: i === 0 ? a : String(900000 + i), properties: { jobtitle: 'Too many' } })) });
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR', message: 'Batch input limit exceeded: got 101 inputs, at most 100 are allowed per call' });
-      expect((await api(url('crm'), 'GET', `/crm/v3/objects/contacts/${a}?properties=jobtitle`)).body.properties.jobtitle).not.toBe('Too many');
+      expect((await api(at('crm'), 'GET', `/crm/v3/objects/contacts/${a}?properties=jobtitle`)).body.properties.jobtitle).not.toBe('Too many');
       expect((await stats('crm')).writes).toBe(0);
     });
 
     it('fails a missing contact or a bad property alone, in a 207 with one error per input', async () => {
       const [a, b, , d] = ids();
-      const res = await api(url('crm'), 'POST', '/crm/v3/objects/contacts/batch/update', {
+      const res = await api(at('crm'), 'POST', '/crm/v3/objects/contacts/batch/update', {
         inputs: [
           { id: a, properties: { jobtitle: 'Kept' } },
           { id: '999999', properties: { jobtitle: 'Nobody' } },
@@ -272,7 +280,7 @@ describe('the sandboxes', () => {
 
     it('refuses the same contact twice in one call', async () => {
       const [a] = ids();
-      const res = await api(url('crm'), 'POST', '/crm/v3/objects/contacts/batch/update', { inputs: [{ id: a, properties: { jobtitle: 'One' } }, { id: a, properties: { jobtitle: 'Two' } }] });
+      const res = await api(at('crm'), 'POST', '/crm/v3/objects/contacts/batch/update', { inputs: [{ id: a, properties: { jobtitle: 'One' } }, { id: a, properties: { jobtitle: 'Two' } }] });
       expect(res).toMatchObject({ status: 400, body: { category: 'VALIDATION_ERROR', message: `Duplicate IDs found in batch input: [${a}]. IDs must be unique` } });
       expect((await stats('crm')).writes).toBe(0);
     });
@@ -280,7 +288,7 @@ describe('the sandboxes', () => {
     it('finds a contact by email however it is cased or padded, as HubSpot matches email', async () => {
       const contact = data.crm[40]!;
       const typed = `  ${contact.email!.toUpperCase()} `;
-      const res = await api(url('crm'), 'POST', '/crm/v3/objects/contacts/search', { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: typed }] }], properties: ['email'] });
+      const res = await api(at('crm'), 'POST', '/crm/v3/objects/contacts/search', { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: typed }] }], properties: ['email'] });
       expect(res.body.results[0]).toMatchObject({ id: contact.id, properties: { email: contact.email } });
     });
   });
@@ -289,7 +297,7 @@ describe('the sandboxes', () => {
     it('adds new members and updates existing ones with update_existing, listing each failure by address', async () => {
       const existing = data.marketing[5]!;
       const next = existing.status === 'unsubscribed' ? 'subscribed' : 'unsubscribed';
-      const res = await api(url('marketing'), 'POST', `/3.0/lists/${MARKETING_LIST_ID}`, {
+      const res = await api(at('marketing'), 'POST', `/3.0/lists/${MARKETING_LIST_ID}`, {
         members: [
           { email_address: existing.email_address, status: next },
           { email_address: 'New.Member@Example.com', status: 'subscribed', merge_fields: { FNAME: 'New' } },
@@ -303,37 +311,37 @@ describe('the sandboxes', () => {
       expect(res.body.new_members.map((m: any) => [m.id, m.status, m.merge_fields.FNAME])).toEqual([[md5('new.member@example.com'), 'subscribed', 'New']]);
       expect(res.body.updated_members.map((m: any) => [m.id, m.status])).toEqual([[existing.subscriber_hash, next]]);
       expect(res.body.errors.map((e: any) => [e.email_address, e.error_code])).toEqual([['not-an-email', 'ERROR_GENERIC'], ['odd.status@example.com', 'ERROR_GENERIC']]);
-      expect((await api(url('marketing'), 'GET', `/3.0/lists/${MARKETING_LIST_ID}/members/${existing.subscriber_hash}`)).body.status).toBe(next);
+      expect((await api(at('marketing'), 'GET', `/3.0/lists/${MARKETING_LIST_ID}/members/${existing.subscriber_hash}`)).body.status).toBe(next);
       expect(await stats('marketing')).toMatchObject({ writes: 2, byRoute: { 'POST /3.0/lists/{list_id}': 1 } });
     });
 
     it('leaves existing members alone without update_existing, each answered ERROR_CONTACT_EXISTS', async () => {
       const existing = data.marketing[6]!;
-      const res = await api(url('marketing'), 'POST', `/3.0/lists/${MARKETING_LIST_ID}`, { members: [{ email_address: existing.email_address, status: 'cleaned' }] });
+      const res = await api(at('marketing'), 'POST', `/3.0/lists/${MARKETING_LIST_ID}`, { members: [{ email_address: existing.email_address, status: 'cleaned' }] });
       expect(res.body).toMatchObject({ total_created: 0, total_updated: 0, error_count: 1, errors: [{ email_address: existing.email_address, error_code: 'ERROR_CONTACT_EXISTS' }] });
-      expect((await api(url('marketing'), 'GET', `/3.0/lists/${MARKETING_LIST_ID}/members/${existing.subscriber_hash}`)).body.status).toBe(existing.status);
+      expect((await api(at('marketing'), 'GET', `/3.0/lists/${MARKETING_LIST_ID}/members/${existing.subscriber_hash}`)).body.status).toBe(existing.status);
       expect((await stats('marketing')).writes).toBe(0);
     });
 
     it('refuses more than 500 members as an invalid resource, writing nothing', async () => {
       const members = Array.from({ length: 501 }, (_, i) => ({ email_address: `bulk${i}@example.com`, status: 'subscribed' }));
-      const res = await api(url('marketing'), 'POST', `/3.0/lists/${MARKETING_LIST_ID}`, { members, update_existing: true });
+      const res = await api(at('marketing'), 'POST', `/3.0/lists/${MARKETING_LIST_ID}`, { members, update_existing: true });
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(res.body).toMatchObject({ title: 'Invalid Resource', status: 400, errors: [{ field: 'members', message: 'Schema describes array with at most 500 items, 501 given' }] });
-      expect((await api(url('marketing'), 'GET', `/3.0/lists/${MARKETING_LIST_ID}/members/${md5('bulk0@example.com')}`)).status).toBe(404);
+      expect((await api(at('marketing'), 'GET', `/3.0/lists/${MARKETING_LIST_ID}/members/${md5('bulk0@example.com')}`)).status).toBe(404);
       expect((await stats('marketing')).writes).toBe(0);
     });
 
     it('answers 404 for a list it does not host', async () => {
-      const res = await api(url('marketing'), 'POST', '/3.0/lists/ffffffffff', { members: [] });
+      const res = await api(at('marketing'), 'POST', '/3.0/lists/ffffffffff', { members: [] });
       expect(res).toMatchObject({ status: 404, body: { title: 'Resource Not Found' } });
     });
   });
 
   describe('support: organizations', () => {
     it('creates an organization, found again by external_id and by its exact name in any case', async () => {
-      const created = await api(url('support'), 'POST', '/api/v2/organizations.json', {
+      const created = await api(at('support'), 'POST', '/api/v2/organizations.json', {
         organization: { name: 'Kestrel Robotics', external_id: 'onboard-7', domain_names: ['Kestrel.example'], organization_fields: { support_plan: 'business' } },
       });
       expect(created.status).toBe(201);
@@ -342,47 +350,47 @@ describe('the sandboxes', () => {
       expect(org.url).toBe(`${url('support')}/api/v2/organizations/${org.id}.json`);
       expect(org.id).toBe(Math.max(...data.supportOrganizations.map((o) => o.id)) + 1);
 
-      const byExternal = await api(url('support'), 'GET', '/api/v2/organizations/search.json?external_id=onboard-7');
+      const byExternal = await api(at('support'), 'GET', '/api/v2/organizations/search.json?external_id=onboard-7');
       expect(byExternal.body).toMatchObject({ count: 1, next_page: null, previous_page: null });
       expect(byExternal.body.organizations.map((o: any) => o.id)).toEqual([org.id]);
-      const byName = await api(url('support'), 'GET', `/api/v2/organizations/search.json?name=${encodeURIComponent('KESTREL robotics')}`);
+      const byName = await api(at('support'), 'GET', `/api/v2/organizations/search.json?name=${encodeURIComponent('KESTREL robotics')}`);
       expect(byName.body.organizations.map((o: any) => o.id)).toEqual([org.id]);
-      expect((await api(url('support'), 'GET', '/api/v2/organizations/search.json?external_id=nobody')).body).toMatchObject({ organizations: [], count: 0 });
+      expect((await api(at('support'), 'GET', '/api/v2/organizations/search.json?external_id=nobody')).body).toMatchObject({ organizations: [], count: 0 });
       expect((await stats('support')).writes).toBe(1);
     });
 
     it('refuses a name another organization holds, as Zendesk does, and a blank one', async () => {
       const taken = data.supportOrganizations[3]!.name;
-      const dup = await api(url('support'), 'POST', '/api/v2/organizations.json', { organization: { name: ` ${taken.toUpperCase()} `, external_id: 'onboard-8' } });
+      const dup = await api(at('support'), 'POST', '/api/v2/organizations.json', { organization: { name: ` ${taken.toUpperCase()} `, external_id: 'onboard-8' } });
       expect(dup).toMatchObject({ status: 422, body: { error: 'RecordInvalid', description: 'Record validation errors', details: { name: [{ description: 'Name: has already been taken', error: 'DuplicateValue' }] } } });
-      const blank = await api(url('support'), 'POST', '/api/v2/organizations.json', { organization: { name: '  ' } });
+      const blank = await api(at('support'), 'POST', '/api/v2/organizations.json', { organization: { name: '  ' } });
       expect(blank).toMatchObject({ status: 422, body: { details: { name: [{ error: 'BlankValue' }] } } });
-      expect((await api(url('support'), 'GET', '/api/v2/organizations/search.json?external_id=onboard-8')).body.count).toBe(0);
+      expect((await api(at('support'), 'GET', '/api/v2/organizations/search.json?external_id=onboard-8')).body.count).toBe(0);
       expect((await stats('support')).writes).toBe(0);
     });
 
     it('searches by exactly one of name or external_id', async () => {
-      expect((await api(url('support'), 'GET', '/api/v2/organizations/search.json')).status).toBe(400);
-      expect((await api(url('support'), 'GET', '/api/v2/organizations/search.json?name=a&external_id=b')).status).toBe(400);
+      expect((await api(at('support'), 'GET', '/api/v2/organizations/search.json')).status).toBe(400);
+      expect((await api(at('support'), 'GET', '/api/v2/organizations/search.json?name=a&external_id=b')).status).toBe(400);
     });
 
     it('updates many organizations by ?ids= and answers a completed job, served again at its url', async () => {
       const [a, b] = data.supportOrganizations.slice(10, 12).map((o) => o.id);
-      const res = await api(url('support'), 'PUT', `/api/v2/organizations/update_many.json?ids=${a},${b}`, { organization: { organization_fields: { support_plan: 'enterprise' } } });
+      const res = await api(at('support'), 'PUT', `/api/v2/organizations/update_many.json?ids=${a},${b}`, { organization: { organization_fields: { support_plan: 'enterprise' } } });
       expect(res.status).toBe(200);
       const job = res.body.job_status;
       expect(job).toMatchObject({ total: 2, progress: 2, status: 'completed', results: [{ id: a, action: 'update', success: true, status: 'Updated' }, { id: b, action: 'update', success: true, status: 'Updated' }] });
       expect(job.id).toMatch(/^[0-9a-f]{32}$/);
       expect(job.url).toBe(`${url('support')}/api/v2/job_statuses/${job.id}.json`);
-      expect((await api(url('support'), 'GET', `/api/v2/job_statuses/${job.id}.json`)).body).toEqual({ job_status: job });
-      const shown = await api(url('support'), 'GET', `/api/v2/organizations/show_many.json?ids=${a},${b}`);
+      expect((await api(at('support'), 'GET', `/api/v2/job_statuses/${job.id}.json`)).body).toEqual({ job_status: job });
+      const shown = await api(at('support'), 'GET', `/api/v2/organizations/show_many.json?ids=${a},${b}`);
       expect(shown.body.organizations.map((o: any) => o.organization_fields.support_plan)).toEqual(['enterprise', 'enterprise']);
       expect(await stats('support')).toMatchObject({ writes: 2, byRoute: { 'PUT /api/v2/organizations/update_many.json': 1 } });
     });
 
     it('updates many organizations each with its own change, failing a missing one or a taken name alone', async () => {
       const [a, b, c] = data.supportOrganizations.slice(12, 15);
-      const res = await api(url('support'), 'PUT', '/api/v2/organizations/update_many.json', {
+      const res = await api(at('support'), 'PUT', '/api/v2/organizations/update_many.json', {
         organizations: [
           { id: a!.id, organization_fields: { support_plan: 'basic' } },
           { id: 99999999, organization_fields: { support_plan: 'basic' } },
@@ -396,16 +404,16 @@ describe('the sandboxes', () => {
         { id: b!.id, action: 'update', success: false, status: 'Failed', errors: 'Name: has already been taken' },
         { id: c!.id, action: 'update', success: true, status: 'Updated' },
       ]);
-      expect((await api(url('support'), 'GET', `/api/v2/organizations/${b!.id}.json`)).body.organization.name).toBe(b!.name);
+      expect((await api(at('support'), 'GET', `/api/v2/organizations/${b!.id}.json`)).body.organization.name).toBe(b!.name);
       expect((await stats('support')).writes).toBe(2);
     });
 
     it('refuses more than 100 organizations in one update_many, writing nothing', async () => {
       const ids = Array.from({ length: 101 }, (_, i) => data.supportOrganizations[0]!.id + i);
-      const res = await api(url('support'), 'PUT', `/api/v2/organizations/update_many.json?ids=${ids.join(',')}`, { organization: { notes: 'Too many' } });
+      const res = await api(at('support'), 'PUT', `/api/v2/organizations/update_many.json?ids=${ids.join(',')}`, { organization: { notes: 'Too many' } });
       expect(res).toMatchObject({ status: 400, body: { error: 'InvalidParameter', description: 'too many organizations: update_many takes at most 100 per call, got 101' } });
       expect((await stats('support')).writes).toBe(0);
-      expect((await api(url('support'), 'GET', '/api/v2/job_statuses/0123456789abcdef0123456789abcdef.json')).status).toBe(404);
+      expect((await api(at('support'), 'GET', '/api/v2/job_statuses/0123456789abcdef0123456789abcdef.json')).status).toBe(404);
     });
   });
 });
@@ -431,7 +439,7 @@ describe('the subgraph operations', () => {
     const res = await fetch(stack.subgraphs[name].url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
     return res.json();
   }
-  const system = (name: SystemName) => stack.systems[name].url;
+  const system = (name: SystemName): Target => ({ base: stack.systems[name].url, auth: sandboxHeaders(name, stack.credentials) });
   const byRoute = async (name: SystemName) => (await stack.systemStats())[name].byRoute;
   const writes = async (name: SystemName) => (await stack.systemStats())[name].writes;
 

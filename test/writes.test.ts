@@ -144,7 +144,8 @@ describe('refused writes change nothing', () => {
   it.each([
     [{ email: 'not-an-email' }, 'email'],
     [{ phone: '12345' }, 'phone'],
-    [{ phone: '030 1234567' }, 'phone'],
+    // A national number is read in the customer's stored country (test/data-quality.test.ts); this one is too short anywhere.
+    [{ phone: '030 12' }, 'phone'],
     [{ taxId: 'DE12' }, 'taxId'],
     [{ taxId: 'FR12345678901', billingAddress: { line1: 'Hauptstr. 1', city: 'Berlin', postalCode: '10115', country: 'DE' } }, 'taxId'],
     [{ billingAddress: { line1: 'Hauptstr. 1', city: 'Berlin', postalCode: '10115', country: 'XX' } }, 'billingAddress.country'],
@@ -297,7 +298,7 @@ describe('openTicket', () => {
     expect(res.data.openTicket.ticket).toMatchObject({ subject: 'Printer on fire', body: 'Please send help.', status: 'NEW' });
     expect(res.data.openTicket.operation).toEqual({ status: 'SUCCEEDED', workflow: 'openTicket', mode: 'REALTIME' });
     expect(delta(before, await writes())).toEqual({ crm: 0, erp: 0, marketing: 0, support: 1 });
-    const ticket = await fetch(`${stack.systems.support.url}/api/v2/tickets/${res.data.openTicket.ticket.id}.json`).then((r) => r.json());
+    const ticket = await stack.systemFetch('support', `/api/v2/tickets/${res.data.openTicket.ticket.id}.json`).then((r) => r.json());
     expect(ticket.ticket.organization_id).toBe(Number(customer.sourceIds.support));
   });
 

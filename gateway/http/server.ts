@@ -12,6 +12,8 @@ import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import type { DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../schema/errors.js';
 import type { Owner } from '../../schema/model.js';
@@ -32,7 +34,8 @@ import { ScopedGateway } from '../security/field-filter.js';
 import type { RateLimits } from '../security/rate-limits.js';
 import { ScopeRules } from '../security/scopes.js';
 import type { TrustedDocuments } from '../security/trusted-documents.js';
-import { CompositionError, formatError, sendError, sendInternalError } from './errors.js';
+import { limitsPlugin, type GraphQLParams, type QueryLimiter } from '../security/limits.js';
+import { CompositionError, documentErrorStatus, formatError, sendDocumentError, sendError, sendInternalError } from './errors.js';
 import { health } from './health.js';
 import { answerIdempotently, isMutation, sendAnswer, type HttpAnswer } from './idempotent.js';
 
@@ -55,6 +58,8 @@ export interface GatewayOptions {
   log: Logger;
   /** Largest request body read, in bytes; a larger one is answered 413 with REQUEST_TOO_LARGE. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** Approximate MiB of the parsed-document cache and of the query-plan cache, each. Default 30 (Apollo's). */
+  operationCacheMiB?: number;
   /** Who may ask, how often, and what. */
   security: GatewaySecurity;
 }
@@ -66,6 +71,8 @@ export interface GatewaySecurity {
   rateLimits: RateLimits;
   /** When set, only these operations run. */
   trusted?: TrustedDocuments;
+  /** How long, deep, wide and costly one operation may be. */
+  limits: QueryLimiter;
   /** Introspection and dataModel need model:read or admin (production). */
   modelNeedsScope: boolean;
 }
@@ -108,6 +115,15 @@ function admitTrusted(trusted: TrustedDocuments, req: IncomingMessage, url: URL,
   return null;
 }
 
+/** The GraphQL parameters of a request: a GET's from its query string, a POST's from its JSON body. */
+function paramsOf(req: IncomingMessage, url: URL, body: unknown): GraphQLParams {
+  if (req.method === 'GET') {
+    const p = url.searchParams;
+    return { query: p.get('query') ?? undefined, variables: p.get('variables') ?? undefined, operationName: p.get('operationName') ?? undefined };
+  }
+  return body && typeof body === 'object' && !Array.isArray(body) ? (body as GraphQLParams) : {};
+}
+
 /** The span a request runs in, named by route (a bounded set, as span names should be). */
 function routeOf(pathname: string): string {
   if (pathname === '/graphql' || pathname === '/health') return pathname;
@@ -126,18 +142,22 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   const local = new Map<string, ReturnType<typeof buildSubgraphSchema>>(opts.localSubgraphs.map((s) => [s.def.name, buildSubgraphSchema([{ typeDefs: s.def.typeDefs, resolvers: s.def.resolvers as never }])]));
   const rules = new ScopeRules(composed.supergraphSdl, { modelNeedsScope: opts.security.modelNeedsScope });
+  const cacheMiB = opts.operationCacheMiB ?? 30;
   const gateway = new ApolloGateway({
     supergraphSdl: composed.supergraphSdl,
+    experimental_approximateQueryPlanStoreMiB: cacheMiB,
     buildService: ({ name, url }) => {
       const schema = local.get(name);
       if (schema) return new LocalGraphQLDataSource(schema);
       return new CanonDataSource({ name: name as Owner, url: url!, client: opts.client });
     },
   });
+  // Costs are computed on the API schema apps query.
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => opts.security.limits.useSchema(apiSchema));
   const apollo = new ApolloServer<GatewayContext>({
     // Scopes are decided before the gateway plans: a field the app may not read is never fetched.
     gateway: new ScopedGateway(gateway, rules),
-    plugins: [ApolloServerPluginLandingPageDisabled(), operationsPlugin(opts.ledger, opts.log)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), operationsPlugin(opts.ledger, opts.log), limitsPlugin(opts.security.limits)],
     includeStacktraceInErrorResponses: false,
     // The explorer's graph and every GraphQL tool need the schema; Apollo would turn introspection off under
     // NODE_ENV=production. canon's own rule (model:read or admin in production) is applied with the other scopes.
@@ -145,6 +165,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     // canon stops its whole stack in order on SIGINT/SIGTERM (gateway/main.ts); Apollo's own handlers would race it.
     stopOnTerminationSignals: false,
     formatError,
+    // Apollo's own default store, sized: every new document text an app sends is parsed and kept until evicted.
+    documentStore: new InMemoryLRUCache<DocumentNode>({ maxSize: cacheMiB * 2 ** 20, sizeCalculation: InMemoryLRUCache.sizeCalculation }),
   });
   await apollo.start();
 
@@ -173,7 +195,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     let text = '';
     if (result.body.kind === 'complete') text = result.body.string;
     else for await (const chunk of result.body.asyncIterator) text += chunk;
-    return { status: result.status ?? 200, headers: outHeaders, body: text };
+    return { status: documentErrorStatus(result.status ?? 200, outHeaders['content-type'], text), headers: outHeaders, body: text };
   }
 
   async function graphql(req: IncomingMessage, res: ServerResponse, url: URL, receivedAt: number): Promise<void> {
@@ -221,8 +243,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       }
     }
 
-    // ---- query limits (issue 14, item 3): checkLimits(...) goes here, after trusted documents and before
-    // ---- idempotency, so an operation over a limit is refused before anything is claimed, planned or called.
+    // After trusted documents (an id is text by now) and before idempotency: an operation past a limit is refused
+    // before anything is claimed, planned or called.
+    const over = opts.security.limits.check(paramsOf(req, url, body));
+    if (over) {
+      opts.log.info({ traceId: activeTraceId(), app: app.name, refused: ErrorCode.QUERY_TOO_COMPLEX, limit: over.limit }, 'request refused');
+      return sendDocumentError(res, req.headers.accept, ErrorCode.QUERY_TOO_COMPLEX, over.message, { limit: over.limit });
+    }
 
     const keyHeader = req.headers['idempotency-key'];
     if (typeof keyHeader === 'string' && body && isMutation(body)) {

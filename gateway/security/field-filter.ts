@@ -210,6 +210,13 @@ export function scopedExecutor(inner: GatewayExecutor, opts: ScopedExecutorOptio
     const context = ctx.context as ScopedContext;
     // No scopes in the context means no authenticated app: nothing beyond what every app may read.
     const held = context.scopes ?? new Set<string>();
+    // Apollo resolved no operation (a name the document lacks, or several and no name): it expects errors back, and
+    // the gateway's executor would throw instead, which Apollo answers 500.
+    if (!ctx.operation) {
+      const name = ctx.request.operationName;
+      const message = name ? `Unknown operation named "${name}".` : 'Must provide operation name if query contains multiple operations.';
+      return { errors: [new GraphQLError(message, { extensions: { code: ErrorCode.OPERATION_RESOLUTION_FAILURE } })] };
+    }
     const { op, fragments } = operationOf(ctx.document, ctx.request.operationName);
     if (!op) return inner(ctx);
 

@@ -2,7 +2,8 @@
 //
 // Terminology
 // - scope: a permission an app holds. `read:<system>` and `write:<system>` for the fields each system owns (one
-//   pair per entry of SYSTEMS), and canon's own: workflows:run, operations:read, operations:retry, admin, model:read.
+//   pair per entry of SYSTEMS), and canon's own: workflows:run, operations:read, operations:retry, admin, model:read,
+//   quality:read (dataQuality, for data owners).
 // - read rule: the scope a selected field needs; without it the field is null with FORBIDDEN and its owner is not
 //   asked (gateway/security/field-filter.ts).
 // - write rule: the scopes a root mutation needs, from its arguments; without any of them the whole write is refused.
@@ -14,7 +15,7 @@ import { SYSTEMS, type Owner, type SystemName } from '../../schema/model.js';
 import { customerFields, objectTypes, ownerOfType, readScopeOf, resolvedFields, writeScopeOf } from '../../schema/ownership.js';
 
 /** canon's own scopes, beside each system's read and write. */
-const CANON_SCOPES = ['workflows:run', 'operations:read', 'operations:retry', 'admin', 'model:read'] as const;
+const CANON_SCOPES = ['workflows:run', 'operations:read', 'operations:retry', 'admin', 'model:read', 'quality:read'] as const;
 
 /** Every scope an app may hold, in a stable order: each system's read and write, then canon's own. */
 export const SCOPES: readonly string[] = [...SYSTEMS.flatMap((s) => [readScopeOf(s)!, writeScopeOf(s)]), ...CANON_SCOPES];
@@ -30,9 +31,9 @@ export function parseScopes(names: readonly string[]): ScopeList {
   return { ok: true, scopes: SCOPES.filter((s) => wanted.has(s)) };
 }
 
-/** Whether an app holding `held` may do what `required` guards. admin includes model:read (operators read the model). */
+/** Whether an app holding `held` may do what `required` guards. admin includes model:read and quality:read (operators read the model and its data quality). */
 export function holds(held: ReadonlySet<string>, required: string): boolean {
-  return held.has(required) || (required === 'model:read' && held.has('admin'));
+  return held.has(required) || ((required === 'model:read' || required === 'quality:read') && held.has('admin'));
 }
 
 /** One scope a write lacks: the field (input field or root field) that needs it, and its owner where a system owns it. */
@@ -83,6 +84,11 @@ const onboardRule: WriteRule = (args) => {
     ...created.map((owner) => ({ field: 'onboardCustomer', scope: writeScopeOf(owner), owner })),
     ...updateCustomerRule(args),
   ]);
+};
+
+/** Root fields of the identity subgraph meant for data owners only, and the scope each needs. */
+const IDENTITY_READS: Record<string, string> = {
+  dataQuality: 'quality:read',
 };
 
 const ticketOwner = ownerOfType('Ticket') as SystemName;
@@ -138,6 +144,7 @@ export class ScopeRules {
     // The model says who owns each of its fields; that is the rule, whatever subgraph also carries the key.
     for (const t of objectTypes()) for (const f of resolvedFields(t)) this.reads.set(`${t.name}.${f.name}`, readScopeOf(f.owner));
     for (const [name, rule] of Object.entries(CONTROL_READS)) this.reads.set(`Query.${name}`, rule === 'model' ? this.modelScope : rule);
+    for (const [name, scope] of Object.entries(IDENTITY_READS)) this.reads.set(`Query.${name}`, scope);
     this.reads.set('Query.__schema', this.modelScope);
     this.reads.set('Query.__type', this.modelScope);
   }

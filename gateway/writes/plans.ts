@@ -3,10 +3,10 @@
 // Guarantee: a plan calls no system but identity (to learn the native ids); a refusal means no write was sent.
 
 import { ErrorCode } from '../../schema/errors.js';
-import type { Owner, SystemName } from '../../schema/model.js';
+import { MODEL, type Owner, type SystemName } from '../../schema/model.js';
 import { SystemError } from '../../subgraphs/kit/system-error.js';
 import { newStep, sliceByOwner, type NativeIds, type StepRunner, type WriteStep } from './steps.js';
-import { validateUpdate, type UpdateInput } from './validation.js';
+import { countryOf, validateUpdate, type UpdateInput } from './validation.js';
 import { ONBOARDING_STEPS, type OnboardingStepInputs } from '../workflows/onboarding.js';
 
 /** Why a write was refused before any system was called: canon's own check, or identity's failure to answer. */
@@ -37,12 +37,21 @@ export interface UpdateArgs {
 
 /** updateCustomer: the whole input valid, every owner holding the customer, then one step per owner in system order. */
 export async function planUpdate(runner: StepRunner, args: UpdateArgs, operationKey: string | null): Promise<Plan> {
-  const checked = validateUpdate(args.input);
+  let checked = validateUpdate(args.input);
+  let found: Awaited<ReturnType<typeof nativeIdsOf>> | null = null;
+  // A national phone number sent without a country is read in the country the customer's records keep; only then
+  // are systems asked anything before the input is known to be valid.
+  if (!checked.ok && checked.problems.some((p) => p.field === 'phone') && !countryOf(args.input)) {
+    found = await nativeIdsOf(runner, args.id);
+    if (!found.ok) return found;
+    const stored = await runner.storedCountry(found.ids);
+    if (stored) checked = validateUpdate(args.input, MODEL, { storedCountry: stored });
+  }
   if (!checked.ok) {
     const first = checked.problems[0]!;
     return refuse(ErrorCode.BAD_USER_INPUT, checked.problems.map((p) => p.message).join(' '), { field: first.field, fields: checked.problems.map((p) => p.field) });
   }
-  const found = await nativeIdsOf(runner, args.id);
+  found ??= await nativeIdsOf(runner, args.id);
   if (!found.ok) return found;
   const slices = sliceByOwner(checked.value);
   // Every owner must hold the customer before anything is written, or the write would land half.

@@ -171,6 +171,27 @@ export class StepRunner {
   }
 
   /**
+   * The country the customer's records keep: the CRM contact's, else the ERP billing address's; null when neither
+   * holds one, or neither system could say (a national phone number then needs the input's country).
+   */
+  async storedCountry(ids: NativeIds): Promise<string | null> {
+    if (ids.crm) {
+      const r = await this.client.execute<{ crmContactCountry: string | null }>('crm', 'query($id: ID!) { crmContactCountry(crmId: $id) }', { id: ids.crm }, { kind: 'read' });
+      if (r.ok && r.data.crmContactCountry) return r.data.crmContactCountry;
+    }
+    if (ids.erp) {
+      const r = await this.client.execute<{ _entities: ({ billingAddress: { country: string | null } | null } | null)[] }>(
+        'erp',
+        'query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { billingAddress { country } } } }',
+        { r: [{ __typename: 'Customer', erpId: ids.erp }] },
+        { kind: 'read' },
+      );
+      if (r.ok) return r.data._entities[0]?.billingAddress?.country?.trim().toUpperCase() || null;
+    }
+    return null;
+  }
+
+  /**
    * Runs one step against its owner's subgraph: the step's new state. Retried (here, and by the connector toward
    * its system) only when the step carries an idempotency key.
    */

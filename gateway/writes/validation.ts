@@ -4,7 +4,8 @@
 // - rule: the name a writable field gives in schema/model.ts (`rule: 'email'`) for the check a write of it must pass.
 // - validator: checks one value under one rule and returns it normalised, or records a problem naming the field.
 // - the input's country: the country code of the address sent in the same input (the part whose rule is
-//   `countryCode` of the field whose rule is `address`); national phone numbers and tax ids are read in it.
+//   `countryCode` of the field whose rule is `address`); national phone numbers and tax ids are read in it. An input
+//   that sends none has its national phone numbers read in the country the customer's records keep (`storedCountry`).
 // Guarantees: `validateUpdate` either returns the whole input normalised (email lower-cased, phone in E.164, …) or
 // every problem found, each naming its field; it never calls a system. `checkValidators` refuses a model with a
 // writable field that names no rule, or a rule with no validator here, naming the field.
@@ -67,6 +68,8 @@ interface RuleContext {
   country: string | null;
   /** Where the input's country is written, for messages (`billingAddress.country`). */
   countryField: string;
+  /** The country the customer's records keep, for a national phone number in an input that sends no country. */
+  storedCountry: string | null;
   model: CanonicalModel;
   problems: FieldProblem[];
 }
@@ -106,11 +109,12 @@ const VALIDATORS: Record<FieldRule, Validator> = {
   phone(value, ctx) {
     if (value === null) return null;
     const raw = String(value).trim();
-    const e164 = toE164(raw, ctx.country);
+    const region = ctx.country ?? ctx.storedCountry;
+    const e164 = toE164(raw, region);
     if (e164) return e164;
     return problem(
       ctx,
-      raw.startsWith('+') || ctx.country
+      raw.startsWith('+') || region
         ? `${ctx.field} "${raw}" is not a valid phone number.`
         : `${ctx.field} "${raw}" is not a valid international number; write it with its country code (+49 30 1234567), or send ${ctx.countryField} with it.`,
     );
@@ -198,14 +202,28 @@ export function checkValidators(model: CanonicalModel = MODEL): void {
   if (problems.length) throw new Error(`schema/model.ts and gateway/writes/validation.ts disagree:\n- ${problems.join('\n- ')}`);
 }
 
+/** The country an input sends (its address's country code, upper-cased and not yet checked), or null. */
+export function countryOf(input: UpdateInput, model: CanonicalModel = MODEL): string | null {
+  const path = countryPath(model);
+  const given = path ? (input[path[0]] as Record<string, unknown> | null | undefined)?.[path[1]] : null;
+  return given ? String(given).trim().toUpperCase() : null;
+}
+
+export interface ValidateOptions {
+  /**
+   * The country the customer's records already keep (contact or billing), for an input that sends none: national
+   * phone numbers are read in it. The input's own country always comes first.
+   */
+  storedCountry?: string | null;
+}
+
 /** Validates every field of an `UpdateCustomerInput` by the rule its field names and returns it normalised, or every problem found. */
-export function validateUpdate(input: UpdateInput, model: CanonicalModel = MODEL): ValidationResult {
+export function validateUpdate(input: UpdateInput, model: CanonicalModel = MODEL, opts: ValidateOptions = {}): ValidationResult {
   if (Object.keys(input).length === 0) return { ok: false, problems: [{ field: 'input', message: 'input names no field to update.' }] };
   const fields = customerFields(model);
   const path = countryPath(model);
-  const given = path ? (input[path[0]] as Record<string, unknown> | null | undefined)?.[path[1]] : null;
   const problems: FieldProblem[] = [];
-  const base = { country: given ? String(given).trim().toUpperCase() : null, countryField: path ? path.join('.') : 'a country', model, problems };
+  const base = { country: countryOf(input, model), storedCountry: opts.storedCountry?.trim().toUpperCase() || null, countryField: path ? path.join('.') : 'a country', model, problems };
   const out: UpdateInput = {};
   for (const [field, value] of Object.entries(input)) {
     const spec = fields.get(field);

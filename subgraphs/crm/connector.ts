@@ -2,9 +2,11 @@
 
 import DataLoader from 'dataloader';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
+import { authorizationFor, type SystemCredentials } from '../kit/credentials.js';
 import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
 import { versionedWrite } from '../kit/versioned-write.js';
 import { batchWrite, itemError } from '../kit/batch-write.js';
+import { drainChanges, watermarkFeed, type ChangePage } from '../kit/change-feed.js';
 
 /** A contact as the CRM returns it: string properties, as people typed them. */
 export interface CrmContact {
@@ -22,6 +24,8 @@ export interface CrmContext {
 export const CRM_PROPERTIES = ['firstname', 'lastname', 'email', 'phone', 'country', 'lifecyclestage', 'lastmodifieddate'] as const;
 
 export interface CrmConnectorOptions extends ConnectorOptions {
+  /** What the crm takes to let canon in (kit/credentials.ts), sent with every request. */
+  credentials: SystemCredentials['crm'];
   /**
    * Most ids in one batch read. HubSpot caps batch/read at 100 inputs, so against the real API set 100 and
    * DataLoader sends ceil(n/100) calls in parallel; the sandbox has no cap, so by default one call per request.
@@ -31,7 +35,15 @@ export interface CrmConnectorOptions extends ConnectorOptions {
   lock?: RecordLock;
   /** Most contacts in one batch update: HubSpot's limit is 100. Default 100. */
   maxBatchWrite?: number;
+  /** Contacts per page of the change feed's search (HubSpot allows 1..200). Default 100. */
+  feedPageSize?: number;
 }
+
+/** What the change feed reads of each contact: what canon serves, and what matching compares. */
+export const CRM_FEED_PROPERTIES = [...CRM_PROPERTIES, 'company', 'createdate', 'canon_external_id'] as const;
+
+/** HubSpot pages a search with `after` only up to its 10,000th result. */
+const SEARCH_RESULT_CAP = 10_000;
 
 /** What HubSpot's batch endpoints answer: the records done, and (with 207) what failed, per category. */
 interface BatchAnswer {
@@ -44,12 +56,52 @@ export class CrmConnector {
   private readonly maxBatchSize: number;
   private readonly lock: RecordLock;
   private readonly maxBatchWrite: number;
+  private readonly feedPageSize: number;
 
   constructor(opts: CrmConnectorOptions) {
-    this.client = new SystemClient({ ...opts, system: 'crm' });
+    this.client = new SystemClient({ ...opts, system: 'crm', authorization: authorizationFor.crm(opts.credentials) });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
     this.lock = opts.lock ?? new InProcessLock();
     this.maxBatchWrite = opts.maxBatchWrite ?? 100;
+    this.feedPageSize = opts.feedPageSize ?? 100;
+  }
+
+  /**
+   * Contacts changed since `cursor` (null: every contact), page by page, each page with the cursor to resume after it
+   * (kit/change-feed.ts). Read with HubSpot's search: `lastmodifieddate GTE` the watermark, sorted by it ascending,
+   * begun afresh from the watermark after each page, so neither a contact changed meanwhile nor the 10,000-result cap
+   * of one search makes it skip a contact; `after` pages only through contacts sharing one stamp.
+   */
+  changes(cursor: string | null): AsyncGenerator<ChangePage<CrmContact>> {
+    return watermarkFeed<CrmContact>({
+      system: 'crm',
+      cursor,
+      stampOf: (c) => Date.parse(c.properties.lastmodifieddate ?? c.updatedAt),
+      idOf: (c) => c.id,
+      page: async (since, next) => {
+        if (next !== null && Number(next) >= SEARCH_RESULT_CAP) {
+          throw itemError('crm', 'POST /crm/v3/objects/contacts/search', 400, `more than ${SEARCH_RESULT_CAP} contacts share lastmodifieddate ${new Date(since!).toISOString()}; one search cannot page through them`);
+        }
+        const res = await this.client.request<{ results: CrmContact[]; paging?: { next?: { after: string } } }>({
+          method: 'POST',
+          path: '/crm/v3/objects/contacts/search',
+          body: {
+            filterGroups: since === null ? [] : [{ filters: [{ propertyName: 'lastmodifieddate', operator: 'GTE', value: String(since) }] }],
+            sorts: [{ propertyName: 'lastmodifieddate', direction: 'ASCENDING' }],
+            properties: CRM_FEED_PROPERTIES,
+            limit: this.feedPageSize,
+            ...(next !== null ? { after: next } : {}),
+          },
+          retry: true,
+        });
+        return { records: res.body.results, next: res.body.paging?.next?.after ?? null };
+      },
+    });
+  }
+
+  /** Every contact changed since `cursor`, all pages read: the records and the cursor to pass next time. */
+  changesSince(cursor: string | null): Promise<{ records: CrmContact[]; cursor: string | null }> {
+    return drainChanges(this.changes(cursor), cursor);
   }
 
   /** Fresh loaders for one request: every contact the request needs goes out in one batch read. */

@@ -30,6 +30,9 @@ export function contactProperties(input: CrmCustomerInput): Record<string, strin
 }
 
 export const resolvers: Resolvers = {
+  Query: {
+    crmContactCountry: async (_, { crmId }, ctx) => (await ctx.contacts.load(crmId))?.properties.country?.trim().toUpperCase() || null,
+  },
   Mutation: {
     crmUpdateCustomer: async (_, { crmId, input, expectedVersion, idempotencyKey }, ctx) =>
       ctx.connector.updateContact(crmId, contactProperties(input), expectedVersion, idempotencyKey),
@@ -48,8 +51,8 @@ export const resolvers: Resolvers = {
     crmId: (c) => c.id,
     name: (c) => joinName(c.properties.firstname, c.properties.lastname),
     email: (c) => c.properties.email?.trim().toLowerCase() || null,
-    // A number canon cannot parse is passed through as typed rather than hidden.
-    phone: (c) => toE164(c.properties.phone, c.properties.country) ?? (c.properties.phone?.trim() || null),
+    // Served in E.164 or not at all: a number canon cannot parse is null here and an issue in dataQuality, with its raw value.
+    phone: (c) => toE164(c.properties.phone, c.properties.country),
     lifecycleStage: (c) => lifecycle.toCanonical(c.properties.lifecyclestage) as never,
     crmVersion: (c) => c.properties.lastmodifieddate ?? c.updatedAt,
   },

@@ -2,9 +2,12 @@
 
 import DataLoader from 'dataloader';
 import { ErrorCode } from '../../schema/errors.js';
+import { authorizationFor, type SystemCredentials } from '../kit/credentials.js';
 import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
 import { SystemError } from '../kit/system-error.js';
 import { batchWrite, itemError } from '../kit/batch-write.js';
+import { drainChanges, type ChangePage } from '../kit/change-feed.js';
+import { decodeCursor, encodeCursor } from '../kit/cursor.js';
 
 /** A business partner as the ERP returns it, with its OData ETag. */
 export interface ErpPartner {
@@ -22,6 +25,9 @@ export interface ErpPartner {
   OpenBalanceAmount: string | null;
   Currency: string | null;
   CentralBlockReason: string | null;
+  /** Selected by the change feed only. */
+  ExternalID?: string | null;
+  LastChangeDateTime?: string | null;
 }
 
 export interface ErpContext {
@@ -35,8 +41,15 @@ export const ERP_SELECT = [
 ] as const;
 
 export interface ErpConnectorOptions extends ConnectorOptions {
-  /** Most ids in one `$filter=BusinessPartner in (...)`. Default: no limit (the query goes in the body, so URL length is no bound). */
+  /** What the erp takes to let canon in (kit/credentials.ts), sent with every request. */
+  credentials: SystemCredentials['erp'];
+  /**
+   * Most ids in one `$filter=BusinessPartner in (...)` (the query goes in the body, so URL length is no bound).
+   * Default 1000: the service pages its answers (server-driven paging) at 1000 entities.
+   */
   maxBatchSize?: number;
+  /** Entities per page of the change feed, asked for with `Prefer: odata.maxpagesize`; the service may send fewer. Default: the service's own page size. */
+  feedPageSize?: number;
   /** Most PATCHes in one `$batch`; OData sets no limit, gateways in front of an ERP do. Default 100. */
   maxBatchWrite?: number;
 }
@@ -67,11 +80,48 @@ export class ErpConnector {
   readonly client: SystemClient;
   private readonly maxBatchSize: number;
   private readonly maxBatchWrite: number;
+  private readonly feedPageSize: number | undefined;
 
   constructor(opts: ErpConnectorOptions) {
-    this.client = new SystemClient({ ...opts, system: 'erp' });
-    this.maxBatchSize = opts.maxBatchSize ?? Infinity;
+    this.client = new SystemClient({ ...opts, system: 'erp', authorization: authorizationFor.erp(opts.credentials) });
+    this.maxBatchSize = opts.maxBatchSize ?? 1000;
     this.maxBatchWrite = opts.maxBatchWrite ?? 100;
+    this.feedPageSize = opts.feedPageSize;
+  }
+
+  /**
+   * Partners changed since `cursor` (null: every partner), page by page, each with the cursor to resume after it.
+   * Read the OData way: `$filter=LastChangeDateTime gt <last change seen>&$orderby=LastChangeDateTime`, following
+   * the service's `@odata.nextLink` (server-driven paging). Mid-way a cursor holds that next link, whose skiptoken
+   * the service made to resume exactly; once a read ends, it holds the latest LastChangeDateTime delivered.
+   */
+  async *changes(cursor: string | null): AsyncGenerator<ChangePage<ErpPartner>> {
+    let [since, next] = cursor === null ? ['', ''] : decodeCursor(cursor, ['string', 'string'], 'erp changes');
+    const prefer = this.feedPageSize ? { prefer: `odata.maxpagesize=${this.feedPageSize}` } : undefined;
+    for (;;) {
+      let path: string;
+      if (next) {
+        // A next link is relative to the service root (or absolute); the client takes a path from the base URL.
+        const url = new URL(next, `${this.client.baseUrl}/odata/v4/`);
+        path = url.href.slice(this.client.baseUrl.length);
+      } else {
+        const options = new URLSearchParams({ $select: [...ERP_SELECT, 'ExternalID', 'LastChangeDateTime'].join(','), $orderby: 'LastChangeDateTime' });
+        if (since) options.set('$filter', `LastChangeDateTime gt ${since}`);
+        path = `/odata/v4/BusinessPartners?${options.toString().replaceAll('+', '%20')}`;
+      }
+      const res = await this.client.request<{ value: ErpPartner[]; '@odata.nextLink'?: string }>({ method: 'GET', path, ...(prefer ? { headers: prefer } : {}) });
+      const records = res.body.value;
+      next = res.body['@odata.nextLink'] ?? '';
+      if (!next && records.length) since = records[records.length - 1]!.LastChangeDateTime ?? since;
+      // An empty last page moves nothing: the cursor given still stands.
+      if (records.length || next) yield { records, cursor: encodeCursor([since, next]) };
+      if (!next) return;
+    }
+  }
+
+  /** Every partner changed since `cursor`, all pages read: the records and the cursor to pass next time. */
+  changesSince(cursor: string | null): Promise<{ records: ErpPartner[]; cursor: string | null }> {
+    return drainChanges(this.changes(cursor), cursor);
   }
 
   createContext(): ErpContext {

@@ -47,6 +47,11 @@ export interface ConnectorOptions {
 
 export interface SystemClientOptions extends ConnectorOptions {
   system: Owner;
+  /**
+   * The Authorization header every request carries (built by the connector from its credentials, the way its
+   * product takes them: kit/credentials.ts). Never logged, never part of an error. Default: none.
+   */
+  authorization?: string;
 }
 
 /** Whether a record already holds every value a write would set (so that write, repeated, changes nothing). */
@@ -60,8 +65,11 @@ export class SystemClient {
   readonly timeoutMs: number;
   readonly policy: SystemPolicy | undefined;
   private readonly log: Logger;
+  /** Kept private and out of every log line and error: a secret. */
+  readonly #authorization: string | undefined;
 
   constructor(opts: SystemClientOptions) {
+    this.#authorization = opts.authorization;
     this.system = opts.system;
     this.baseUrl = opts.baseUrl.replace(/\/$/, '');
     this.timeoutMs = opts.timeoutMs ?? 5000;
@@ -102,6 +110,7 @@ export class SystemClient {
     return inSpan(`${this.system} ${req.method} ${path}`, { kind: SpanKind.CLIENT, attributes: { 'canon.system': this.system, 'http.request.method': req.method, 'url.path': path } }, async (span) => {
       const headers: Record<string, string> = injectTrace({ accept: 'application/json', ...req.headers });
       if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
+      if (this.#authorization) headers.authorization = this.#authorization;
       let body: string | undefined;
       if (req.body !== undefined) {
         body = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);

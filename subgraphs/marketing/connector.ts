@@ -3,8 +3,10 @@
 import { createHash } from 'node:crypto';
 import DataLoader from 'dataloader';
 import { batchWrite, itemError } from '../kit/batch-write.js';
+import { drainChanges, watermarkFeed, type ChangePage } from '../kit/change-feed.js';
 import { readKeyByKey } from '../kit/key-by-key.js';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
+import { authorizationFor, type SystemCredentials } from '../kit/credentials.js';
 import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
 import { versionedWrite } from '../kit/versioned-write.js';
 
@@ -24,6 +26,8 @@ export interface MarketingContext {
 }
 
 export interface MarketingConnectorOptions extends ConnectorOptions {
+  /** What the marketing takes to let canon in (kit/credentials.ts), sent with every request. */
+  credentials: SystemCredentials['marketing'];
   /** The audience canon's customers are members of. */
   listId: string;
   /**
@@ -37,7 +41,17 @@ export interface MarketingConnectorOptions extends ConnectorOptions {
   lock?: RecordLock;
   /** Most members in one batch subscribe call: Mailchimp's limit is 500. Default 500. */
   maxBatchWrite?: number;
+  /** Members per page of the change feed (Mailchimp's `count`, at most 1000). Default 1000. */
+  feedPageSize?: number;
 }
+
+/** Mailchimp's largest `count` of a member list. */
+const MAX_COUNT = 1000;
+/**
+ * Mailchimp keeps last_changed to the second and does not say whether `since_last_changed` includes its own second:
+ * the feed asks from a second before its watermark, and the watermark drops what it had already.
+ */
+const SINCE_MARGIN_MS = 1000;
 
 /** One member of a batch subscribe: its address, the status to set, and merge fields to set. */
 export interface BatchMember {
@@ -65,14 +79,44 @@ export class MarketingConnector {
   private readonly concurrency: number;
   private readonly lock: RecordLock;
   private readonly maxBatchWrite: number;
+  private readonly feedPageSize: number;
 
   constructor(opts: MarketingConnectorOptions) {
     this.maxBatchWrite = opts.maxBatchWrite ?? 500;
     this.lock = opts.lock ?? new InProcessLock();
-    this.client = new SystemClient({ ...opts, system: 'marketing' });
+    this.client = new SystemClient({ ...opts, system: 'marketing', authorization: authorizationFor.marketing(opts.credentials) });
     this.listId = opts.listId;
     this.batch = opts.batchRead ?? true;
     this.concurrency = opts.concurrency ?? 8;
+    this.feedPageSize = Math.min(opts.feedPageSize ?? MAX_COUNT, MAX_COUNT);
+  }
+
+  /**
+   * Members changed since `cursor` (null: every member), page by page, each with the cursor to resume after it
+   * (kit/change-feed.ts). Read the Mailchimp way: the list's members with `since_last_changed`, sorted by
+   * last_changed ascending, `count` per page, paged by `offset` against `total_items` only through members that
+   * share one stamp; every other page begins afresh from the watermark.
+   */
+  changes(cursor: string | null): AsyncGenerator<ChangePage<MarketingMember>> {
+    return watermarkFeed<MarketingMember>({
+      system: 'marketing',
+      cursor,
+      stampOf: (m) => Date.parse(m.last_changed),
+      idOf: (m) => m.id,
+      page: async (since, next) => {
+        const offset = next === null ? 0 : Number(next);
+        const query = new URLSearchParams({ sort_field: 'last_changed', sort_dir: 'ASC', count: String(this.feedPageSize), offset: String(offset) });
+        if (since !== null) query.set('since_last_changed', new Date(since - SINCE_MARGIN_MS).toISOString());
+        const res = await this.client.request<{ members: MarketingMember[]; total_items: number }>({ method: 'GET', path: `/3.0/lists/${this.listId}/members?${query}` });
+        const end = offset + res.body.members.length;
+        return { records: res.body.members, next: res.body.members.length > 0 && end < res.body.total_items ? String(end) : null };
+      },
+    });
+  }
+
+  /** Every member changed since `cursor`, all pages read: the records and the cursor to pass next time. */
+  changesSince(cursor: string | null): Promise<{ records: MarketingMember[]; cursor: string | null }> {
+    return drainChanges(this.changes(cursor), cursor);
   }
 
   createContext(): MarketingContext {

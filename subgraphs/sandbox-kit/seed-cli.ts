@@ -45,6 +45,7 @@ try {
   const summary = seedAll(dir, { seed: args.seed, size: args.size, force: args.force });
   console.log(`seeded ${summary.size} customers (seed ${summary.seed}) into ${dir} in ${summary.durationMs} ms`);
   console.log(JSON.stringify(summary.counts));
+  console.log(`truth: ${summary.truthFile}`);
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));
   process.exit(1);

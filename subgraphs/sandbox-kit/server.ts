@@ -3,11 +3,13 @@
 // Terms used below:
 //   route  — one (method, pattern) a sandbox answers (./router.ts); `write: true` only when it changes state.
 //   admin  — anything under /_admin/ (./admin.ts): never counted, never faulted, never logged.
+//   auth   — every non-admin request must present the system's credentials (./credentials.ts); without them it is
+//            answered 401 in the system's own format, after routing (so it is counted) and before any handler runs.
 //   fault  — a deliberate misbehaviour decided per request by a seeded PRNG (./faults.ts), so a failing run
 //            can be replayed exactly by PUTting the same seed.
 
 import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { BodyTooLargeError, DEFAULT_BODY_LIMIT_BYTES, readBody, sendJson } from '../kit/http-io.js';
 import { handleAdmin, RequestRecorder } from './admin.js';
@@ -42,6 +44,13 @@ export interface SandboxServerOptions {
   maxBodyBytes?: number;
   /** The system's own endpoints under /_admin/, served before the shared ones; never counted, faulted or logged. */
   adminRoutes?: Route[];
+  /**
+   * Whether a request presents the system's credentials. Default: every request is let in (only servers built
+   * for a single test do without). Admin endpoints never ask.
+   */
+  authorize?: (headers: IncomingHttpHeaders) => boolean;
+  /** The system's own 401 answer, for a request `authorize` refused. Default: `{"error": "unauthorized"}`. */
+  unauthorized?: () => SandboxResponse;
 }
 
 function isJsonContentType(contentType: string | undefined): boolean {
@@ -130,6 +139,10 @@ export function startSandboxServer(opts: SandboxServerOptions): Promise<RunningS
     }
 
     const match = route(method, path);
+    if (opts.authorize && !opts.authorize(req.headers)) {
+      if (match.kind === 'route') recorder.routed(entry, match.key, match.route.write);
+      return answer(opts.unauthorized?.() ?? { status: 401, body: { error: 'unauthorized' } });
+    }
     if (match.kind === 'method-not-allowed') {
       const allow = match.allowed.join(', ');
       const r = errorBody(405, `${method} is not allowed on ${path}; allowed: ${allow}`);

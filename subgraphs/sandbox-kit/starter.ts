@@ -3,12 +3,15 @@
 // Guarantee: the store never outlives the server. A listen that fails (a port in use) closes the store before the
 // error reaches the caller; closing the running sandbox closes the server first, so no request meets a closed store.
 
+import type { IncomingHttpHeaders } from 'node:http';
 import type { SystemName } from '../../schema/model.js';
 import type { Route, SandboxResponse } from './router.js';
 import { startSandboxServer, type RunningSandbox } from './server.js';
 
-/** How a caller starts any sandbox. */
-export interface SandboxOptions {
+/** How a caller starts any sandbox; `Credentials` is the shape the system's product issues. */
+export interface SandboxOptions<Credentials = unknown> {
+  /** What a request must present; the sandbox answers 401 to anything else (admin endpoints excepted). */
+  credentials: Credentials;
   /** SQLite file; created with the schema if missing. */
   file: string;
   /** Default 0 (any free port). */
@@ -20,7 +23,7 @@ export interface SandboxOptions {
 }
 
 /** What makes one system's sandbox: its store, its API over that store, and its error format. */
-export interface SandboxDefinition<Store extends { close(): void }> {
+export interface SandboxDefinition<Store extends { close(): void }, Credentials> {
   name: SystemName;
   /** Opens (creating if needed) the system's SQLite file. */
   openStore(file: string): Store;
@@ -29,10 +32,14 @@ export interface SandboxDefinition<Store extends { close(): void }> {
   errorBody(status: number, message: string): SandboxResponse;
   /** Endpoints of this system only under /_admin/ (e.g. the ERP's credit-check approvals); like every admin call, never counted, faulted or logged. */
   adminRoutes?(store: Store): Route[];
+  /** Whether a request's headers carry `credentials` the way the product takes them. */
+  authorize(headers: IncomingHttpHeaders, credentials: Credentials): boolean;
+  /** The product's own 401 answer. */
+  unauthorized(): SandboxResponse;
 }
 
 /** The start function of a sandbox; closing what it returns also closes the store. */
-export function defineSandbox<Store extends { close(): void }>(def: SandboxDefinition<Store>): (opts: SandboxOptions) => Promise<RunningSandbox> {
+export function defineSandbox<Store extends { close(): void }, Credentials>(def: SandboxDefinition<Store, Credentials>): (opts: SandboxOptions<Credentials>) => Promise<RunningSandbox> {
   return async (opts) => {
     const store = def.openStore(opts.file);
     let running: RunningSandbox;
@@ -41,6 +48,8 @@ export function defineSandbox<Store extends { close(): void }>(def: SandboxDefin
         name: def.name,
         routes: def.routes(store),
         errorBody: def.errorBody,
+        authorize: (headers) => def.authorize(headers, opts.credentials),
+        unauthorized: def.unauthorized,
         ...(def.adminRoutes ? { adminRoutes: def.adminRoutes(store) } : {}),
         ...(opts.port !== undefined ? { port: opts.port } : {}),
         ...(opts.host !== undefined ? { host: opts.host } : {}),

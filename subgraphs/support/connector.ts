@@ -3,9 +3,11 @@
 import DataLoader from 'dataloader';
 import { readKeyByKey } from '../kit/key-by-key.js';
 import { InProcessLock, type RecordLock } from '../kit/record-lock.js';
+import { authorizationFor, type SystemCredentials } from '../kit/credentials.js';
 import { holds, SystemClient, type ConnectorOptions } from '../kit/system-client.js';
 import { versionedWrite } from '../kit/versioned-write.js';
 import { batchWrite, itemError } from '../kit/batch-write.js';
+import { drainChanges, watermarkFeed, type ChangePage } from '../kit/change-feed.js';
 
 export interface SupportOrganization {
   id: number;
@@ -37,6 +39,8 @@ export interface SupportContext {
 }
 
 export interface SupportConnectorOptions extends ConnectorOptions {
+  /** What the support takes to let canon in (kit/credentials.ts), sent with every request. */
+  credentials: SystemCredentials['support'];
   /** Zendesk caps show_many at 100 ids; set 100 against the real API (calls then go out in parallel). The sandbox has no cap. */
   maxBatchSize?: number;
   /** Serialises writes per organization (Zendesk's PUT has no precondition). Default: in-process. */
@@ -46,7 +50,15 @@ export interface SupportConnectorOptions extends ConnectorOptions {
   /** Polls of an update_many job that has not completed yet, and the pause between them in ms. Defaults 20 and 250. */
   maxJobPolls?: number;
   jobPollMs?: number;
+  /** The clock the change feed keeps Zendesk's "start_time at least a minute old" rule by, in ms. Default Date.now. */
+  now?: () => number;
 }
+
+/**
+ * Zendesk refuses an incremental export whose start_time is less than a minute old; the feed asks from at least
+ * this many seconds back (a few more than 60, for clocks that differ), and the watermark drops what it had already.
+ */
+const EXPORT_MIN_AGE_S = 65;
 
 /** What an organization write may set, in Zendesk's words. */
 export interface OrganizationChange {
@@ -90,14 +102,47 @@ export class SupportConnector {
   private readonly maxBatchWrite: number;
   private readonly maxJobPolls: number;
   private readonly jobPollMs: number;
+  private readonly now: () => number;
 
   constructor(opts: SupportConnectorOptions) {
     this.maxBatchWrite = opts.maxBatchWrite ?? 100;
     this.maxJobPolls = opts.maxJobPolls ?? 20;
     this.jobPollMs = opts.jobPollMs ?? 250;
     this.lock = opts.lock ?? new InProcessLock();
-    this.client = new SystemClient({ ...opts, system: 'support' });
+    this.client = new SystemClient({ ...opts, system: 'support', authorization: authorizationFor.support(opts.credentials) });
     this.maxBatchSize = opts.maxBatchSize ?? Infinity;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * Organizations changed since `cursor` (null: every organization), page by page, each with the cursor to resume
+   * after it (kit/change-feed.ts). Read with Zendesk's time-based incremental export: `start_time` in seconds,
+   * never less than a minute old, pages followed by their `end_time` until `end_of_stream`; the organizations of a
+   * boundary second that come twice, and those re-read because of the minute, are dropped by the watermark.
+   */
+  changes(cursor: string | null): AsyncGenerator<ChangePage<Omit<SupportOrganization, 'openTickets'>>> {
+    const newest = () => Math.floor(this.now() / 1000) - EXPORT_MIN_AGE_S;
+    return watermarkFeed<Omit<SupportOrganization, 'openTickets'>>({
+      system: 'support',
+      cursor,
+      stampOf: (o) => Date.parse(o.updated_at),
+      idOf: (o) => String(o.id),
+      page: async (since, next) => {
+        const start = next !== null ? Number(next) : Math.max(0, Math.min(since === null ? 0 : Math.floor(since / 1000), newest()));
+        const res = await this.client.request<{ organizations: Omit<SupportOrganization, 'openTickets'>[]; end_time: number; end_of_stream: boolean }>({
+          method: 'GET',
+          path: `/api/v2/incremental/organizations.json?start_time=${start}`,
+        });
+        // A next start_time under a minute old would be refused: what is left is read on the next call.
+        const more = !res.body.end_of_stream && res.body.end_time > start && res.body.end_time <= newest();
+        return { records: res.body.organizations, next: more ? String(res.body.end_time) : null };
+      },
+    });
+  }
+
+  /** Every organization changed since `cursor`, all pages read: the records and the cursor to pass next time. */
+  changesSince(cursor: string | null): Promise<{ records: Omit<SupportOrganization, 'openTickets'>[]; cursor: string | null }> {
+    return drainChanges(this.changes(cursor), cursor);
   }
 
   createContext(): SupportContext {

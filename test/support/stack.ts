@@ -8,6 +8,7 @@ import { testConfig, type CanonConfig } from '../../gateway/config.js';
 import { startStack, type Stack, type StackOptions } from '../../gateway/stack.js';
 import { createApp } from '../../gateway/security/apps.js';
 import { SCOPES } from '../../gateway/security/scopes.js';
+import { sandboxApi, sandboxFetch } from './credentials.js';
 
 export interface GraphQLResponse<T = any> {
   data?: T;
@@ -35,6 +36,10 @@ export interface TestStack extends Stack {
   createApp(name: string, scopes?: readonly string[], ratePerSecond?: number): Promise<string>;
   /** Headers for the app `name` (every scope unless `scopes` says), created on first use: how a test names the ledger's app. */
   appHeaders(name: string, scopes?: readonly string[]): Promise<Record<string, string>>;
+  /** `fetch` of a path of `system`'s own API, with the credentials this stack's sandbox requires. */
+  systemFetch(system: SystemName, path: string, init?: RequestInit): Promise<Response>;
+  /** A system's own API, JSON in and out, with its credentials; throws on an answer other than 2xx or 207. */
+  systemApi<T = any>(system: SystemName, method: string, path: string, body?: unknown): Promise<T>;
   /** What each sandbox system has received since the last reset. */
   /** The first `n` customers (by the identity page) whose records exist in every system. */
   customersInEverySystem(n: number): Promise<{ id: string; sourceIds: Record<SystemName, string> }[]>;
@@ -89,6 +94,8 @@ export async function startTestStack(overrides: Partial<CanonConfig> = {}, opts:
       const all: Ids[] = body.data.customers.edges.map((e: { node: Ids }) => e.node);
       return all.filter((c): c is { id: string; sourceIds: Record<SystemName, string> } => SYSTEMS.every((s) => c.sourceIds[s] !== null));
     },
+    systemFetch: (system, path, init) => sandboxFetch(system, stack.systems[system].url + path, init, stack.credentials),
+    systemApi: (system, method, path, body) => sandboxApi(system, stack.systems[system].url, method, path, body, stack.credentials),
     async systemStats() {
       const entries = await Promise.all(SYSTEMS.map(async (s) => [s, await (await fetch(`${stack.systems[s].url}/_admin/stats`)).json()] as const));
       return Object.fromEntries(entries) as Record<SystemName, SystemStats>;
@@ -116,15 +123,4 @@ export async function startTestStack(overrides: Partial<CanonConfig> = {}, opts:
     },
   };
   return testStack;
-}
-
-/** POSTs JSON to a sandbox system's own API, the way a test checks what the system holds. */
-export async function systemApi<T = any>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(base + path, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  if (res.status >= 300 && res.status !== 207) throw new Error(`${method} ${path} → ${res.status}: ${await res.text()}`);
-  return (await res.json()) as T;
 }

@@ -109,6 +109,17 @@ export type MutationCrmUpdateCustomerArgs = {
   input: CrmCustomerInput;
 };
 
+export type Query = {
+  __typename?: 'Query';
+  /** The contact's country (ISO 3166-1 alpha-2) as the CRM keeps it, or null: the region a national phone number written for it is read in. Hidden from apps: canon's write planning calls it. */
+  crmContactCountry?: Maybe<Scalars['String']['output']>;
+};
+
+
+export type QueryCrmContactCountryArgs = {
+  crmId: Scalars['ID']['input'];
+};
+
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
 
@@ -215,6 +226,7 @@ export type ResolversTypes = ResolversObject<{
   Customer: ResolverTypeWrapper<CrmContact>;
   LifecycleStage: LifecycleStage;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -229,6 +241,7 @@ export type ResolversParentTypes = ResolversObject<{
   Boolean: Scalars['Boolean']['output'];
   Customer: CrmContact;
   Mutation: Record<PropertyKey, never>;
+  Query: Record<PropertyKey, never>;
 }>;
 
 export type CrmBulkResultResolvers<ContextType = CrmContext, ParentType extends ResolversParentTypes['CrmBulkResult'] = ResolversParentTypes['CrmBulkResult']> = ResolversObject<{
@@ -259,10 +272,15 @@ export type MutationResolvers<ContextType = CrmContext, ParentType extends Resol
   crmUpdateCustomer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<MutationCrmUpdateCustomerArgs, 'crmId' | 'input'>>;
 }>;
 
+export type QueryResolvers<ContextType = CrmContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  crmContactCountry?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType, RequireFields<QueryCrmContactCountryArgs, 'crmId'>>;
+}>;
+
 export type Resolvers<ContextType = CrmContext> = ResolversObject<{
   CrmBulkResult?: CrmBulkResultResolvers<ContextType>;
   CrmWriteError?: CrmWriteErrorResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
 }>;
 

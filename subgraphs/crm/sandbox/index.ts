@@ -1,6 +1,7 @@
 // Owns the CRM sandbox's HTTP API: a subset of HubSpot CRM v3 contacts over the store in ./store.ts.
 
 import { isRecord, listParam, type Route, type SandboxResponse } from '../../sandbox-kit/router.js';
+import { bearerToken, sameSecret } from '../../sandbox-kit/credentials.js';
 import { defineSandbox } from '../../sandbox-kit/starter.js';
 import {
   CRM_READ_ONLY_PROPERTIES,
@@ -9,15 +10,14 @@ import {
 } from './store.js';
 import type { CrmContactRow, CrmStore, CrmWritableProperty } from './store.js';
 import { crmBatchRoutes } from './batch.js';
+import { crmSearchRoute } from './search.js';
 
 export { openCrmStore, CRM_LIFECYCLE_STAGES, CRM_WRITABLE_PROPERTIES } from './store.js';
 export type { CrmContactRow, CrmStore } from './store.js';
 
-/** Default and maximum page sizes, as HubSpot documents them for list (100) and search (200). */
+/** Default and maximum page sizes of the list, as HubSpot documents them (search has its own: ./search.ts). */
 const LIST_DEFAULT_LIMIT = 10;
 const LIST_MAX_LIMIT = 100;
-const SEARCH_DEFAULT_LIMIT = 10;
-const SEARCH_MAX_LIMIT = 200;
 
 const ALL_PROPERTIES: readonly string[] = [...CRM_WRITABLE_PROPERTIES, 'hs_object_id', 'createdate', 'lastmodifieddate'];
 const WRITABLE = new Set<string>(CRM_WRITABLE_PROPERTIES);
@@ -125,47 +125,7 @@ export function crmRoutes(store: CrmStore): Route[] {
         };
       },
     },
-    {
-      method: 'POST',
-      pattern: '/crm/v3/objects/contacts/search',
-      write: false,
-      handle: ({ body }) => {
-        if (!isRecord(body)) return validation('body must be a search request object');
-        const props = bodyProperties(body);
-        if (typeof props === 'string') return validation(props);
-        const limit = body.limit ?? SEARCH_DEFAULT_LIMIT;
-        if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > SEARCH_MAX_LIMIT) {
-          return validation(`"limit" must be an integer 1..${SEARCH_MAX_LIMIT}, got ${JSON.stringify(limit)}`);
-        }
-        const after = body.after === undefined ? 0 : Number(body.after);
-        if (!Number.isInteger(after) || after < 0) return validation(`"after" must be a non-negative integer offset`);
-        const groupsIn = body.filterGroups ?? [];
-        if (!Array.isArray(groupsIn)) return validation('"filterGroups" must be an array');
-        const groups: { column: string; value: string }[][] = [];
-        for (const g of groupsIn) {
-          if (!isRecord(g) || !Array.isArray(g.filters)) return validation('each filter group must be {"filters": [...]}');
-          const filters: { column: string; value: string }[] = [];
-          for (const f of g.filters) {
-            if (!isRecord(f) || typeof f.propertyName !== 'string') return validation('each filter needs "propertyName"');
-            if (f.operator !== 'EQ') {
-              return validation(`operator ${JSON.stringify(f.operator)} is not supported by the sandbox; only EQ is`);
-            }
-            if (typeof f.value !== 'string' && typeof f.value !== 'number') {
-              return validation(`filter on "${f.propertyName}" needs a string "value"`);
-            }
-            const column =
-              f.propertyName === 'hs_object_id' ? 'id' : ALL_PROPERTIES.includes(f.propertyName) ? f.propertyName : null;
-            if (!column) return validation(`Property "${f.propertyName}" does not exist on CONTACT`);
-            filters.push({ column, value: String(f.value) });
-          }
-          groups.push(filters);
-        }
-        const rows = store.search(groups);
-        const page = rows.slice(after, after + limit);
-        const next = after + limit < rows.length ? { paging: { next: { after: String(after + limit) } } } : {};
-        return { status: 200, body: { total: rows.length, results: page.map((r) => toObject(r, props)), ...next } };
-      },
-    },
+    crmSearchRoute(store, { toObject, bodyProperties, validation, allProperties: ALL_PROPERTIES }),
     {
       method: 'GET',
       pattern: '/crm/v3/objects/contacts/{id}',
@@ -232,4 +192,11 @@ export const startCrmSandbox = defineSandbox({
   routes: (store) => [...crmRoutes(store), ...crmBatchRoutes(store, { writePatch, toObject })],
   errorBody: (status, message) =>
     hubspotError(status, status === 404 ? 'OBJECT_NOT_FOUND' : status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR', message),
+  // A private-app token as a Bearer credential, as HubSpot takes it.
+  authorize: (headers, credentials: { token: string }) => {
+    const token = bearerToken(headers);
+    return token !== null && sameSecret(token, credentials.token);
+  },
+  unauthorized: () =>
+    hubspotError(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports private app access tokens: send Authorization: Bearer <token>.'),
 });

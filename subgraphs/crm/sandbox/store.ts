@@ -70,9 +70,21 @@ CREATE TABLE IF NOT EXISTS contacts (
 CREATE INDEX IF NOT EXISTS contacts_canon_external_id ON contacts (canon_external_id);
 CREATE INDEX IF NOT EXISTS contacts_email ON contacts (email);
 CREATE INDEX IF NOT EXISTS contacts_email_lower ON contacts (lower(trim(email)));
+CREATE INDEX IF NOT EXISTS contacts_lastmodifieddate ON contacts (lastmodifieddate);
 `;
 
 const COLUMNS = ['id', ...CRM_WRITABLE_PROPERTIES, 'createdate', 'lastmodifieddate'] as const;
+
+/** One search filter on a known column (checked by the caller); `value` is bound, never spliced. */
+export interface CrmFilter {
+  column: string;
+  op: 'EQ' | 'NEQ' | 'GT' | 'GTE' | 'LT' | 'LTE';
+  value: string;
+}
+
+const SQL_OPS: Record<CrmFilter['op'], string> = { EQ: '=', NEQ: '!=', GT: '>', GTE: '>=', LT: '<', LTE: '<=' };
+/** Columns compared as numbers rather than text. */
+const NUMERIC = new Set(['id']);
 
 export interface CrmStore {
   db: Database.Database;
@@ -83,8 +95,11 @@ export interface CrmStore {
   getMany(ids: readonly string[]): CrmContactRow[];
   /** Rows with numeric id greater than `after`, ascending, at most `limit`. */
   listAfter(after: number, limit: number): CrmContactRow[];
-  /** Rows matching any group (all filters in a group must be equal), ascending by numeric id. */
-  search(groups: readonly { column: string; value: string }[][]): CrmContactRow[];
+  /**
+   * Rows matching any group (every filter of a group must hold), in `sort` order (a column, ascending or not) and
+   * then by numeric id; by numeric id alone without one.
+   */
+  search(groups: readonly CrmFilter[][], sort?: { column: string; ascending: boolean }): CrmContactRow[];
   /** Applies `properties` and bumps lastmodifieddate; undefined when the contact does not exist. */
   update(id: string, properties: Partial<Record<CrmWritableProperty, string | null>>): CrmContactRow | undefined;
   create(properties: Partial<Record<CrmWritableProperty, string | null>>): CrmContactRow;
@@ -158,16 +173,17 @@ export function openCrmStore(file: string): CrmStore {
     get: (id) => getOne.get(id),
     getMany: (ids) => getSome.all(JSON.stringify(ids)),
     listAfter: (a, limit) => after.all(a, limit),
-    search: (groups) => {
+    search: (groups, sort) => {
       // Column names were checked against the known set by the caller; values are bound.
-      const where = groups.length
-        ? groups
-            .map((g) => (g.length ? '(' + g.map((f) => (f.column === 'email' ? EMAIL_EQ : `${f.column} = ?`)).join(' AND ') + ')' : '1'))
-            .join(' OR ')
-        : '1';
+      const condition = (f: CrmFilter) => {
+        if (f.column === 'email' && f.op === 'EQ') return EMAIL_EQ;
+        return NUMERIC.has(f.column) ? `CAST(${f.column} AS INTEGER) ${SQL_OPS[f.op]} CAST(? AS INTEGER)` : `${f.column} ${SQL_OPS[f.op]} ?`;
+      };
+      const where = groups.length ? groups.map((g) => (g.length ? '(' + g.map(condition).join(' AND ') + ')' : '1')).join(' OR ') : '1';
       const values = groups.flatMap((g) => g.map((f) => f.value));
+      const order = sort ? `${NUMERIC.has(sort.column) ? `CAST(${sort.column} AS INTEGER)` : sort.column} ${sort.ascending ? 'ASC' : 'DESC'}, ` : '';
       return db
-        .prepare<unknown[], CrmContactRow>(`SELECT * FROM contacts WHERE ${where} ORDER BY CAST(id AS INTEGER)`)
+        .prepare<unknown[], CrmContactRow>(`SELECT * FROM contacts WHERE ${where} ORDER BY ${order}CAST(id AS INTEGER)`)
         .all(...values);
     },
     update: (id, properties) => update(id, properties),

@@ -5,7 +5,12 @@ import type { ErpCondition, ErpProperty } from './store.js';
 
 const PROPERTY_SET = new Set<string>(ERP_PROPERTIES);
 
-type Token = { kind: 'ident'; text: string } | { kind: 'string'; text: string } | { kind: 'punct'; text: string };
+type Token = { kind: 'ident'; text: string } | { kind: 'string'; text: string } | { kind: 'punct'; text: string } | { kind: 'datetime'; text: string };
+
+/** An OData DateTimeOffset literal, written bare: 2026-01-01T00:00:00Z, with optional fraction and offset. */
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})/;
+/** The comparison operators the sandbox answers besides eq and in. */
+const COMPARISONS = new Set(['gt', 'ge', 'lt', 'le']);
 
 /** Private: tokenizes the small `$filter` subset; returns an error message for anything else. */
 function tokenize(filter: string): Token[] | string {
@@ -37,6 +42,10 @@ function tokenize(filter: string): Token[] | string {
         i++;
       }
       tokens.push({ kind: 'string', text });
+    } else if (DATETIME.test(filter.slice(i))) {
+      const text = DATETIME.exec(filter.slice(i))![0];
+      tokens.push({ kind: 'datetime', text });
+      i += text.length;
     } else {
       const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(filter.slice(i));
       if (!m) return `unexpected character ${JSON.stringify(ch)} at position ${i} in $filter`;
@@ -48,7 +57,7 @@ function tokenize(filter: string): Token[] | string {
 }
 
 const FILTER_CONTRACT =
-  "the sandbox supports only `<Property> eq '<value>'`, `<Property> in ('a','b',...)` and `and` between them";
+  "the sandbox supports only `<Property> eq '<value>'`, `<Property> in ('a','b',...)`, `<Property> gt|ge|lt|le <value>` (a quoted string, or a DateTimeOffset such as 2026-01-01T00:00:00Z) and `and` between them";
 
 /** Parses `$filter` into conditions ANDed together; returns an error message on anything outside the subset. */
 export function parseFilter(filter: string): ErpCondition[] | string {
@@ -86,6 +95,17 @@ export function parseFilter(filter: string): ErpCondition[] | string {
         return `expected "," or ")" in the "in" list of ${prop.text}`;
       }
       conditions.push({ property: prop.text as ErpProperty, op: 'in', values });
+    } else if (op?.kind === 'ident' && COMPARISONS.has(op.text)) {
+      const t = tokens[i++];
+      if (t?.kind !== 'string' && t?.kind !== 'datetime') return `expected a quoted string or a DateTimeOffset after "${prop.text} ${op.text}"; ${FILTER_CONTRACT}`;
+      let value = t.text;
+      if (prop.text === 'LastChangeDateTime') {
+        // Stored as toISOString() text, so a comparison of normalised text is a comparison of instants.
+        const ms = Date.parse(t.text);
+        if (Number.isNaN(ms)) return `${JSON.stringify(t.text)} is not a DateTimeOffset`;
+        value = new Date(ms).toISOString();
+      }
+      conditions.push({ property: prop.text as ErpProperty, op: op.text as 'gt' | 'ge' | 'lt' | 'le', value });
     } else {
       return `unsupported operator ${JSON.stringify(op?.text ?? '')}; ${FILTER_CONTRACT}`;
     }

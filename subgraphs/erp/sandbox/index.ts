@@ -1,6 +1,8 @@
 // Owns the ERP sandbox's HTTP API: a subset of an SAP-style OData v4 BusinessPartners service.
 
+import type { IncomingHttpHeaders } from 'node:http';
 import { isRecord, type Route, type SandboxResponse } from '../../sandbox-kit/router.js';
+import { basicCredentials, sameSecret } from '../../sandbox-kit/credentials.js';
 import { defineSandbox } from '../../sandbox-kit/starter.js';
 import { parseFilter } from './filter.js';
 import {
@@ -34,10 +36,35 @@ function toEntity(row: ErpPartnerRow, select: readonly ErpProperty[] | null) {
 }
 
 /** System query options the sandbox understands; any other `$option` is refused rather than ignored. */
-const KNOWN_OPTIONS = new Set(['$filter', '$select', '$top', '$skip', '$format']);
+const KNOWN_OPTIONS = new Set(['$filter', '$select', '$top', '$skip', '$format', '$orderby', '$skiptoken']);
 
-/** Runs a collection query from its options (URL query or `$query` body alike). */
-function runQuery(store: ErpStore, options: URLSearchParams): SandboxResponse {
+/**
+ * Server-driven paging: at most this many entities per answer, then an `@odata.nextLink`; a client may ask for
+ * fewer with `Prefer: odata.maxpagesize=N`, as OData v4 defines.
+ */
+export const ERP_SERVER_PAGE_SIZE = 1000;
+
+/** The page size a request asked for with `Prefer: odata.maxpagesize=N`, if it did. */
+function preferredPageSize(headers: IncomingHttpHeaders): number | null {
+  const m = /(?:^|[,;\s])odata\.maxpagesize\s*=\s*(\d+)/i.exec(String(headers.prefer ?? ''));
+  const n = m ? Number(m[1]) : NaN;
+  return Number.isInteger(n) && n > 0 ? n : null;
+}
+
+/** A $skiptoken: the (ordering value, key) of the last entity of the page before, so the next page is a keyset read. */
+const skiptoken = (value: string | null, key: string) => Buffer.from(JSON.stringify([value, key])).toString('base64url');
+function readSkiptoken(token: string): [string | null, string] | null {
+  try {
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && v.length === 2 && (v[0] === null || typeof v[0] === 'string') && typeof v[1] === 'string') return v as [string | null, string];
+  } catch {
+    // refused below
+  }
+  return null;
+}
+
+/** Runs a collection query from its options (URL query or `$query` body alike), a page at a time. */
+function runQuery(store: ErpStore, options: URLSearchParams, headers: IncomingHttpHeaders): SandboxResponse {
   for (const key of options.keys()) {
     if (key.startsWith('$') && !KNOWN_OPTIONS.has(key)) {
       return odataError(501, 'NotImplemented', `query option ${key} is not supported by the sandbox; supported: ${[...KNOWN_OPTIONS].join(', ')}`);
@@ -65,12 +92,38 @@ function runQuery(store: ErpStore, options: URLSearchParams): SandboxResponse {
   const skip = intOption('$skip');
   if (typeof top === 'string') return odataError(400, 'InvalidQueryOption', top);
   if (typeof skip === 'string') return odataError(400, 'InvalidQueryOption', skip);
-  const rows = store.query(conditions, top, skip ?? 0);
-  return {
-    status: 200,
-    headers: { 'odata-version': '4.0' },
-    body: { '@odata.context': '$metadata#BusinessPartners', value: rows.map((r) => toEntity(r, select)) },
-  };
+  let orderBy: ErpProperty | null = null;
+  const rawOrder = options.get('$orderby')?.trim();
+  if (rawOrder) {
+    const [name, direction = 'asc', ...rest] = rawOrder.split(/\s+/);
+    if (rest.length || name!.includes(',')) return odataError(501, 'NotImplemented', 'the sandbox orders by one property only: $orderby=<Property> [asc]');
+    if (!PROPERTY_SET.has(name!)) return odataError(400, 'InvalidOrderBy', `$orderby names unknown property ${JSON.stringify(name)}`);
+    if (direction !== 'asc') return odataError(501, 'NotImplemented', 'the sandbox orders ascending only');
+    orderBy = name as ErpProperty;
+  }
+  const token = options.get('$skiptoken');
+  const after = token === null ? undefined : readSkiptoken(token);
+  if (after === null) return odataError(400, 'InvalidSkipToken', 'the $skiptoken is not one this service gave; follow @odata.nextLink as given');
+  const preferred = preferredPageSize(headers);
+  const pageSize = Math.min(preferred ?? ERP_SERVER_PAGE_SIZE, ERP_SERVER_PAGE_SIZE);
+  // Client-driven ($top) within one page needs no next link; beyond it the server pages the rest.
+  const limit = top === null ? pageSize : Math.min(top, pageSize);
+  // One row past the page tells whether a next one exists.
+  const rows = store.query(conditions, limit + 1, token === null ? (skip ?? 0) : 0, { by: orderBy, ...(after ? { after } : {}) });
+  const page = rows.slice(0, limit);
+  const more = rows.length > limit && (top === null || top > limit);
+  const body: Record<string, unknown> = { '@odata.context': '$metadata#BusinessPartners', value: page.map((r) => toEntity(r, select)) };
+  if (more) {
+    const last = page[page.length - 1]!;
+    const next = new URLSearchParams(options);
+    next.delete('$skip');
+    if (top !== null) next.set('$top', String(top - limit));
+    next.set('$skiptoken', skiptoken(orderBy ? (last[orderBy] as string | null) : null, last.BusinessPartner));
+    body['@odata.nextLink'] = `BusinessPartners?${next.toString().replaceAll('+', '%20').replaceAll('%24', '$')}`;
+  }
+  const answerHeaders: Record<string, string> = { 'odata-version': '4.0' };
+  if (preferred !== null) answerHeaders['preference-applied'] = `odata.maxpagesize=${pageSize}`;
+  return { status: 200, headers: answerHeaders, body };
 }
 
 /** True when an If-Match header value admits the current ETag (`*` or one of a comma-separated list). */
@@ -112,17 +165,17 @@ export function erpRoutes(store: ErpStore): Route[] {
       method: 'GET',
       pattern: '/odata/v4/BusinessPartners',
       write: false,
-      handle: ({ query }) => runQuery(store, query),
+      handle: ({ query, headers }) => runQuery(store, query, headers),
     },
     {
       method: 'POST',
       pattern: '/odata/v4/BusinessPartners/$query',
       write: false,
-      handle: ({ body }) => {
+      handle: ({ body, headers }) => {
         if (typeof body !== 'string') {
           return odataError(400, 'InvalidQueryBody', '$query expects a text/plain body of URL-encoded query options, e.g. $filter=...&$select=...');
         }
-        return runQuery(store, new URLSearchParams(body.trim()));
+        return runQuery(store, new URLSearchParams(body.trim()), headers);
       },
     },
     {
@@ -175,4 +228,13 @@ export const startErpSandbox = defineSandbox({
   routes: erpAllRoutes,
   adminRoutes: (store) => erpApprovalRoutes(openErpWrites(store)),
   errorBody: (status, message) => odataError(status, ERROR_CODES[status] ?? (status >= 500 ? 'ServiceUnavailable' : 'Error'), message),
+  // A communication user and password over HTTP basic, as an SAP Gateway takes them; both compared, so neither alone tells.
+  authorize: (headers, credentials: { user: string; password: string }) => {
+    const given = basicCredentials(headers);
+    return given !== null && sameSecret(given.user, credentials.user) && sameSecret(given.password, credentials.password);
+  },
+  unauthorized: () => ({
+    ...odataError(401, 'Unauthorized', 'Logon failed: send the communication user and password as HTTP basic authentication'),
+    headers: { 'www-authenticate': 'Basic realm="canon ERP sandbox"' },
+  }),
 });

@@ -75,17 +75,29 @@ CREATE TABLE IF NOT EXISTS business_partners (
   RowVersion INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS business_partners_external_id ON business_partners (ExternalID);
+CREATE INDEX IF NOT EXISTS business_partners_last_change ON business_partners (LastChangeDateTime, BusinessPartner);
 `;
 
 /** A parsed `$filter` conjunct; property names are validated before they reach SQL. */
-export type ErpCondition = { property: ErpProperty; op: 'eq'; value: string } | { property: ErpProperty; op: 'in'; values: string[] };
+export type ErpCondition =
+  | { property: ErpProperty; op: 'eq' | 'gt' | 'ge' | 'lt' | 'le'; value: string }
+  | { property: ErpProperty; op: 'in'; values: string[] };
+
+/** The order of a query: by one property (then the key), or by the key alone; `after` resumes past a row (keyset). */
+export interface ErpOrder {
+  by: ErpProperty | null;
+  /** The (ordering value, key) of the last row already delivered. */
+  after?: [value: string | null, key: string];
+}
+
+const SQL_OPS = { eq: '=', gt: '>', ge: '>=', lt: '<', le: '<=' } as const;
 
 export interface ErpStore {
   db: Database.Database;
   insertAll(rows: readonly ErpPartnerRow[]): void;
   get(id: string): ErpPartnerRow | undefined;
-  /** Rows matching every condition, ordered by key, after `skip`, at most `top` (null = all). */
-  query(conditions: readonly ErpCondition[], top: number | null, skip: number): ErpPartnerRow[];
+  /** Rows matching every condition, in `order` (default: by key), after `skip`, at most `top` (null = all). */
+  query(conditions: readonly ErpCondition[], top: number | null, skip: number, order?: ErpOrder): ErpPartnerRow[];
   /** Applies the patch, RowVersion+1, new LastChangeDateTime; undefined when missing. */
   update(id: string, patch: Partial<Record<ErpWritableProperty, string | null>>): ErpPartnerRow | undefined;
   close(): void;
@@ -122,26 +134,42 @@ export function openErpStore(file: string): ErpStore {
     db,
     insertAll: (rows) => insertAll(rows),
     get: (id) => getOne.get(id),
-    query: (conditions, top, skip) => {
+    query: (conditions, top, skip, order = { by: null }) => {
       const where: string[] = [];
       const values: unknown[] = [];
+      const known = (p: string) => {
+        if (!(ERP_PROPERTIES as readonly string[]).includes(p)) throw new TypeError(`unknown ERP property ${p}`);
+      };
       for (const c of conditions) {
-        if (!(ERP_PROPERTIES as readonly string[]).includes(c.property)) {
-          throw new TypeError(`unknown ERP property ${c.property}`);
-        }
-        if (c.op === 'eq') {
-          where.push(`${c.property} = ?`);
-          values.push(c.value);
-        } else {
+        known(c.property);
+        if (c.op === 'in') {
           // json_each keeps a 10,000-key `in` to one bound parameter.
           where.push(`${c.property} IN (SELECT value FROM json_each(?))`);
           values.push(JSON.stringify(c.values));
+        } else {
+          where.push(`${c.property} ${SQL_OPS[c.op]} ?`);
+          values.push(c.value);
+        }
+      }
+      if (order.by) known(order.by);
+      if (order.after) {
+        const [value, key] = order.after;
+        if (!order.by) {
+          where.push('BusinessPartner > ?');
+          values.push(key);
+        } else if (value === null) {
+          // NULLs sort first: past a NULL row come the other NULLs after its key, then every non-NULL value.
+          where.push(`(${order.by} IS NOT NULL OR BusinessPartner > ?)`);
+          values.push(key);
+        } else {
+          where.push(`(${order.by} > ? OR (${order.by} = ? AND BusinessPartner > ?))`);
+          values.push(value, value, key);
         }
       }
       const sql =
         'SELECT * FROM business_partners' +
         (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-        ' ORDER BY BusinessPartner LIMIT ? OFFSET ?';
+        ` ORDER BY ${order.by ? `${order.by}, ` : ''}BusinessPartner LIMIT ? OFFSET ?`;
       return db.prepare<unknown[], ErpPartnerRow>(sql).all(...values, top ?? -1, skip);
     },
     update: (id, patch) => update(id, patch),

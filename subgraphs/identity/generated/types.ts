@@ -16,6 +16,15 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** A copy of a canonical value in a system that does not own it. */
+export type CopyValue = {
+  __typename?: 'CopyValue';
+  /** Where the copy lives in that system's native record, e.g. `merge_fields.FNAME + merge_fields.LNAME`. */
+  sourceField: Scalars['String']['output'];
+  system: System;
+  value: Scalars['String']['output'];
+};
+
 export type Customer = {
   __typename?: 'Customer';
   crmId?: Maybe<Scalars['ID']['output']>;
@@ -41,6 +50,98 @@ export type CustomerEdge = {
   /** Opaque position of this customer; pass it as `after` to continue. */
   cursor: Scalars['String']['output'];
   node: Customer;
+};
+
+/** A value in a system's record that canon cannot normalise; canon serves the field as null. */
+export type DataIssue = {
+  __typename?: 'DataIssue';
+  /** The canonical Customer field the value feeds. */
+  field: Scalars['String']['output'];
+  /** What is wrong, e.g. `UNPARSEABLE_PHONE`. */
+  kind: Scalars['String']['output'];
+  message: Scalars['String']['output'];
+  nativeId: Scalars['ID']['output'];
+  /** The value exactly as the system holds it. */
+  rawValue: Scalars['String']['output'];
+  system: System;
+};
+
+export type DataIssueConnection = {
+  __typename?: 'DataIssueConnection';
+  edges: Array<DataIssueEdge>;
+  pageInfo: PageInfo;
+  /** Issues matching the filter, in all. */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type DataIssueEdge = {
+  __typename?: 'DataIssueEdge';
+  cursor: Scalars['String']['output'];
+  node: DataIssue;
+};
+
+/** Where the systems disagree about customers, and the values canon cannot normalise: for data owners (scope quality:read). Read from each system's latest records as canon's sync saw them. */
+export type DataQuality = {
+  __typename?: 'DataQuality';
+  /** Customers whose copies of `field` (every compared field when null) disagree with the owner's value, in creation order, `first` at a time (0 to 1000, default 20), after the cursor `after`. */
+  disagreements: DisagreementConnection;
+  /** Native values canon cannot normalise, so serves as null, of `kind` (every kind when null), by system and native id, `first` at a time (0 to 1000, default 20), after the cursor `after`. */
+  issues: DataIssueConnection;
+  /** Per compared field, in model order: how many customers' copies disagree with the owner. */
+  summary: Array<FieldDisagreementCount>;
+};
+
+
+/** Where the systems disagree about customers, and the values canon cannot normalise: for data owners (scope quality:read). Read from each system's latest records as canon's sync saw them. */
+export type DataQualityDisagreementsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  field?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Where the systems disagree about customers, and the values canon cannot normalise: for data owners (scope quality:read). Read from each system's latest records as canon's sync saw them. */
+export type DataQualityIssuesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  kind?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** An owner's value of a field against the copies other systems keep that hold another value (case and format differences of the same value do not count). */
+export type Disagreement = {
+  __typename?: 'Disagreement';
+  /** The copies that differ, each as its system keeps it. */
+  copies: Array<CopyValue>;
+  customer: Customer;
+  /** The canonical Customer field, e.g. `legalName`. */
+  field: Scalars['String']['output'];
+  owner: System;
+  /** The value as canon serves it from the owner. */
+  ownerValue: Scalars['String']['output'];
+};
+
+export type DisagreementConnection = {
+  __typename?: 'DisagreementConnection';
+  edges: Array<DisagreementEdge>;
+  pageInfo: PageInfo;
+  /** Disagreements matching the filter, in all. */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type DisagreementEdge = {
+  __typename?: 'DisagreementEdge';
+  cursor: Scalars['String']['output'];
+  node: Disagreement;
+};
+
+/** How many customers disagree on one canonical field. */
+export type FieldDisagreementCount = {
+  __typename?: 'FieldDisagreementCount';
+  disagreements: Scalars['Int']['output'];
+  /** The canonical Customer field, e.g. `name`. */
+  field: Scalars['String']['output'];
+  /** The system that owns it. */
+  owner: System;
 };
 
 /** Native records to link into one canonical customer: any of them, at least one. */
@@ -77,6 +178,8 @@ export type Query = {
   customerBySourceId?: Maybe<Customer>;
   /** Customers in creation order, `first` at a time (1 to 1000, default 20), after the cursor `after`. */
   customers: CustomerConnection;
+  /** The data-quality report: disagreements between owners and copies, and values canon cannot normalise. Needs quality:read (or admin). */
+  dataQuality: DataQuality;
 };
 
 
@@ -210,12 +313,21 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  CopyValue: ResolverTypeWrapper<CopyValue>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Customer: ResolverTypeWrapper<IdentityRecord>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   CustomerConnection: ResolverTypeWrapper<IdentityConnection>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   CustomerEdge: ResolverTypeWrapper<Omit<CustomerEdge, 'node'> & { node: ResolversTypes['Customer'] }>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  DataIssue: ResolverTypeWrapper<DataIssue>;
+  DataIssueConnection: ResolverTypeWrapper<DataIssueConnection>;
+  DataIssueEdge: ResolverTypeWrapper<DataIssueEdge>;
+  DataQuality: ResolverTypeWrapper<Omit<DataQuality, 'disagreements'> & { disagreements: ResolversTypes['DisagreementConnection'] }>;
+  Disagreement: ResolverTypeWrapper<Omit<Disagreement, 'customer'> & { customer: ResolversTypes['Customer'] }>;
+  DisagreementConnection: ResolverTypeWrapper<Omit<DisagreementConnection, 'edges'> & { edges: Array<ResolversTypes['DisagreementEdge']> }>;
+  DisagreementEdge: ResolverTypeWrapper<Omit<DisagreementEdge, 'node'> & { node: ResolversTypes['Disagreement'] }>;
+  FieldDisagreementCount: ResolverTypeWrapper<FieldDisagreementCount>;
   LinkRecordsInput: LinkRecordsInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -227,18 +339,33 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
+  CopyValue: CopyValue;
+  String: Scalars['String']['output'];
   Customer: IdentityRecord;
   ID: Scalars['ID']['output'];
   CustomerConnection: IdentityConnection;
   Int: Scalars['Int']['output'];
   CustomerEdge: Omit<CustomerEdge, 'node'> & { node: ResolversParentTypes['Customer'] };
-  String: Scalars['String']['output'];
+  DataIssue: DataIssue;
+  DataIssueConnection: DataIssueConnection;
+  DataIssueEdge: DataIssueEdge;
+  DataQuality: Omit<DataQuality, 'disagreements'> & { disagreements: ResolversParentTypes['DisagreementConnection'] };
+  Disagreement: Omit<Disagreement, 'customer'> & { customer: ResolversParentTypes['Customer'] };
+  DisagreementConnection: Omit<DisagreementConnection, 'edges'> & { edges: Array<ResolversParentTypes['DisagreementEdge']> };
+  DisagreementEdge: Omit<DisagreementEdge, 'node'> & { node: ResolversParentTypes['Disagreement'] };
+  FieldDisagreementCount: FieldDisagreementCount;
   LinkRecordsInput: LinkRecordsInput;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Boolean: Scalars['Boolean']['output'];
   Query: Record<PropertyKey, never>;
   SourceIds: SourceIds;
+}>;
+
+export type CopyValueResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['CopyValue'] = ResolversParentTypes['CopyValue']> = ResolversObject<{
+  sourceField?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  system?: Resolver<ResolversTypes['System'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type CustomerResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'], FederationReferenceType extends FederationReferenceTypes['Customer'] = FederationReferenceTypes['Customer']> = ResolversObject<{
@@ -262,6 +389,57 @@ export type CustomerEdgeResolvers<ContextType = IdentityContext, ParentType exte
   node?: Resolver<ResolversTypes['Customer'], ParentType, ContextType>;
 }>;
 
+export type DataIssueResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['DataIssue'] = ResolversParentTypes['DataIssue']> = ResolversObject<{
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  nativeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  rawValue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  system?: Resolver<ResolversTypes['System'], ParentType, ContextType>;
+}>;
+
+export type DataIssueConnectionResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['DataIssueConnection'] = ResolversParentTypes['DataIssueConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['DataIssueEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type DataIssueEdgeResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['DataIssueEdge'] = ResolversParentTypes['DataIssueEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['DataIssue'], ParentType, ContextType>;
+}>;
+
+export type DataQualityResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['DataQuality'] = ResolversParentTypes['DataQuality']> = ResolversObject<{
+  disagreements?: Resolver<ResolversTypes['DisagreementConnection'], ParentType, ContextType, RequireFields<DataQualityDisagreementsArgs, 'first'>>;
+  issues?: Resolver<ResolversTypes['DataIssueConnection'], ParentType, ContextType, RequireFields<DataQualityIssuesArgs, 'first'>>;
+  summary?: Resolver<Array<ResolversTypes['FieldDisagreementCount']>, ParentType, ContextType>;
+}>;
+
+export type DisagreementResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['Disagreement'] = ResolversParentTypes['Disagreement']> = ResolversObject<{
+  copies?: Resolver<Array<ResolversTypes['CopyValue']>, ParentType, ContextType>;
+  customer?: Resolver<ResolversTypes['Customer'], ParentType, ContextType>;
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['System'], ParentType, ContextType>;
+  ownerValue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type DisagreementConnectionResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['DisagreementConnection'] = ResolversParentTypes['DisagreementConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['DisagreementEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type DisagreementEdgeResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['DisagreementEdge'] = ResolversParentTypes['DisagreementEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Disagreement'], ParentType, ContextType>;
+}>;
+
+export type FieldDisagreementCountResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['FieldDisagreementCount'] = ResolversParentTypes['FieldDisagreementCount']> = ResolversObject<{
+  disagreements?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['System'], ParentType, ContextType>;
+}>;
+
 export type MutationResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   identityLinkRecords?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationIdentityLinkRecordsArgs, 'records'>>;
 }>;
@@ -275,6 +453,7 @@ export type QueryResolvers<ContextType = IdentityContext, ParentType extends Res
   customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<QueryCustomerArgs, 'id'>>;
   customerBySourceId?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<QueryCustomerBySourceIdArgs, 'id' | 'system'>>;
   customers?: Resolver<ResolversTypes['CustomerConnection'], ParentType, ContextType, RequireFields<QueryCustomersArgs, 'first'>>;
+  dataQuality?: Resolver<ResolversTypes['DataQuality'], ParentType, ContextType>;
 }>;
 
 export type SourceIdsResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['SourceIds'] = ResolversParentTypes['SourceIds']> = ResolversObject<{
@@ -285,9 +464,18 @@ export type SourceIdsResolvers<ContextType = IdentityContext, ParentType extends
 }>;
 
 export type Resolvers<ContextType = IdentityContext> = ResolversObject<{
+  CopyValue?: CopyValueResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   CustomerConnection?: CustomerConnectionResolvers<ContextType>;
   CustomerEdge?: CustomerEdgeResolvers<ContextType>;
+  DataIssue?: DataIssueResolvers<ContextType>;
+  DataIssueConnection?: DataIssueConnectionResolvers<ContextType>;
+  DataIssueEdge?: DataIssueEdgeResolvers<ContextType>;
+  DataQuality?: DataQualityResolvers<ContextType>;
+  Disagreement?: DisagreementResolvers<ContextType>;
+  DisagreementConnection?: DisagreementConnectionResolvers<ContextType>;
+  DisagreementEdge?: DisagreementEdgeResolvers<ContextType>;
+  FieldDisagreementCount?: FieldDisagreementCountResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

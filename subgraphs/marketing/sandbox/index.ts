@@ -1,6 +1,7 @@
 // Owns the marketing sandbox's HTTP API: a subset of the Mailchimp Marketing API 3.0 list members.
 
 import { isRecord, type Route, type SandboxResponse } from '../../sandbox-kit/router.js';
+import { basicCredentials, sameSecret } from '../../sandbox-kit/credentials.js';
 import { defineSandbox } from '../../sandbox-kit/starter.js';
 import {
   MARKETING_LIST_ID,
@@ -9,7 +10,7 @@ import {
   openMarketingStore,
   subscriberHash,
 } from './store.js';
-import type { MarketingMemberRow, MarketingMergeFields, MarketingStatus, MarketingStore, MarketingTag } from './store.js';
+import type { MarketingListOptions, MarketingMemberRow, MarketingMergeFields, MarketingStatus, MarketingStore, MarketingTag } from './store.js';
 import { marketingBatchRoutes } from './batch.js';
 
 export { openMarketingStore, subscriberHash, MARKETING_LIST_ID, MARKETING_STATUSES, MARKETING_MERGE_FIELDS } from './store.js';
@@ -88,6 +89,25 @@ function checkMergeFields(value: unknown): MarketingMergeFields | string | undef
   return out;
 }
 
+/** Mailchimp's `since_last_changed`, `sort_field` and `sort_dir` of a member list; a message when one is malformed. */
+function listOptions(query: URLSearchParams): MarketingListOptions | string {
+  const out: MarketingListOptions = {};
+  const since = query.get('since_last_changed');
+  if (since !== null) {
+    const ms = Date.parse(since);
+    if (Number.isNaN(ms)) return `since_last_changed must be an ISO 8601 time, e.g. 2026-01-01T00:00:00+00:00, got ${JSON.stringify(since)}`;
+    out.since = new Date(ms).toISOString();
+  }
+  const field = query.get('sort_field');
+  const dir = query.get('sort_dir') ?? 'ASC';
+  if (field !== null) {
+    if (field !== 'last_changed' && field !== 'timestamp_signup') return `sort_field must be last_changed or timestamp_signup, got ${JSON.stringify(field)}`;
+    if (dir !== 'ASC' && dir !== 'DESC') return `sort_dir must be ASC or DESC, got ${JSON.stringify(dir)}`;
+    out.sort = { field, ascending: dir === 'ASC' };
+  }
+  return out;
+}
+
 /** The marketing routes over an open store. */
 export function marketingRoutes(store: MarketingStore): Route[] {
   const unknownList = (id: string) => problem(404, `The requested resource could not be found: list ${id}`);
@@ -114,7 +134,9 @@ export function marketingRoutes(store: MarketingStore): Route[] {
         const offset = query.get('offset') === null ? 0 : Number(query.get('offset'));
         if (!Number.isInteger(count) || count < 0 || count > MAX_COUNT) return problem(400, `count must be an integer 0..${MAX_COUNT}`);
         if (!Number.isInteger(offset) || offset < 0) return problem(400, 'offset must be a non-negative integer');
-        const { rows, total } = store.list(MARKETING_LIST_ID, count, offset);
+        const options = listOptions(query);
+        if (typeof options === 'string') return problem(400, options);
+        const { rows, total } = store.list(MARKETING_LIST_ID, count, offset, options);
         return { status: 200, body: { members: rows.map(toMember), list_id: MARKETING_LIST_ID, total_items: total } };
       },
     },
@@ -204,4 +226,10 @@ export const startMarketingSandbox = defineSandbox({
   openStore: openMarketingStore,
   routes: (store) => [...marketingRoutes(store), ...marketingBatchRoutes(store, { problem, toMember, checkMergeFields })],
   errorBody: (status, message) => problem(status, message),
+  // The API key as the password of HTTP basic; Mailchimp ignores the user name.
+  authorize: (headers, credentials: { apiKey: string }) => {
+    const given = basicCredentials(headers);
+    return given !== null && sameSecret(given.password, credentials.apiKey);
+  },
+  unauthorized: () => problem(401, "Your API key may be invalid, or you've attempted to access the wrong datacenter.", 'API Key Invalid'),
 });

@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS members (
   canon_external_id TEXT,
   PRIMARY KEY (list_id, subscriber_hash)
 );
+CREATE INDEX IF NOT EXISTS members_last_changed ON members (list_id, last_changed);
 `;
 
 const COLUMNS = [
@@ -64,12 +65,23 @@ const COLUMNS = [
   'canon_external_id',
 ] as const;
 
+/** How a member list is filtered and ordered (Mailchimp's since_last_changed, sort_field and sort_dir). */
+export interface MarketingListOptions {
+  /** ISO instant, as stored. */
+  since?: string;
+  sort?: { field: 'last_changed' | 'timestamp_signup'; ascending: boolean };
+}
+
 export interface MarketingStore {
   db: Database.Database;
   insertAll(rows: readonly MarketingMemberRow[]): void;
   get(listId: string, hash: string): MarketingMemberRow | undefined;
   getMany(listId: string, hashes: readonly string[]): MarketingMemberRow[];
-  list(listId: string, count: number, offset: number): { rows: MarketingMemberRow[]; total: number };
+  /**
+   * A page of members: with `since`, only those whose last_changed is at or after it; in `sort` order (then by
+   * insertion), by insertion without one. `total` counts every member the filter admits.
+   */
+  list(listId: string, count: number, offset: number, opts?: MarketingListOptions): { rows: MarketingMemberRow[]; total: number };
   /** Creates or updates a member; merge fields are merged into the existing ones. */
   upsert(
     listId: string,
@@ -94,10 +106,15 @@ export function openMarketingStore(file: string): MarketingStore {
   const getSome = db.prepare<[string, string], MarketingMemberRow>(
     'SELECT * FROM members WHERE list_id = ? AND subscriber_hash IN (SELECT value FROM json_each(?))',
   );
-  const page = db.prepare<[string, number, number], MarketingMemberRow>(
-    'SELECT * FROM members WHERE list_id = ? ORDER BY rowid LIMIT ? OFFSET ?',
-  );
-  const count = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM members WHERE list_id = ?');
+  const list = (listId: string, n: number, offset: number, opts: MarketingListOptions = {}) => {
+    // The sort field is one of two known names (typed), never text from a request.
+    const where = `list_id = ?${opts.since ? ' AND last_changed >= ?' : ''}`;
+    const args = opts.since ? [listId, opts.since] : [listId];
+    const order = opts.sort ? `${opts.sort.field} ${opts.sort.ascending ? 'ASC' : 'DESC'}, rowid` : 'rowid';
+    const rows = db.prepare<unknown[], MarketingMemberRow>(`SELECT * FROM members WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...args, n, offset);
+    const total = db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM members WHERE ${where}`).get(...args)?.n ?? 0;
+    return { rows, total };
+  };
 
   const insertAll = db.transaction((rows: readonly MarketingMemberRow[]) => {
     for (const row of rows) insert.run(row);
@@ -151,7 +168,7 @@ export function openMarketingStore(file: string): MarketingStore {
     insertAll: (rows) => insertAll(rows),
     get: (listId, hash) => getOne.get(listId, hash),
     getMany: (listId, hashes) => getSome.all(listId, JSON.stringify(hashes)),
-    list: (listId, n, offset) => ({ rows: page.all(listId, n, offset), total: count.get(listId)?.n ?? 0 }),
+    list,
     upsert: (listId, hash, input) => upsert(listId, hash, input),
     patch: (listId, hash, input) => patch(listId, hash, input),
     close: () => db.close(),

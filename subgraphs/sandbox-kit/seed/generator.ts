@@ -4,7 +4,8 @@
 //   customer — one person at one company, the thing canon gives a canonical id (cus_…).
 //   primary  — the one native record per (customer, system) canon treats as that customer's record;
 //              CRM near-duplicates are recorded too, with is_primary 0.
-// Everything is drawn from one seeded PRNG in a fixed order, so (seed, size) fully determines the output.
+// Everything is drawn from seeded PRNGs in a fixed order (the values from one, data-entry noise from another:
+// ./noise.ts), so (seed, size) fully determines the output.
 
 import { CRM_LIFECYCLE_STAGES, type CrmContactRow } from '../../crm/sandbox/index.js';
 import type { ErpPartnerRow } from '../../erp/sandbox/index.js';
@@ -13,6 +14,7 @@ import { MARKETING_LIST_ID, subscriberHash, type MarketingMemberRow } from '../.
 import type { SupportOrganizationRow, SupportTicketRow } from '../../support/sandbox/index.js';
 import { createRng } from '../rng.js';
 import { CALLING_CODES, COUNTRIES, JOB_TITLES, STEMS, TAGS, TICKET_SUBJECTS, type Country } from './tables.js';
+import { erpLegalName, noiseDrawer, PLACEHOLDER_PHONES, shareGenericEmails, typo } from './noise.js';
 
 /** Everything the seeder writes, as plain rows; deep-equal for equal (seed, size). */
 export interface Dataset {
@@ -134,6 +136,8 @@ export function generateDataset(opts: { seed: number; size: number }): Dataset {
   if (!Number.isSafeInteger(seed)) throw new TypeError(`seed must be a safe integer, got ${seed}`);
   if (!Number.isSafeInteger(size) || size < 0) throw new TypeError(`size must be a non-negative integer, got ${size}`);
   const d = drawer(seed);
+  // Data-entry noise comes from a stream of its own (./noise.ts), so it never shifts the values drawn here.
+  const noise = noiseDrawer(seed);
   const countries = Object.entries(COUNTRIES).map(([c, data]) => [c as Country, data.weight] as const);
 
   const out: Dataset = {
@@ -169,7 +173,8 @@ export function generateDataset(opts: { seed: number; size: number }): Dataset {
       tries++;
     } while (usedCompanies.has(stem));
     usedCompanies.add(stem);
-    const legalName = `${stem} ${d.pick(c.legalForms)}`;
+    const legalForm = d.pick(c.legalForms);
+    const legalName = `${stem} ${legalForm}`;
     const domain = `${ascii(stem)}.${c.tld}`;
     let email = `${ascii(first)}.${ascii(last)}@${domain}`;
     for (let n = 2; usedEmails.has(email); n++) email = `${ascii(first)}.${ascii(last)}${n}@${domain}`;
@@ -195,9 +200,9 @@ export function generateDataset(opts: { seed: number; size: number }): Dataset {
       const row: CrmContactRow = {
         id: String(crmId++),
         firstname: first,
-        lastname: last,
+        lastname: noise.chance(0.04) ? typo(noise, last) : last,
         email,
-        phone: d.chance(0.9) ? formatPhone(country, phone, phoneStyle) : null,
+        phone: d.chance(0.9) ? (noise.chance(0.03) ? noise.pick(PLACEHOLDER_PHONES) : formatPhone(country, phone, phoneStyle)) : null,
         country,
         company,
         jobtitle: d.chance(0.85) ? d.pick(JOB_TITLES) : null,
@@ -213,7 +218,7 @@ export function generateDataset(opts: { seed: number; size: number }): Dataset {
         const dup: CrmContactRow = {
           id: String(crmId++),
           firstname: d.chance(0.8) ? first : first.charAt(0) + '.',
-          lastname: last,
+          lastname: noise.chance(0.2) ? typo(noise, last) : last,
           email: messyEmail(d, email),
           phone: d.chance(0.7) ? formatPhone(country, phone, phoneStyle + d.int(1, 4)) : null,
           country: d.chance(0.6) ? country : null,
@@ -233,7 +238,7 @@ export function generateDataset(opts: { seed: number; size: number }): Dataset {
       const limit = d.pick([5000, 10000, 25000, 50000, 100000, 250000]);
       const row: ErpPartnerRow = {
         BusinessPartner: String(erpId++),
-        BusinessPartnerName: legalName,
+        BusinessPartnerName: erpLegalName(noise, stem, legalForm),
         TaxNumber: taxNumber(d, country),
         StreetName: street,
         AdditionalStreetName: d.chance(0.15) ? d.pick(['Gebäude B', 'Suite 200', '2nd Floor', 'Bâtiment A', 'Unit 4']) : null,
@@ -265,7 +270,7 @@ export function generateDataset(opts: { seed: number; size: number }): Dataset {
         email_address: typed,
         status: d.weighted([['subscribed', 70], ['unsubscribed', 15], ['cleaned', 5], ['pending', 10]] as const),
         merge_fields: JSON.stringify({
-          FNAME: first,
+          FNAME: noise.chance(0.06) ? typo(noise, first) : first,
           LNAME: lname,
           PHONE: d.chance(0.25) ? '' : d.chance(0.2) ? formatPhone(country, phoneParts(d, country), d.int(0, 4)) : formatPhone(country, phone, phoneStyle + d.int(0, 4)),
           COMPANY: d.chance(0.5) ? stem : legalName,
@@ -282,7 +287,8 @@ export function generateDataset(opts: { seed: number; size: number }): Dataset {
     if (inSupport) {
       const orgCreated = createdMs + d.int(0, 100) * DAY;
       // Support agents name organizations how customers call themselves, rarely the legal name.
-      const name = d.weighted([[stem, 50], [`${stem} (${city})`, 20], [stem.replace(/ /g, ''), 10], [legalName, 20]] as const);
+      const typed = d.weighted([[stem, 50], [`${stem} (${city})`, 20], [stem.replace(/ /g, ''), 10], [legalName, 20]] as const);
+      const name = noise.chance(0.1) ? typo(noise, typed) : typed;
       const org: SupportOrganizationRow = {
         id: orgId++,
         name,
@@ -313,6 +319,7 @@ export function generateDataset(opts: { seed: number; size: number }): Dataset {
       }
     }
   }
+  shareGenericEmails(noise, out.crm, out.sourceIds, size);
   // The CRM lifecycle stage list is the contract; fail loudly if the generator ever drifts from it.
   for (const r of out.crm) {
     if (r.lifecyclestage !== null && !(CRM_LIFECYCLE_STAGES as readonly string[]).includes(r.lifecyclestage)) {

@@ -1,4 +1,4 @@
-// Writing the seeded dataset to disk: one SQLite file per sandbox system and the identity crosswalk, each through its own store.
+// Writing the seeded dataset to disk: one SQLite file per sandbox system, the identity crosswalk (each through its own store) and the truth file.
 
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,12 +9,15 @@ import { writeIdentityCrosswalk } from '../../identity/connector.js';
 import { openMarketingStore } from '../../marketing/sandbox/index.js';
 import { openSupportStore } from '../../support/sandbox/index.js';
 import { generateDataset } from './generator.js';
+import { SEED_TRUTH_FILE, writeSeedTruth } from './truth.js';
 
 export interface SeedSummary {
   dataDir: string;
   seed: number;
   size: number;
   files: Record<SystemName | 'identity', string>;
+  /** DATA_DIR/seed-truth.json: which records are one customer (./truth.ts). */
+  truthFile: string;
   counts: {
     customers: number;
     crmContacts: number;
@@ -62,6 +65,8 @@ export function seedAll(dataDir: string, opts: { seed?: number; size?: number; f
     throw new Error(`refusing to seed over existing files (${existing.join(', ')}); pass force to replace them`);
   }
   for (const f of Object.values(files)) removeDatabase(f);
+  const truthFile = join(dataDir, SEED_TRUTH_FILE);
+  rmSync(truthFile, { force: true });
 
   const data = generateDataset({ seed, size });
 
@@ -77,13 +82,16 @@ export function seedAll(dataDir: string, opts: { seed?: number; size?: number; f
   const support = openSupportStore(files.support);
   support.insertAll(data.supportOrganizations, data.supportTickets);
   support.close();
+  // Still written from the truth until canon builds the crosswalk from the change feeds.
   writeIdentityCrosswalk(files.identity, data.customers, data.sourceIds);
+  writeSeedTruth(truthFile, data);
 
   return {
     dataDir,
     seed,
     size,
     files,
+    truthFile,
     counts: {
       customers: data.customers.length,
       crmContacts: data.crm.length,

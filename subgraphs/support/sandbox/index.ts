@@ -1,10 +1,12 @@
 // Owns the support sandbox's HTTP API: a subset of the Zendesk Support API v2 (organizations and tickets).
 
 import { isRecord, listParam, type Route, type SandboxResponse } from '../../sandbox-kit/router.js';
+import { basicCredentials, sameSecret } from '../../sandbox-kit/credentials.js';
 import { defineSandbox } from '../../sandbox-kit/starter.js';
 import { SUPPORT_PLANS, TICKET_PRIORITIES, TICKET_STATUSES, openSupportStore } from './store.js';
 import type { SupportOrganizationRow, SupportStore, SupportTicketRow, TicketPriority, TicketStatus } from './store.js';
 import { supportOrganizationRoutes } from './organizations.js';
+import { supportIncrementalRoutes } from './incremental.js';
 
 export { openSupportStore, SUPPORT_PLANS, TICKET_STATUSES, TICKET_PRIORITIES, OPEN_TICKET_STATUSES } from './store.js';
 export type { SupportOrganizationRow, SupportTicketRow, SupportStore } from './store.js';
@@ -260,6 +262,12 @@ const ERROR_NAMES: Record<number, string> = { 404: 'RecordNotFound', 400: 'Inval
 export const startSupportSandbox = defineSandbox({
   name: 'support',
   openStore: openSupportStore,
-  routes: (store) => [...supportRoutes(store), ...supportOrganizationRoutes(store, { toOrganization })],
+  routes: (store) => [...supportRoutes(store), ...supportOrganizationRoutes(store, { toOrganization }), ...supportIncrementalRoutes(store, { toOrganization })],
   errorBody: (status, description) => ({ status, body: { error: ERROR_NAMES[status] ?? (status >= 500 ? 'ServiceUnavailable' : 'Error'), description } }),
+  // An API token the way Zendesk takes it: HTTP basic with the user `<agent email>/token` and the token as password.
+  authorize: (headers, credentials: { email: string; token: string }) => {
+    const given = basicCredentials(headers);
+    return given !== null && sameSecret(given.user, `${credentials.email}/token`) && sameSecret(given.password, credentials.token);
+  },
+  unauthorized: () => ({ status: 401, body: { error: "Couldn't authenticate you" }, headers: { 'www-authenticate': 'Basic realm="Web Password"' } }),
 });

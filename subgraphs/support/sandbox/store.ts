@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS organizations (
   updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS organizations_external_id ON organizations (external_id);
+CREATE INDEX IF NOT EXISTS organizations_updated_at ON organizations (updated_at, id);
 CREATE TABLE IF NOT EXISTS tickets (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   organization_id INTEGER REFERENCES organizations(id),

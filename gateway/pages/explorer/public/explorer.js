@@ -1,7 +1,8 @@
-// The explorer's behaviour: reads dataModel and introspection from /graphql at runtime and renders the five views from them.
+// The explorer's behaviour: reads dataModel and introspection from /graphql at runtime and renders the six views from them (the data-quality view is quality.js).
 // Nothing about the model is written here, so the page cannot disagree with what the gateway enforces.
 
 import { $, colourOf, ENDPOINT, h, learnOwners, mountHeader, post, setEndpoint, systemBadge, systemLabel } from './shared/page.js';
+import { loadQuality } from './quality.js';
 
 const DATA_MODEL_QUERY = `query ExplorerDataModel {
   dataModel {
@@ -426,6 +427,7 @@ function selectTab(name) {
   if (location.hash !== `#${tab}`) history.replaceState(null, '', `#${tab}`);
   if (tab === 'graph') startGraph();
   if (tab === 'export') loadPreview().catch(() => undefined);
+  if (tab === 'quality') loadQuality();
   window.scrollTo(0, 0);
 }
 
