@@ -79,7 +79,52 @@ async function crashAndRecover(overrides: Record<string, unknown>, faults: Recor
   }
 }
 
+const ONBOARD = 'mutation($input: OnboardCustomerInput!) { onboardCustomer(input: $input, mode: QUEUED) { operation { id } } }';
+const ONBOARDING = 'query($id: ID!) { operation(id: $id) { status customerId steps { name status } } }';
+
+/** An onboarding WAITING on a held partner when the gateway dies: after the restart it waits on, and finishes once released, each record once. */
+async function crashWhileWaiting() {
+  const dir = mkdtempSync(join(tmpdir(), 'canon-crash-onboard-'));
+  dirs.push(dir);
+  let child: ChildStack = await startChildStack(dir, { seedSize: 40 });
+  try {
+    await fetch(`${child.ready.systems.erp}/_admin/approvals`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ holdNewPartners: true }) });
+    const tag = randomUUID().slice(0, 8);
+    const email = `crash.${tag}@onboard.example`;
+    const input = { name: `Crash ${tag}`, email, legalName: `Crash ${tag} AG`, billingAddress: { line1: 'Ring 2', city: 'Wien', postalCode: '1010', country: 'AT' }, emailConsent: 'SUBSCRIBED' };
+    const id = (await child.gql(ONBOARD, { input })).data.onboardCustomer.operation.id;
+    await until('the onboarding to wait', async () => (await child.gql(ONBOARDING, { id })).data.operation?.steps[2].status === 'WAITING');
+    await child.kill();
+
+    child = await startChildStack(dir, { seedSize: 40 });
+    // Recovered: still waiting on the held partner (the ERP keeps its hold), nothing sent downstream.
+    const { held } = await json(`${child.ready.systems.erp}/_admin/approvals`);
+    await until('the recovered onboarding to read the partner again', async () => ((await json(`${child.ready.systems.erp}/_admin/stats`)).byRoute["GET /odata/v4/BusinessPartners('{id}')"] ?? 0) >= 1);
+    expect((await json(`${child.ready.systems.support}/_admin/stats`)).requests).toBe(0);
+    await fetch(`${child.ready.systems.erp}/_admin/approvals/release`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: held[0] }) });
+    const done = await until('the onboarding to finish', async () => {
+      const op = (await child.gql(ONBOARDING, { id })).data.operation;
+      return op.status !== 'PENDING' && op;
+    });
+    expect([done.status, done.steps.map((s: any) => s.status)]).toEqual(['SUCCEEDED', ['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']]);
+    const credentials = loadOrCreateSandboxCredentials(dir);
+    const api = (system: 'crm' | 'erp' | 'support', path: string, init: RequestInit = {}) => sandboxFetch(system, `${child.ready.systems[system]}${path}`, init, credentials).then((r) => r.json());
+    const contacts = await api('crm', '/crm/v3/objects/contacts/search', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: email }] }] }) });
+    const partners = await api('erp', `/odata/v4/BusinessPartners?$filter=${encodeURIComponent(`ExternalID eq '${id}'`)}`);
+    const orgs = await api('support', `/api/v2/organizations/search.json?external_id=${encodeURIComponent(id)}`);
+    expect([contacts.total, partners.value.length, orgs.organizations.length]).toEqual([1, 1, 1]);
+    const found = await child.gql('query($id: ID!) { customerBySourceId(system: ERP, id: $id) { id } }', { id: held[0] });
+    expect(found.data.customerBySourceId.id).toBe(done.customerId);
+  } finally {
+    await child.stop();
+  }
+}
+
 describe('a gateway killed mid-workflow', () => {
+  it('resumes an onboarding that was WAITING for the ERP, which finishes once the partner is released, each record once', async () => {
+    await crashWhileWaiting();
+  });
+
   it('finishes the workflow after a restart on PGlite, each effect once', async () => {
     await crashAndRecover({}, {});
   });

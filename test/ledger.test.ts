@@ -47,6 +47,13 @@ describe('statusOf', () => {
     expect(statusOf([step('crm', 'FAILED')])).toBe('FAILED');
     expect(statusOf([step('crm', 'SUCCEEDED'), step('erp', 'PENDING')])).toBe('PENDING');
   });
+
+  it('counts a bulk step by its records, SKIPPED as nothing, and a failure that skipped later steps as FAILED', () => {
+    const item = (status: LedgerStep['status']) => ({ customerId: 'c', nativeId: 'n', input: {}, status, error: null });
+    expect(statusOf([step('crm', 'FAILED', { items: [item('SUCCEEDED'), item('FAILED')] })])).toBe('PARTIAL');
+    expect(statusOf([step('crm', 'SUCCEEDED'), step('marketing', 'SKIPPED')])).toBe('SUCCEEDED');
+    expect(statusOf([step('crm', 'SUCCEEDED'), step('erp', 'FAILED'), step('support', 'SKIPPED')])).toBe('FAILED');
+  });
 });
 
 describe.each(stores)('Ledger on $name', ({ skip, open }) => {
@@ -63,6 +70,16 @@ describe.each(stores)('Ledger on $name', ({ skip, open }) => {
     await ledger.save(o);
     expect(await ledger.get(o.id)).toEqual(o);
     expect(await ledger.get('nope')).toBeNull();
+  });
+
+  it.skipIf(skip)('saves with saveIfAbsent only when no record has the id, never setting one back', async () => {
+    const o = op('2026-11-01T10:02:00.000Z', { steps: [step('crm', 'SUCCEEDED')] });
+    await ledger.save(o);
+    await ledger.saveIfAbsent({ ...o, status: 'PENDING', steps: [step('crm', 'PENDING')] });
+    expect(await ledger.get(o.id)).toEqual(o);
+    const fresh = op('2026-11-01T10:03:00.000Z');
+    await ledger.saveIfAbsent(fresh);
+    expect(await ledger.get(fresh.id)).toEqual(fresh);
   });
 
   it.skipIf(skip)('updates an operation in place when saved again', async () => {

@@ -49,6 +49,8 @@ describe('workflows', () => {
       ['updateCustomer', 'REALTIME'],
       ['openTicket', 'REALTIME'],
       ['retryOperation', 'REALTIME'],
+      ['onboardCustomer', 'REALTIME'],
+      ['bulkUpdateCustomers', 'QUEUED'],
     ]);
     expect(res.data.workflows[0].steps.map((s: any) => [s.name, s.system, s.after])).toEqual(SYSTEMS.map((s) => [`${s}.updateCustomer`, s, []]));
     expect(res.data.workflows[1].steps[0]).toEqual({ name: 'support.createTicket', system: 'support', action: 'createTicket', after: [], precondition: 'the customer has a support organization' });

@@ -44,6 +44,17 @@ export interface LedgerStep {
   result: string | null;
   /** Earlier runs of this step that failed, oldest first: a retry replaces the step's outcome, not what happened before. */
   history?: StepRun[];
+  /** For a bulk step: one entry per record it writes, each with its own outcome. */
+  items?: LedgerStepItem[];
+}
+
+/** One record of a bulk step. */
+export interface LedgerStepItem {
+  customerId: string;
+  nativeId: string;
+  input: Record<string, unknown>;
+  status: StepStatus;
+  error: LedgerError | null;
 }
 
 /** One earlier failed run of a step. */
@@ -98,6 +109,8 @@ export interface LedgerPage {
 
 export interface Ledger {
   save(op: OperationRecord): Promise<void>;
+  /** Saves `op` only when no record has its id: a workflow that already wrote its own record is never set back. */
+  saveIfAbsent(op: OperationRecord): Promise<void>;
   get(id: string): Promise<OperationRecord | null>;
   /** The newest operation recorded under an idempotency key (one logical operation, however often it was sent). */
   byIdempotencyKey(key: string): Promise<OperationRecord | null>;
@@ -108,12 +121,19 @@ export interface Ledger {
   close(): Promise<void>;
 }
 
-/** Overall status from the steps: all succeeded, all failed, or some of each. */
+/**
+ * Overall status from the steps: all succeeded, all failed, or some of each. A bulk step counts as its records
+ * (one refused record among a hundred written is PARTIAL); a SKIPPED step counts as neither, since it did nothing,
+ * but a failure that made later steps SKIPPED stopped the workflow, and the operation is FAILED.
+ */
 export function statusOf(steps: LedgerStep[]): OperationStatus {
   if (steps.length === 0) return 'FAILED';
   if (steps.some((s) => s.status === 'PENDING' || s.status === 'WAITING')) return 'PENDING';
-  const ok = steps.filter((s) => s.status === 'SUCCEEDED').length;
-  return ok === steps.length ? 'SUCCEEDED' : ok === 0 ? 'FAILED' : 'PARTIAL';
+  const units = steps.flatMap((s) => (s.items?.length ? s.items.map((i) => i.status) : [s.status]));
+  const ok = units.filter((u) => u === 'SUCCEEDED').length;
+  const failed = units.filter((u) => u === 'FAILED').length;
+  if (failed > 0 && steps.some((s) => s.status === 'SKIPPED')) return 'FAILED';
+  return failed === 0 && ok > 0 ? 'SUCCEEDED' : ok === 0 ? 'FAILED' : 'PARTIAL';
 }
 
 /** The cursor of an operation in `operations()`: its place in the newest-first order (created at, then id). */
@@ -180,6 +200,12 @@ export class SqliteLedger implements Ledger {
       .run(op.id, op.traceId, op.name, op.kind, op.app, op.idempotencyKey, op.status, op.createdAt, op.updatedAt, systemsColumn(op), JSON.stringify(op));
   }
 
+  async saveIfAbsent(op: OperationRecord): Promise<void> {
+    this.db
+      .prepare(`INSERT INTO operations (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`)
+      .run(op.id, op.traceId, op.name, op.kind, op.app, op.idempotencyKey, op.status, op.createdAt, op.updatedAt, systemsColumn(op), JSON.stringify(op));
+  }
+
   async get(id: string): Promise<OperationRecord | null> {
     const row = this.db.prepare('SELECT body FROM operations WHERE id = ?').get(id) as { body: string } | undefined;
     return row ? (JSON.parse(row.body) as OperationRecord) : null;
@@ -231,6 +257,13 @@ export class PostgresLedger implements Ledger {
     await this.pool.query(
       `INSERT INTO ${this.table} (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, systems = EXCLUDED.systems, body = EXCLUDED.body, trace_id = EXCLUDED.trace_id`,
+      [op.id, op.traceId, op.name, op.kind, op.app, op.idempotencyKey, op.status, op.createdAt, op.updatedAt, systemsColumn(op), JSON.stringify(op)],
+    );
+  }
+
+  async saveIfAbsent(op: OperationRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${this.table} (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
       [op.id, op.traceId, op.name, op.kind, op.app, op.idempotencyKey, op.status, op.createdAt, op.updatedAt, systemsColumn(op), JSON.stringify(op)],
     );
   }

@@ -5,15 +5,25 @@ import { ErrorCode } from '../../schema/errors.js';
 import { decodeCursor, encodeCursor, type Ledger, type LedgerStep, type OperationRecord, type OperationStatus } from './ledger.js';
 import { retryPlan } from './retry-plan.js';
 
+/** A step as OperationStep serves it: systems in the System enum's spelling, null for canon's own identity step. */
 function stepView(s: LedgerStep) {
-  return { ...s, name: s.name ?? `${s.system}.${s.action}`, startedAt: s.startedAt ?? null, history: s.history ?? [], system: s.system.toUpperCase() };
+  return {
+    ...s,
+    name: s.name ?? `${s.system}.${s.action}`,
+    startedAt: s.startedAt ?? null,
+    history: s.history ?? [],
+    system: s.system === 'identity' ? null : s.system.toUpperCase(),
+    items: s.items ?? [],
+  };
 }
 
-/** Batch progress as recorded, else the steps that have ended. */
+const ended = (status: string) => status === 'SUCCEEDED' || status === 'FAILED' || status === 'SKIPPED';
+
+/** Batch progress as recorded; for bulk work its records; else the steps that have ended. */
 function progressOf(op: OperationRecord) {
   if (op.progress) return op.progress;
-  const ended = (s: LedgerStep) => s.status === 'SUCCEEDED' || s.status === 'FAILED' || s.status === 'SKIPPED';
-  return { total: op.steps.length, done: op.steps.filter(ended).length, failed: op.steps.filter((s) => s.status === 'FAILED').length };
+  const units = op.steps.some((s) => s.items?.length) ? op.steps.flatMap((s) => (s.items ?? []).map((i) => i.status)) : op.steps.map((s) => s.status);
+  return { total: units.length, done: units.filter(ended).length, failed: units.filter((u) => u === 'FAILED').length };
 }
 
 /** An operation as the schema's Operation type serves it (systems in the System enum's spelling). */

@@ -54,6 +54,7 @@ export function ledgerStep(s: StepState, before?: LedgerStep, rerun = false): Le
     input: s.input,
     expectedVersion: s.expectedVersion,
     result: s.result,
+    ...(s.items ? { items: s.items.map((i) => ({ ...i, error: i.error ? { code: i.error.code, message: i.error.message, retryable: i.error.retryable } : null })) } : {}),
   };
 }
 
@@ -104,8 +105,10 @@ export class Recorder {
 
   private save(op: OperationRecord): Promise<void> {
     const snapshot = structuredClone(op);
-    this.saving = this.saving.then(() => this.ledger.save(snapshot));
-    return this.saving;
+    // A failed save rejects its own caller only; the next save still runs (and rewrites the whole record).
+    const next = this.saving.catch(() => undefined).then(() => this.ledger.save(snapshot));
+    this.saving = next;
+    return next;
   }
 
   /** The ledger id of this operation: the earlier run's, when this run continues it. */
@@ -118,22 +121,41 @@ export class Recorder {
     return (await this.base()).steps;
   }
 
-  /** Records the steps about to run (status PENDING), so the ledger shows what is in flight. */
-  async begin(steps: readonly StepState[]): Promise<void> {
+  /** The record of the steps about to run (status PENDING), so the ledger shows what is in flight. */
+  private async begun(steps: readonly StepState[]): Promise<OperationRecord> {
     const op = await this.base();
     const earlier = op.steps;
-    op.steps = steps.map((s) => ledgerStep(s, earlier.find((e) => e.system === s.system && e.action === s.action), s.status !== 'SUCCEEDED'));
+    // Steps of one name (a bulk write's batches) are matched by position, the others by system and action.
+    const before = (s: StepState, i: number) => (earlier.length === steps.length && earlier[i]?.name === (s.name ?? `${s.system}.${s.action}`) ? earlier[i] : earlier.find((e) => e.system === s.system && e.action === s.action));
+    op.steps = steps.map((s, i) => ledgerStep(s, before(s, i), s.status !== 'SUCCEEDED'));
     this.earlier = op.steps;
     op.status = statusOf(op.steps);
     op.error = null;
-    await this.save(op);
+    return op;
   }
 
-  /** Records the steps as they stand now, in the order begin() gave them. */
-  async progress(steps: readonly StepState[]): Promise<void> {
+  /** Records the steps about to run (status PENDING), so the ledger shows what is in flight. */
+  async begin(steps: readonly StepState[]): Promise<void> {
+    await this.save(await this.begun(steps));
+  }
+
+  /**
+   * The first record of an operation whose workflow has already been started durably: written only when that
+   * workflow has not written its own yet, so this never sets a record back.
+   */
+  async beginIfAbsent(steps: readonly StepState[]): Promise<void> {
+    const op = structuredClone(await this.begun(steps));
+    const next = this.saving.catch(() => undefined).then(() => this.ledger.saveIfAbsent(op));
+    this.saving = next;
+    await next;
+  }
+
+  /** Records the steps as they stand now, in the order begin() gave them; `customerId` once the operation knows its customer. */
+  async progress(steps: readonly StepState[], customerId?: string | null): Promise<void> {
     const op = await this.base();
     op.steps = steps.map((s, i) => ({ ...ledgerStep(s), history: this.earlier[i]?.history ?? [] }));
     op.status = statusOf(op.steps);
+    if (customerId) op.customerId = customerId;
     op.updatedAt = new Date().toISOString();
     await this.save(op);
   }

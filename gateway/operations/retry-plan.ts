@@ -33,10 +33,14 @@ const none = (reason: string | null, refusal: RetryPlan['refusal'] = null): Retr
  */
 export function retryPlan(op: OperationRecord, now: number): RetryPlan {
   if (op.kind !== 'mutation') return none(`Operation ${op.id} is a ${op.kind}; only writes are retried: the app sends a read again itself.`, ErrorCode.BAD_USER_INPUT);
+  // Onboarding's steps depend on each other and wait durably for hours: it is resumed whole, never step by step.
+  if (op.workflow === 'onboardCustomer' && op.status !== 'SUCCEEDED') {
+    return none(`Operation ${op.id} is an onboarding: it is not retried step by step. Send onboardCustomer again; its steps find the records an earlier run created.`, ErrorCode.BAD_USER_INPUT);
+  }
   const interrupted = op.status === 'PENDING' && now - Date.parse(op.updatedAt) > INTERRUPTED_AFTER_MS;
   if (op.status === 'PENDING' && !interrupted) return none(`Operation ${op.id} is still running (PENDING); retry it once it has ended.`, ErrorCode.IDEMPOTENCY_IN_PROGRESS);
   if (op.status === 'SUCCEEDED') return none(null);
-  const again = (s: LedgerStep) => Boolean(s.nativeId) && ((s.status === 'FAILED' && s.error?.retryable === true) || (interrupted && s.status === 'PENDING'));
+  const again = (s: LedgerStep) => (Boolean(s.nativeId) || Boolean(s.items?.length)) && ((s.status === 'FAILED' && s.error?.retryable === true) || (interrupted && s.status === 'PENDING'));
   const steps = op.steps.flatMap((s, i) => (again(s) ? [i] : []));
   if (steps.length > 0) return { possible: true, reason: null, refusal: null, steps };
   if (op.steps.every((s) => s.status === 'SUCCEEDED')) return none('Nothing to retry: no system was called. Correct the request and send it again.');

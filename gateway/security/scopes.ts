@@ -66,6 +66,26 @@ const CONTROL_READS: Record<string, string | 'model'> = {
   operation: 'operations:read',
 };
 
+/** Queued and multi-system workflows need workflows:run besides the write scope of every system they write. */
+const WORKFLOWS_RUN = 'workflows:run';
+const dedupe = (rules: ReturnType<WriteRule>) => [...new Map(rules.map((r) => [r.scope, r])).values()];
+
+/** bulkUpdateCustomers: updateCustomer's rule for every update, each missing scope named once (at its first field). */
+const bulkRule: WriteRule = (args) => {
+  const updates = (args.updates ?? []) as { input?: Record<string, unknown> }[];
+  return dedupe([{ field: 'bulkUpdateCustomers', scope: WORKFLOWS_RUN }, ...updates.flatMap((u, i) => updateCustomerRule({ input: u.input }).map((r) => ({ ...r, field: `updates[${i}].input.${r.field}` })))]);
+};
+
+/** onboardCustomer creates a record in the CRM, the ERP and support always, and in marketing when emailConsent is given. */
+const onboardRule: WriteRule = (args) => {
+  const created: SystemName[] = ['crm', 'erp', 'support'];
+  return dedupe([
+    { field: 'onboardCustomer', scope: WORKFLOWS_RUN },
+    ...created.map((owner) => ({ field: 'onboardCustomer', scope: writeScopeOf(owner), owner })),
+    ...updateCustomerRule(args),
+  ]);
+};
+
 /** Root fields of the identity subgraph meant for data owners only, and the scope each needs. */
 const IDENTITY_READS: Record<string, string> = {
   dataQuality: 'quality:read',
@@ -76,6 +96,8 @@ const CONTROL_WRITES: Record<string, WriteRule> = {
   updateCustomer: updateCustomerRule,
   openTicket: () => [{ field: 'openTicket', scope: writeScopeOf(ticketOwner), owner: ticketOwner }],
   retryOperation: () => [{ field: 'retryOperation', scope: 'operations:retry' }],
+  bulkUpdateCustomers: bulkRule,
+  onboardCustomer: onboardRule,
 };
 
 /** `Type.field` → the subgraphs that resolve it, read from the supergraph's join directives. */

@@ -6,6 +6,7 @@
 
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
 import type { Mode } from '../operations/ledger.js';
+import { ONBOARDING_STEPS } from './onboarding.js';
 
 export interface StepDefinition {
   /** `<system>.<action>`, as the operation's steps are named. */
@@ -45,5 +46,32 @@ export const WORKFLOWS: readonly WorkflowDefinition[] = [
     description: "Sends again the failed steps of an operation that a retry may fix, as the operation's next run (<id>.r<n>); steps that succeeded are not sent, and each failed run stays in its step's history.",
     defaultMode: 'REALTIME',
     steps: SYSTEMS.map((s) => ({ ...update(s), precondition: `the step failed with an error a retry may fix` })),
+  },
+  {
+    name: 'onboardCustomer',
+    description:
+      'Creates a customer in every system, in order: the CRM contact, then the ERP business partner (the ERP validates it), then, once the ERP has the partner ACTIVE, the marketing member and the support organization in parallel, and last the identity link. A failed step leaves every later one SKIPPED: no later system receives a write.',
+    defaultMode: 'REALTIME',
+    steps: [
+      { name: ONBOARDING_STEPS.crm, system: 'crm', action: 'findOrCreateContact', after: [], precondition: 'none: a contact with the email is found, else created' },
+      { name: ONBOARDING_STEPS.erp, system: 'erp', action: 'createPartner', after: [ONBOARDING_STEPS.crm], precondition: 'the CRM contact exists; the ERP itself refuses missing mandatory data or a tax number another partner holds' },
+      {
+        name: ONBOARDING_STEPS.active,
+        system: 'erp',
+        action: 'partnerActive',
+        after: [ONBOARDING_STEPS.erp],
+        precondition: 'the ERP partner is ACTIVE: while the credit check holds it the step is WAITING, re-read after durable pauses (ONBOARDING_RECHECK_MS, doubling up to 15 min) until ONBOARDING_APPROVAL_TIMEOUT_MS, then FAILED',
+      },
+      { name: ONBOARDING_STEPS.marketing, system: 'marketing', action: 'upsertMember', after: [ONBOARDING_STEPS.active], precondition: 'the ERP partner is ACTIVE, and emailConsent was given (else SKIPPED)' },
+      { name: ONBOARDING_STEPS.support, system: 'support', action: 'findOrCreateOrganization', after: [ONBOARDING_STEPS.active], precondition: 'the ERP partner is ACTIVE' },
+      { name: ONBOARDING_STEPS.link, system: 'identity', action: 'linkRecords', after: [ONBOARDING_STEPS.marketing, ONBOARDING_STEPS.support], precondition: 'every record before it exists' },
+    ],
+  },
+  {
+    name: 'bulkUpdateCustomers',
+    description:
+      "Writes many customers' changes, each validated first, through each owning system's batch API: one step per system and batch of at most 100 records, all in parallel. A record its system refuses fails alone (its step's items name it); progress counts the records.",
+    defaultMode: 'QUEUED',
+    steps: SYSTEMS.map((s) => ({ name: `${s}.bulkUpdateCustomers`, system: s, action: 'bulkUpdateCustomers', after: [], precondition: `the updates name fields ${s} owns; one step per 100 of its records` })),
   },
 ];

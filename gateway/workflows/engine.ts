@@ -26,9 +26,27 @@ export const systemQueue = (system: SystemName) => `canon-system-${system}`;
 const QUEUE_POLL_MS = 50;
 /** Queued mutations running at once in one gateway; their system calls are limited per system besides. */
 const OPERATIONS_CONCURRENCY = 32;
+/**
+ * Longest wait for each part of stopping the engine (DBOS's teardown, then its database). A stop never waits for
+ * workflows to finish (they resume on the next start), but a teardown stuck on a query in flight would hold Ctrl-C.
+ */
+const STOP_PART_MS = 5000;
+
+/** `work`, or after `ms` a warning and on: stopping goes ahead without it. */
+async function bounded(work: Promise<unknown>, ms: number, what: string, log: Logger | undefined): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  try {
+    const r = await Promise.race([work.then(() => 'done' as const), late]);
+    if (r === 'late') log?.warn({ ms }, `${what} did not finish in time; stopping without it`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 interface Launched {
   users: number;
+  log: Logger;
   pool: PglitePool | null;
   /** Where the state lives, for the log and for a second stack that asks for another place. */
   where: string;
@@ -76,7 +94,7 @@ async function launch(config: CanonConfig, log: Logger): Promise<Launched> {
     await pool?.end().catch(() => undefined);
     throw e;
   }
-  return { users: 0, pool, where: pool ? join(config.dataDir, 'workflows') : `${url.replace(/\/\/[^@]*@/, '//')} schema ${settings.schema}` };
+  return { users: 0, log, pool, where: pool ? join(config.dataDir, 'workflows') : `${url.replace(/\/\/[^@]*@/, '//')} schema ${settings.schema}` };
 }
 
 export class WorkflowEngine {
@@ -133,7 +151,7 @@ export class WorkflowEngine {
     const state = await launched;
     if (!state || --state.users > 0) return;
     launched = null;
-    await DBOS.shutdown();
-    await state.pool?.end();
+    await bounded(DBOS.shutdown(), STOP_PART_MS, 'DBOS shutdown', state.log);
+    if (state.pool) await bounded(state.pool.end(), STOP_PART_MS, 'closing the workflow database', state.log);
   }
 }

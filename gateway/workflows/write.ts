@@ -9,7 +9,7 @@
 
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { Ledger, OperationRecord } from '../operations/ledger.js';
-import { recordRetry, Recorder, type OperationMeta } from '../operations/recorder.js';
+import { recordRetry, Recorder, type OperationMeta, type StepState } from '../operations/recorder.js';
 import type { WriteStep } from '../writes/steps.js';
 import { OPERATIONS_QUEUE, systemQueue, type WorkflowEngine } from './engine.js';
 import { runtimeOf, type WorkflowRuntime } from './runtime.js';
@@ -50,25 +50,32 @@ async function queuedStepWorkflow(runtime: string, step: WriteStep): Promise<Wri
 }
 const queuedStep = DBOS.registerWorkflow(queuedStepWorkflow, { name: 'canon.queuedStep' });
 
-/** updateCustomer and openTicket: every step not yet succeeded sent in parallel, the record kept up to date as each ends. */
+/**
+ * updateCustomer, openTicket and bulkUpdateCustomers: every step not yet succeeded sent in parallel, the record kept
+ * up to date as each ends.
+ *
+ * Why the order: DBOS numbers a workflow's calls as they are made and a replay must make them in the same order, so
+ * every call is started (synchronously, in step order) before any is awaited, and queued steps' results, which are
+ * themselves numbered calls, are read in step order; the record's saves are not DBOS calls and follow each end.
+ */
 async function writeWorkflow(run: WriteRun): Promise<WriteResult> {
   const rt = runtimeOf(run.runtime);
   const recorder = new Recorder(rt.ledger, { ...run.meta, run: DBOS.workflowID ?? run.meta.operationId });
   const steps = run.steps.map((s) => ({ ...s }));
   const id = DBOS.workflowID!;
   await recorder.begin(steps);
-  await Promise.all(
-    steps.map(async (s, i) => {
-      if (s.status === 'SUCCEEDED') return;
-      if (run.meta.mode === 'QUEUED') {
-        const child = await DBOS.startWorkflow(queuedStep, { workflowID: `${id}.${s.system}.${s.action}`, queueName: systemQueue(s.system) })(run.runtime, s);
-        steps[i] = await child.getResult();
-      } else {
-        steps[i] = await sendStep(rt, s);
-      }
-      await recorder.progress(steps);
-    }),
-  );
+  const ended = async (i: number, step: WriteStep) => {
+    steps[i] = step;
+    await recorder.progress(steps);
+  };
+  if (run.meta.mode === 'QUEUED') {
+    const children = steps.map((s, i) =>
+      s.status === 'SUCCEEDED' ? null : DBOS.startWorkflow(queuedStep, { workflowID: `${id}.${s.system}.${s.action}${s.items ? `.${i + 1}` : ''}`, queueName: systemQueue(s.system) })(run.runtime, s),
+    );
+    for (const [i, child] of children.entries()) if (child) await ended(i, await (await child).getResult());
+  } else {
+    await Promise.all(steps.map(async (s, i) => (s.status === 'SUCCEEDED' ? undefined : ended(i, await sendStep(rt, s)))));
+  }
   return { operationId: recorder.id, steps };
 }
 const write = DBOS.registerWorkflow(writeWorkflow, { name: 'canon.write' });
@@ -101,19 +108,36 @@ async function runIdFor(ledger: Ledger, meta: OperationMeta): Promise<{ id: stri
 export type StartedWrite = { done: true; result: WriteResult } | { done: false; operationId: string; steps: WriteStep[] };
 
 /**
- * Runs a planned write as a workflow. REALTIME waits for it up to `realtimeWaitMs`; QUEUED records it PENDING and
- * puts it on the operations queue, answering at once. Either way a workflow not done yet goes on by itself.
+ * Starts an operation's workflow run `fn(input with meta.run)`: REALTIME waits for it up to `realtimeWaitMs`;
+ * QUEUED puts it on the operations queue and answers at once. Either way a workflow not done yet goes on by itself.
+ *
+ * Why this order: a new operation's workflow is started (durably) before the request writes its first record, and
+ * that record is written only if the workflow has not written its own, so a crash in between leaves a workflow
+ * that recovery finishes and records, never a PENDING record with no workflow behind it.
  */
+export async function startOperation<I extends { meta: OperationMeta }, R>(
+  engine: WorkflowEngine,
+  fn: (input: I) => Promise<R>,
+  input: I,
+  steps: readonly StepState[],
+): Promise<{ done: true; result: R } | { done: false }> {
+  const rt = runtimeOf(engine.key);
+  const { id, joins } = await runIdFor(rt.ledger, input.meta);
+  const meta = { ...input.meta, run: id };
+  const recorder = new Recorder(rt.ledger, meta);
+  // A later run of a recorded operation shows PENDING again before it starts (the record is there already).
+  const continues = !joins && id !== meta.operationId;
+  if (continues) await recorder.begin(steps);
+  const handle = await engine.start(fn, id, [{ ...input, meta }], meta.mode === 'QUEUED' ? OPERATIONS_QUEUE : undefined);
+  if (!joins && !continues) await recorder.beginIfAbsent(steps);
+  if (meta.mode === 'QUEUED') return { done: false };
+  return engine.wait(handle, rt.settings.realtimeWaitMs);
+}
+
+/** Runs a planned write as a workflow (see startOperation). */
 export async function startWrite(engine: WorkflowEngine, run: WriteRun): Promise<StartedWrite> {
-  const rt = runtimeOf(run.runtime);
-  const { id, joins } = await runIdFor(rt.ledger, run.meta);
-  const meta = { ...run.meta, run: id };
-  if (!joins) await new Recorder(rt.ledger, meta).begin(run.steps);
-  const handle = await engine.start(write, id, [{ ...run, meta }], run.meta.mode === 'QUEUED' ? OPERATIONS_QUEUE : undefined);
-  const pending: StartedWrite = { done: false, operationId: run.meta.operationId, steps: run.steps };
-  if (run.meta.mode === 'QUEUED') return pending;
-  const r = await engine.wait(handle, rt.settings.realtimeWaitMs);
-  return r.done ? { done: true, result: r.result } : pending;
+  const r = await startOperation(engine, write, run, run.steps);
+  return r.done ? { done: true, result: r.result } : { done: false, operationId: run.meta.operationId, steps: run.steps };
 }
 
 /** Runs retryOperation's steps as the operation's next run and waits for the record it leaves. */

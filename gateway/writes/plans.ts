@@ -7,6 +7,7 @@ import { MODEL, type Owner, type SystemName } from '../../schema/model.js';
 import { SystemError } from '../../subgraphs/kit/system-error.js';
 import { newStep, sliceByOwner, type NativeIds, type StepRunner, type WriteStep } from './steps.js';
 import { countryOf, validateUpdate, type UpdateInput } from './validation.js';
+import { ONBOARDING_STEPS, type OnboardingStepInputs } from '../workflows/onboarding.js';
 
 /** Why a write was refused before any system was called: canon's own check, or identity's failure to answer. */
 export type Refusal = SystemError | { code: ErrorCode; message: string; extensions: Record<string, unknown> & { system?: Owner } };
@@ -80,4 +81,36 @@ export async function planTicket(runner: StepRunner, args: TicketArgs, operation
   if (!found.ok) return found;
   if (!found.ids.support) return refuse(ErrorCode.NOT_FOUND, `Customer ${args.customerId} has no support organization to open a ticket for.`, { system: 'support' });
   return { ok: true, steps: [newStep('support', 'createTicket', found.ids.support, { subject, body }, null, operationKey)] };
+}
+
+/** onboardCustomer's input as GraphQL coerced it: the writable Customer fields it names. */
+export type OnboardInput = Record<string, unknown> & { name: string; email: string; legalName: string; billingAddress: Record<string, unknown>; emailConsent?: string | null };
+
+/** What each onboarding step sends, from a validated input; optional fields left out are not sent. */
+function onboardingInputs(v: Record<string, any>): OnboardingStepInputs['inputs'] {
+  const some = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined && x !== null));
+  const S = ONBOARDING_STEPS;
+  return {
+    [S.crm]: some({ name: v.name, email: v.email, phone: v.phone, country: v.billingAddress.country }),
+    [S.erp]: some({ legalName: v.legalName, taxId: v.taxId, billingAddress: v.billingAddress, paymentTerms: v.paymentTerms }),
+    [S.active]: {},
+    [S.marketing]: v.emailConsent ? { emailAddress: v.email, emailConsent: v.emailConsent } : {},
+    // The support desk knows organizations by their company name, which Zendesk keeps unique.
+    [S.support]: some({ organizationName: v.legalName, supportPlan: v.supportPlan }),
+    [S.link]: {},
+  };
+}
+
+/**
+ * onboardCustomer: the whole input valid by the rules updateCustomer follows (a null optional field counts as left
+ * out), then what each step sends. Calls no system, not even identity: nothing exists to look up yet.
+ */
+export function planOnboarding(input: OnboardInput, operationKey: string): { ok: true; plan: OnboardingStepInputs } | { ok: false; refusal: Refusal } {
+  const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined));
+  const checked = validateUpdate(given);
+  if (!checked.ok) {
+    const first = checked.problems[0]!;
+    return { ok: false, refusal: { code: ErrorCode.BAD_USER_INPUT, message: checked.problems.map((p) => p.message).join(' '), extensions: { field: first.field, fields: checked.problems.map((p) => p.field) } } };
+  }
+  return { ok: true, plan: { inputs: onboardingInputs(checked.value), operationKey, marketing: Boolean(checked.value.emailConsent) } };
 }

@@ -11,9 +11,11 @@ import type { GatewayContext } from '../federation/context.js';
 import type { OperationMeta } from '../operations/recorder.js';
 import { ledgerQueries, operationView } from '../operations/queries.js';
 import type { Mode } from '../operations/ledger.js';
-import { planTicket, planUpdate, type Refusal, type TicketArgs, type UpdateArgs } from './plans.js';
+import { planOnboarding, planTicket, planUpdate, type OnboardInput, type Refusal, type TicketArgs, type UpdateArgs } from './plans.js';
+import { planBulk, type BulkUpdate } from './bulk.js';
 import { retryOperation, type RetryDeps } from './retry.js';
-import { runWrite } from './run.js';
+import { recordRefusal, runWrite } from './run.js';
+import { startOnboarding } from '../workflows/onboard-customer.js';
 import { failureOf } from './steps.js';
 import { operationIdFor } from './operation-id.js';
 import { WORKFLOWS } from '../workflows/definitions.js';
@@ -26,7 +28,7 @@ function refusalError(r: Refusal): GraphQLError {
 }
 
 /** What the ledger records of the request a write came from; under an idempotency key the operation id derives from it. */
-function metaOf(ctx: GatewayContext, name: string, variables: Record<string, unknown>, customerId: string, mode: Mode): OperationMeta {
+function metaOf(ctx: GatewayContext, name: string, variables: Record<string, unknown>, customerId: string | null, mode: Mode): OperationMeta {
   const { mode: _mode, ...args } = variables;
   return { operationId: operationIdFor(ctx), name, traceId: ctx.traceId, app: ctx.app, idempotencyKey: ctx.idempotencyKey, resume: ctx.resume, variables: args, customerId, workflow: name, mode };
 }
@@ -75,6 +77,26 @@ export function createResolvers(deps: ControlDeps) {
         const failure = failureOf(ticket);
         if (failure) throw toGraphQLError(failure);
         return { ticket: ticket.status === 'SUCCEEDED' ? { id: ticket.result } : null, operation: () => operation(out.operationId) };
+      },
+
+      async bulkUpdateCustomers(_: unknown, args: { updates: BulkUpdate[]; mode?: Mode | null }, ctx: GatewayContext) {
+        const meta = metaOf(ctx, 'bulkUpdateCustomers', { ...args }, null, args.mode ?? 'QUEUED');
+        const out = await runWrite(meta, () => planBulk(runner, args.updates, stepsKey(ctx, meta)), deps);
+        if (!out.ok) throw refusalError(out.refusal);
+        return { operation: () => operation(out.operationId) };
+      },
+
+      async onboardCustomer(_: unknown, args: { input: OnboardInput; mode?: Mode | null }, ctx: GatewayContext) {
+        const meta = metaOf(ctx, 'onboardCustomer', { ...args }, null, args.mode ?? 'REALTIME');
+        // Creates are repeated after a crash, so every step carries a key, derived from the operation when the app sent none.
+        const planned = planOnboarding(args.input, ctx.idempotencyKey ?? `op-${meta.operationId}`);
+        if (!planned.ok) {
+          await recordRefusal(meta, planned.refusal, deps.ledger);
+          throw refusalError(planned.refusal);
+        }
+        const out = await startOnboarding(deps.engine, { meta, plan: { ...planned.plan, externalId: meta.operationId } });
+        const customerId = out.done ? out.result.customerId : null;
+        return { customer: customerId ? { id: customerId } : null, operation: () => operation(meta.operationId) };
       },
 
       /** Re-runs the failed steps of a recorded write whose errors a retry may fix (see operations/retry-plan.ts). */

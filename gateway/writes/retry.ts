@@ -38,6 +38,7 @@ function writeStep(s: LedgerStep): WriteStep {
     result: s.result,
     idempotencyKey: s.idempotencyKey,
     durationMs: s.durationMs,
+    ...(s.items ? { items: s.items.map((i) => ({ ...i })) } : {}),
   };
 }
 

@@ -26,18 +26,24 @@ function refusalRecord(r: Refusal): { code: string; message: string; retryable: 
   return { code: r.code, message: r.message, retryable: r instanceof SystemError ? r.retryable : false };
 }
 
+/** Records a write refused before any system was called (FAILED, with its reason); the operation's id. */
+export async function recordRefusal(meta: OperationMeta, refusal: Refusal, ledger: Ledger): Promise<string> {
+  const recorder = new Recorder(ledger, meta);
+  await recorder.failed(refusalRecord(refusal));
+  return recorder.id;
+}
+
 export async function runWrite(meta: OperationMeta, plan: () => Promise<Plan>, deps: WriteDeps): Promise<WriteOutcome> {
   const planned = await plan();
-  if (!planned.ok) {
-    const recorder = new Recorder(deps.ledger, meta);
-    await recorder.failed(refusalRecord(planned.refusal));
-    return { ok: false, operationId: recorder.id, refusal: planned.refusal };
-  }
+  if (!planned.ok) return { ok: false, operationId: await recordRefusal(meta, planned.refusal, deps.ledger), refusal: planned.refusal };
   const steps = planned.steps;
   const prior = meta.resume ? await new Recorder(deps.ledger, meta).priorSteps() : [];
   for (const [i, s] of steps.entries()) {
-    const done = prior.find((p) => p.system === s.system && p.action === s.action && p.status === 'SUCCEEDED');
-    if (done) steps[i] = { ...s, status: 'SUCCEEDED', result: done.result, attempts: done.attempts, durationMs: done.durationMs };
+    // The same step of the earlier run: the one that carried the same key (a bulk write has several per system).
+    const before = prior.find((p) => (s.idempotencyKey ? p.idempotencyKey === s.idempotencyKey : p.system === s.system && p.action === s.action));
+    if (before?.status === 'SUCCEEDED') steps[i] = { ...s, status: 'SUCCEEDED', result: before.result, attempts: before.attempts, durationMs: before.durationMs, ...(before.items ? { items: before.items } : {}) };
+    // Records an earlier run wrote are not sent again.
+    else if (before?.items && s.items) steps[i] = { ...s, items: s.items.map((item, j) => (before.items![j]?.status === 'SUCCEEDED' ? { ...item, status: 'SUCCEEDED' } : item)) };
   }
   const started = await startWrite(deps.engine, { runtime: deps.engine.key, meta, steps });
   return started.done ? { ok: true, ...started.result } : { ok: true, operationId: started.operationId, steps: started.steps };

@@ -8,7 +8,7 @@
 // Guarantees: `StepRunner.run` never throws and never changes the step it is given; it resolves with the step's
 // new state, SUCCEEDED or FAILED, the error naming the system. A step is retried only when it carries a key.
 
-import { SYSTEMS, type SystemName } from '../../schema/model.js';
+import { SYSTEMS, type Owner, type SystemName } from '../../schema/model.js';
 import { ownershipMap } from '../../schema/ownership.js';
 import { SystemError } from '../../subgraphs/kit/system-error.js';
 import type { ErrorCode } from '../../schema/errors.js';
@@ -26,13 +26,24 @@ export interface StepError {
   retryAfterSeconds?: number;
 }
 
+/** One record of a bulk step: a customer's part of a bulk update that its system owns. */
+export interface StepItem {
+  /** The canonical customer. */
+  customerId: string;
+  /** Its record in the step's system. */
+  nativeId: string;
+  input: Record<string, unknown>;
+  status: StepStatus;
+  error: StepError | null;
+}
+
 export interface WriteStep {
   /** Its name in the workflow's definition; default `<system>.<action>`. */
   name?: string;
   /** When its latest run began (ISO time). */
   startedAt?: string | null;
   system: SystemName;
-  action: 'updateCustomer' | 'createTicket';
+  action: 'updateCustomer' | 'createTicket' | 'bulkUpdateCustomers';
   /** The record in the system: its native id. */
   nativeId: string;
   input: Record<string, unknown>;
@@ -46,6 +57,8 @@ export interface WriteStep {
   idempotencyKey: string | null;
   /** How long the last run of the step took, in ms. */
   durationMs: number | null;
+  /** For a bulk step: its records, each with its own outcome (one record the system refuses fails alone). */
+  items?: StepItem[];
 }
 
 export type NativeIds = Record<SystemName, string | null>;
@@ -88,20 +101,55 @@ export function failureOf(step: WriteStep): SystemError | null {
 
 const capitalised = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** The subgraph mutation a step is, and how to read its result from the answer. */
-function operationOf(step: WriteStep): { query: string; variables: Record<string, unknown>; result(data: any): string | null } {
+/** The subgraph mutation a step is, and how its answer changes the step. */
+interface StepOperation {
+  query: string;
+  variables: Record<string, unknown>;
+  settle(data: any, step: WriteStep): Pick<WriteStep, 'status' | 'error' | 'result' | 'items'>;
+}
+
+const succeeded = (result: string | null) => ({ status: 'SUCCEEDED' as const, error: null, result });
+
+/** A bulk step's outcome from its items: SUCCEEDED when every record was written, else FAILED naming how many were not. */
+export function bulkSettled(items: StepItem[]): Pick<WriteStep, 'status' | 'error' | 'result' | 'items'> {
+  const failed = items.filter((i) => i.status === 'FAILED');
+  if (!failed.length) return { status: 'SUCCEEDED', error: null, result: `${items.length} written`, items };
+  const first = failed[0]!.error!;
+  const message = `${failed.length} of ${items.length} records were not written; the first, ${failed[0]!.customerId}: ${first.message}`;
+  return { status: 'FAILED', error: { code: first.code, message, retryable: failed.every((i) => i.error?.retryable) }, result: `${items.length - failed.length} written`, items };
+}
+
+function operationOf(step: WriteStep): StepOperation {
+  const s = step.system;
   if (step.action === 'updateCustomer') {
-    const s = step.system;
     return {
       query: `mutation($id: ID!, $input: ${capitalised(s)}CustomerInput!, $v: String, $key: String) { ${s}UpdateCustomer(${s}Id: $id, input: $input, expectedVersion: $v, idempotencyKey: $key) { ${s}Version } }`,
       variables: { id: step.nativeId, input: step.input, v: step.expectedVersion, key: step.idempotencyKey },
-      result: (data) => data[`${s}UpdateCustomer`]?.[`${s}Version`] ?? null,
+      settle: (data) => succeeded(data[`${s}UpdateCustomer`]?.[`${s}Version`] ?? null),
+    };
+  }
+  if (step.action === 'bulkUpdateCustomers') {
+    // Records written by an earlier run are not sent again.
+    const open = (step.items ?? []).filter((i) => i.status !== 'SUCCEEDED');
+    return {
+      query: `mutation($u: [${capitalised(s)}BulkUpdateInput!]!, $key: String) { ${s}BulkUpdateCustomers(updates: $u, idempotencyKey: $key) { error { code message retryable } } }`,
+      variables: { u: open.map((i) => ({ [`${s}Id`]: i.nativeId, input: i.input })), key: step.idempotencyKey },
+      settle: (data, st) => {
+        const answers: { error: StepError | null }[] = data[`${s}BulkUpdateCustomers`] ?? [];
+        const byItem = new Map(open.map((item, j) => [item, answers[j]]));
+        const items = (st.items ?? []).map((item): StepItem => {
+          if (!byItem.has(item)) return item;
+          const err = byItem.get(item)?.error ?? null;
+          return { ...item, status: err ? 'FAILED' : 'SUCCEEDED', error: err ? { code: err.code, message: err.message, retryable: err.retryable } : null };
+        });
+        return bulkSettled(items);
+      },
     };
   }
   return {
     query: 'mutation($id: ID!, $subject: String!, $body: String!, $key: String) { supportCreateTicket(supportId: $id, subject: $subject, body: $body, idempotencyKey: $key) { id } }',
     variables: { id: step.nativeId, subject: step.input.subject, body: step.input.body, key: step.idempotencyKey },
-    result: (data) => String(data.supportCreateTicket.id),
+    settle: (data) => succeeded(String(data.supportCreateTicket.id)),
   };
 }
 
@@ -152,7 +200,41 @@ export class StepRunner {
     const op = operationOf(step);
     const r = await this.client.execute(step.system, op.query, op.variables, { kind: 'write', idempotencyKey: step.idempotencyKey });
     const durationMs = Math.round(performance.now() - started);
-    if (!r.ok) return { ...step, status: 'FAILED', error: stepError(r.error), attempts: step.attempts + r.error.attempts, durationMs };
-    return { ...step, status: 'SUCCEEDED', error: null, attempts: step.attempts + 1, result: op.result(r.data), durationMs };
+    if (!r.ok) {
+      const error = stepError(r.error);
+      // A call that failed as a whole failed every record it carried that was not written before.
+      const items = step.items?.map((i) => (i.status === 'SUCCEEDED' ? i : { ...i, status: 'FAILED' as const, error }));
+      return { ...step, status: 'FAILED', error, attempts: step.attempts + r.error.attempts, durationMs, ...(items ? { items } : {}) };
+    }
+    return { ...step, ...op.settle(r.data, step), attempts: step.attempts + 1, durationMs };
+  }
+
+  /**
+   * One call of a workflow's own to a subgraph (onboarding's creates, checks and links): the data, or the failure as
+   * a value. A write is retried only under `idempotencyKey`.
+   */
+  call<T = any>(subgraph: Owner, query: string, variables: Record<string, unknown>, write: { idempotencyKey: string | null } | null): Promise<SubgraphResult<T>> {
+    return this.client.execute<T>(subgraph, query, variables, write ? { kind: 'write', idempotencyKey: write.idempotencyKey } : { kind: 'read' });
+  }
+
+  /** The native ids of many customers in one identity request per 500 (null for one identity does not know), or why identity could not say. */
+  async nativeIdsOfMany(customerIds: readonly string[]): Promise<SubgraphResult<(NativeIds | null)[]>> {
+    const out: (NativeIds | null)[] = [];
+    for (let from = 0; from < customerIds.length; from += 500) {
+      const ids = customerIds.slice(from, from + 500);
+      const query = `query(${ids.map((_, i) => `$i${i}: ID!`).join(', ')}) { ${ids.map((_, i) => `c${i}: customer(id: $i${i}) { crmId erpId marketingId supportId }`).join(' ')} }`;
+      const r = await this.client.execute<Record<string, { crmId: string | null; erpId: string | null; marketingId: string | null; supportId: string | null } | null>>(
+        'identity',
+        query,
+        Object.fromEntries(ids.map((id, i) => [`i${i}`, id])),
+        { kind: 'read' },
+      );
+      if (!r.ok) return r;
+      ids.forEach((_, i) => {
+        const c = r.data[`c${i}`];
+        out.push(c ? { crm: c.crmId, erp: c.erpId, marketing: c.marketingId, support: c.supportId } : null);
+      });
+    }
+    return { ok: true, data: out };
   }
 }

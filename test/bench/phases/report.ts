@@ -65,7 +65,7 @@ function targets(m: Measured, opts: BenchOptions): Target[] {
   if (m.writes) {
     later.push(
       { name: `writes: canon updateCustomer + Idempotency-Key, realtime, ≥ ${LIMITS.writesVsDirect} × the CRM subgraph direct`, value: m.writes.ratio, limit: LIMITS.writesVsDirect, met: m.writes.ratio >= LIMITS.writesVsDirect },
-      { name: `writes: queued mode's answer ≥ ${LIMITS.queuedVsRealtime} × realtime throughput`, value: NaN, limit: LIMITS.queuedVsRealtime, met: false, note: 'not measured: the bench has no queued-mode write rows yet' },
+      queuedTarget(m.writes),
     );
   }
   if (m.criticalPath) later.push({ name: `critical-path ratio ≤ ${LIMITS.criticalPath}`, value: m.criticalPath.ratio, limit: LIMITS.criticalPath, met: m.criticalPath.ratio <= LIMITS.criticalPath });
@@ -110,4 +110,12 @@ export function report(started: Date, opts: BenchOptions, m: Measured): void {
   console.log(renderTable(results));
   if (m.profile) console.log(`\n${formatSummary(m.profile)}`);
   console.log(`\nresults: ${base}.json\nchart:   ${base}.svg`);
+}
+
+/** Queued mode's answer rate against realtime's, from the write rows measured side by side; NOT MET with the reason when absent. */
+function queuedTarget(w: NonNullable<BenchResults['writes']>): Target {
+  const name = `writes: queued mode's answer ≥ ${LIMITS.queuedVsRealtime} × realtime throughput`;
+  if (!w.queued || !(w.canon.rps > 0)) return { name, value: NaN, limit: LIMITS.queuedVsRealtime, met: false, note: 'not measured' };
+  const value = w.queued.rps / w.canon.rps;
+  return { name, value, limit: LIMITS.queuedVsRealtime, met: value >= LIMITS.queuedVsRealtime, note: `${Math.round(w.queued.doneRps)}/s written by the queue` };
 }

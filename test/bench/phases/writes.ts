@@ -1,4 +1,4 @@
-// Bench phase 6: writes. canon's updateCustomer (an idempotency key each) against the CRM subgraph's own mutation, which skips canon's validation, ledger and routing.
+// Bench phase 6: writes. canon's updateCustomer (an idempotency key each) as a REALTIME and as a QUEUED workflow, against the CRM subgraph's own mutation, which skips canon's validation, ledger, workflow and routing.
 
 import type { Child } from '../children.js';
 import { load, log, median, post, round } from '../load.js';
@@ -6,7 +6,7 @@ import type { BenchOptions } from '../options.js';
 import type { GatewayReady, StackReady } from '../protocol.js';
 import type { BenchResults } from '../report.js';
 
-type WritePath = 'canon' | 'direct';
+type WritePath = 'canon' | 'direct' | 'queued';
 
 export async function measureWrites(stack: StackReady, canon: Child<GatewayReady>, opts: BenchOptions): Promise<BenchResults['writes']> {
   log('writes …');
@@ -27,19 +27,37 @@ export async function measureWrites(stack: StackReady, canon: Child<GatewayReady
     const t = targets[n % targets.length]!;
     return { body: JSON.stringify({ query: 'mutation($crmId: ID!, $name: String!) { crmUpdateCustomer(crmId: $crmId, input: { name: $name }) { crmId } }', variables: { crmId: t.sourceIds.crm, name: `Bench ${runTag} ${n}` } }) };
   };
+  const queued = () => {
+    const next = viaCanon();
+    const body = JSON.parse(next.body);
+    return { ...next, body: JSON.stringify({ ...body, query: body.query.replace('updateCustomer(id: $id, input: { name: $name })', 'updateCustomer(id: $id, input: { name: $name }, mode: QUEUED)') }) };
+  };
+  /** Waits until no queued write is left PENDING (at most a minute): the time the queue took to drain, in s. */
+  const drained = async () => {
+    const started = performance.now();
+    for (let i = 0; i < 1200; i++) {
+      const left = await post(canon.ready.url, { query: '{ operations(status: [PENDING], first: 1) { edges { node { id } } } }' });
+      if (!left.json.data?.operations.edges.length) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return (performance.now() - started) / 1000;
+  };
   const probe = await post(canon.ready.url, JSON.parse(viaCanon().body), { 'idempotency-key': `bench-${runTag}-probe` });
-  const writeRuns: { path: WritePath; rps: number; p50: number; p99: number; graphqlErrors: number; non2xx: number }[] = [];
+  const writeRuns: { path: WritePath; rps: number; p50: number; p99: number; graphqlErrors: number; non2xx: number; doneRps?: number }[] = [];
   for (let i = 0; i < (opts.quick ? 1 : 3); i++) {
-    for (const [path, body, url] of [['canon', viaCanon, canon.ready.url], ['direct', direct, stack.subgraphs.crm]] as const) {
+    // Queued last: its queue drains after the answers, and must not run under the next path's load.
+    for (const [path, body, url] of [['canon', viaCanon, canon.ready.url], ['direct', direct, stack.subgraphs.crm], ['queued', queued, canon.ready.url]] as const) {
       const r = await load({ url, connections: opts.connections, duration: opts.duration, body });
-      writeRuns.push({ path, rps: r.rps, p50: r.p50, p99: r.p99, graphqlErrors: r.graphqlErrors, non2xx: r.non2xx + r.errors });
+      const doneRps = path === 'queued' ? r.requests / (opts.duration + (await drained())) : undefined;
+      writeRuns.push({ path, rps: r.rps, p50: r.p50, p99: r.p99, graphqlErrors: r.graphqlErrors, non2xx: r.non2xx + r.errors, doneRps });
     }
   }
   const w = (p: WritePath) => {
     const mine = writeRuns.filter((r) => r.path === p);
     return { rps: round(median(mine.map((r) => r.rps)), 1), p50: median(mine.map((r) => r.p50)), p99: median(mine.map((r) => r.p99)), graphqlErrors: mine.reduce((a, r) => a + r.graphqlErrors, 0), non2xx: mine.reduce((a, r) => a + r.non2xx, 0) };
   };
-  const writes: BenchResults['writes'] = { customers: targets.length, canon: w('canon'), direct: w('direct'), ratio: NaN, probe: probe.json };
+  const queuedDone = round(median(writeRuns.filter((r) => r.path === 'queued').map((r) => r.doneRps!)), 1);
+  const writes: BenchResults['writes'] = { customers: targets.length, canon: w('canon'), direct: w('direct'), queued: { ...w('queued'), doneRps: queuedDone }, ratio: NaN, probe: probe.json };
   writes.ratio = round(writes.canon.rps / writes.direct.rps, 3);
   return writes;
 }

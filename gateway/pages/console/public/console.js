@@ -11,7 +11,7 @@ const AUTO_REFRESH_MS = 5000;
 const OPERATION_FIELDS = `fragment ConsoleOperationFields on Operation {
   id traceId name kind app idempotencyKey inputHash status createdAt updatedAt workflow mode progress { total done failed }
   error { code message retryable }
-  steps { name startedAt system action status attempts durationMs idempotencyKey error { code message retryable } history { at attempts error { code message } } }
+  steps { name startedAt system action status attempts durationMs idempotencyKey error { code message retryable } history { at attempts error { code message } } items { customerId nativeId status error { code message } } }
   retry { possible reason steps { system idempotencyKey } }
 }`;
 
@@ -63,11 +63,12 @@ function formatTime(iso) {
 }
 
 const none = (text = '—') => h('span', { class: 'none' }, text);
-const systemChip = (system) => systemBadge(system, { class: 'sys', dataset: { system } });
+// A step with no system is canon's own (onboarding's identity link).
+const systemChip = (system) => systemBadge(system ?? 'IDENTITY', { class: 'sys', dataset: { system: system ?? 'IDENTITY' } });
 const statusBadge = (status) => h('span', { class: 'status', dataset: { status } }, status);
 
 /** Systems an operation called, in the order its steps name them, each once. */
-const systemsOf = (op) => [...new Set(op.steps.map((s) => s.system))];
+const systemsOf = (op) => [...new Set(op.steps.map((s) => s.system).filter(Boolean))];
 
 /**
  * The systems as the model serves them (`dataModel { systems }`), shown in the legend and offered in the system
@@ -383,10 +384,19 @@ function retryPlan(op) {
   return { ok: true, why: `Re-sends ${n} (${systems}) ${keys}; succeeded steps are not sent again.` };
 }
 
+/** A bulk step's records its system refused, each named (the first 20). */
+function failedItems(step) {
+  const failed = (step.items ?? []).filter((i) => i.status === 'FAILED');
+  if (!failed.length) return null;
+  const shown = failed.slice(0, 20).map((i) => h('li', {}, h('code', {}, i.customerId), ` (${i.nativeId}) `, h('span', { class: 'error-code' }, i.error ? i.error.code : 'FAILED'), ' ', i.error ? i.error.message : ''));
+  const more = failed.length > 20 ? [h('li', { class: 'muted' }, `and ${failed.length - 20} more`)] : [];
+  return h('ol', { class: 'step-items' }, ...shown, ...more);
+}
+
 function stepItem(step, index) {
   return h(
     'li',
-    { class: 'step', dataset: { system: step.system, status: step.status, index: String(index) } },
+    { class: 'step', dataset: { system: step.system ?? 'IDENTITY', status: step.status, index: String(index) } },
     h('div', { class: 'step-head' }, systemChip(step.system), h('span', { class: 'action', title: step.name }, step.action), statusBadge(step.status)),
     h(
       'div',
@@ -404,6 +414,7 @@ function stepItem(step, index) {
           step.error.retryable ? h('span', { class: 'retryable' }, 'retryable') : null,
         )
       : null,
+    failedItems(step),
     step.history && step.history.length
       ? h(
           'ol',
