@@ -69,7 +69,11 @@ describe('query limits', () => {
     const after = process.memoryUsage();
     // Unrefused, one bomb took the gateway from 220 MB to 2.1 GB; refused, 40 of them leave a few MB at most.
     expect(after.heapUsed - before.heapUsed).toBeLessThan(4 * 1024 * 1024);
-    expect(after.rss - before.rss).toBeLessThan(32 * 1024 * 1024);
+    expect(after.external - before.external).toBeLessThan(4 * 1024 * 1024);
+    // RSS is the whole test process: sandboxes, subgraphs and the workflow engine's PGlite (WebAssembly memory, which
+    // grows for the engine's own queue polling) besides the gateway, so it gets a looser bound, still 20 times below
+    // what one unrefused bomb took.
+    expect(after.rss - before.rss).toBeLessThan(96 * 1024 * 1024);
   });
 
   it('runs one customers(first: 1000) page with every Customer field', async () => {
