@@ -22,8 +22,6 @@ import { registerRuntime, unregisterRuntime, type WorkflowRuntime } from './runt
 export const OPERATIONS_QUEUE = 'canon-operations';
 export const systemQueue = (system: SystemName) => `canon-system-${system}`;
 
-/** How often an idle queue looks for work, in ms: DBOS's default (1 s) would add up to a second to every queued step. */
-const QUEUE_POLL_MS = 50;
 /** Queued mutations running at once in one gateway; their system calls are limited per system besides. */
 const OPERATIONS_CONCURRENCY = 32;
 /**
@@ -87,8 +85,8 @@ async function launch(config: CanonConfig, log: Logger): Promise<Launched> {
   });
   try {
     await DBOS.launch();
-    await DBOS.registerQueue(OPERATIONS_QUEUE, { workerConcurrency: OPERATIONS_CONCURRENCY, minPollingIntervalMs: QUEUE_POLL_MS, onConflict: 'always_update' });
-    for (const s of SYSTEMS) await DBOS.registerQueue(systemQueue(s), { globalConcurrency: settings.systemConcurrency[s], minPollingIntervalMs: QUEUE_POLL_MS, onConflict: 'always_update' });
+    await DBOS.registerQueue(OPERATIONS_QUEUE, { workerConcurrency: OPERATIONS_CONCURRENCY, minPollingIntervalMs: settings.queuePollMs, onConflict: 'always_update' });
+    for (const s of SYSTEMS) await DBOS.registerQueue(systemQueue(s), { globalConcurrency: settings.systemConcurrency[s], minPollingIntervalMs: settings.queuePollMs, onConflict: 'always_update' });
   } catch (e) {
     await DBOS.shutdown().catch(() => undefined);
     await pool?.end().catch(() => undefined);
