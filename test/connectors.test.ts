@@ -4,6 +4,7 @@
 // takes); the tests below are written once and run for every entry. What a system received is read from its
 // sandbox's /_admin/ endpoints, so the tests assert on the calls made, not only on what came back.
 
+import { startSandboxIn } from '../subgraphs/sandbox-kit/sandboxes.js';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -13,23 +14,20 @@ import { join } from 'node:path';
 import type DataLoader from 'dataloader';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../schema/errors.js';
-import type { Owner, SystemName } from '../schema/model.js';
+import { SYSTEMS, type Owner, type SystemName } from '../schema/model.js';
 import { CrmConnector, type CrmContact } from '../subgraphs/crm/connector.js';
-import { startCrmSandbox } from '../subgraphs/crm/sandbox/index.js';
 import { sandboxFetch, TEST_CREDENTIALS } from './support/credentials.js';
 import { ErpConnector, type ErpPartner } from '../subgraphs/erp/connector.js';
-import { startErpSandbox } from '../subgraphs/erp/sandbox/index.js';
 import { createIdentityContext, IdentityStore, type IdentityRecord } from '../subgraphs/identity/connector.js';
 import { SystemPolicy } from '../subgraphs/kit/resilience.js';
 import { chunkPositions } from '../subgraphs/kit/batch-write.js';
 import { SystemError } from '../subgraphs/kit/system-error.js';
 import { MarketingConnector, type MarketingMember } from '../subgraphs/marketing/connector.js';
-import { MARKETING_LIST_ID, startMarketingSandbox } from '../subgraphs/marketing/sandbox/index.js';
+import { MARKETING_LIST_ID } from '../subgraphs/marketing/sandbox/index.js';
 import type { RequestLogEntry, SandboxStats } from '../subgraphs/sandbox-kit/admin.js';
 import type { RunningSandbox } from '../subgraphs/sandbox-kit/server.js';
 import { generateDataset, seedAll, SEED_FILES, type Dataset } from '../subgraphs/sandbox-kit/seed.js';
 import { SupportConnector, type SupportOrganization, type SupportTicket } from '../subgraphs/support/connector.js';
-import { startSupportSandbox } from '../subgraphs/support/sandbox/index.js';
 
 const SEED = 11;
 const SIZE = 60;
@@ -48,12 +46,7 @@ beforeAll(async () => {
   seedAll(dir, { seed: SEED, size: SIZE });
   data = generateDataset({ seed: SEED, size: SIZE });
   identity = new IdentityStore(join(dir, SEED_FILES.identity));
-  [sandboxes.crm, sandboxes.erp, sandboxes.marketing, sandboxes.support] = await Promise.all([
-    startCrmSandbox({ file: join(dir, SEED_FILES.crm), credentials: TEST_CREDENTIALS.crm }),
-    startErpSandbox({ file: join(dir, SEED_FILES.erp), credentials: TEST_CREDENTIALS.erp }),
-    startMarketingSandbox({ file: join(dir, SEED_FILES.marketing), credentials: TEST_CREDENTIALS.marketing }),
-    startSupportSandbox({ file: join(dir, SEED_FILES.support), credentials: TEST_CREDENTIALS.support }),
-  ]);
+  [sandboxes.crm, sandboxes.erp, sandboxes.marketing, sandboxes.support] = await Promise.all(SYSTEMS.map((system) => startSandboxIn(system, dir, TEST_CREDENTIALS)));
 });
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 // Owns the tests of what the systems and subgraphs offer canon's workflows: each sandbox's create, batch and hold routes in its product's own shapes, limits and errors, and the hidden subgraph operations over them.
 
+import { startSandboxIn } from '../subgraphs/sandbox-kit/sandboxes.js';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,13 +8,10 @@ import { join } from 'node:path';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mutationOwnershipErrors } from '../gateway/federation/compose.js';
-import type { SystemName } from '../schema/model.js';
-import { startCrmSandbox } from '../subgraphs/crm/sandbox/index.js';
-import { startErpSandbox } from '../subgraphs/erp/sandbox/index.js';
-import { MARKETING_LIST_ID, startMarketingSandbox } from '../subgraphs/marketing/sandbox/index.js';
+import { SYSTEMS, type SystemName } from '../schema/model.js';
+import { MARKETING_LIST_ID } from '../subgraphs/marketing/sandbox/index.js';
 import type { RunningSandbox } from '../subgraphs/sandbox-kit/server.js';
-import { generateDataset, seedAll, SEED_FILES, type Dataset } from '../subgraphs/sandbox-kit/seed.js';
-import { startSupportSandbox } from '../subgraphs/support/sandbox/index.js';
+import { generateDataset, seedAll, type Dataset } from '../subgraphs/sandbox-kit/seed.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { sandboxHeaders, TEST_CREDENTIALS } from './support/credentials.js';
 
@@ -56,12 +54,7 @@ describe('the sandboxes', () => {
     dir = mkdtempSync(join(tmpdir(), 'canon-system-writes-'));
     seedAll(dir, { seed: SEED, size: SIZE });
     data = generateDataset({ seed: SEED, size: SIZE });
-    [s.crm, s.erp, s.marketing, s.support] = await Promise.all([
-      startCrmSandbox({ file: join(dir, SEED_FILES.crm), credentials: TEST_CREDENTIALS.crm }),
-      startErpSandbox({ file: join(dir, SEED_FILES.erp), credentials: TEST_CREDENTIALS.erp }),
-      startMarketingSandbox({ file: join(dir, SEED_FILES.marketing), credentials: TEST_CREDENTIALS.marketing }),
-      startSupportSandbox({ file: join(dir, SEED_FILES.support), credentials: TEST_CREDENTIALS.support }),
-    ]);
+    [s.crm, s.erp, s.marketing, s.support] = await Promise.all(SYSTEMS.map((system) => startSandboxIn(system, dir, TEST_CREDENTIALS)));
   });
   afterAll(async () => {
     await Promise.all(Object.values(s).map((x) => x.close()));
