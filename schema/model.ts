@@ -124,7 +124,13 @@ const customer: ObjectTypeSpec = {
       name: 'sourceIds',
       type: 'SourceIds!',
       description: "This customer's native id in each system; null where the customer is absent from that system.",
-      sourceField: 'identity: source_ids (primary row per system)',
+      sourceField: 'identity: source_records (primary row per system)',
+    },
+    {
+      name: 'records',
+      type: '[SourceRecord!]!',
+      description: 'Every native record canon linked to this customer, duplicates included: by system, the primary (the one sourceIds names) first.',
+      sourceField: 'identity: source_records',
     },
     {
       name: 'name',
@@ -321,7 +327,7 @@ export const MODEL: CanonicalModel = {
       description: "A customer's native id in each system (null where absent).",
       owner: 'identity',
       // One field per system, in SYSTEMS order: a system added there cannot be left out here.
-      fields: SYSTEMS.map((system) => ({ name: system, type: 'ID', description: SOURCE_ID_MEANINGS[system], sourceField: `source_ids where system = '${system}'` })),
+      fields: SYSTEMS.map((system) => ({ name: system, type: 'ID', description: SOURCE_ID_MEANINGS[system], sourceField: `source_records where system = '${system}' and is_primary` })),
     },
     {
       kind: 'object',

@@ -57,6 +57,8 @@ export interface TestStack extends Stack {
 export async function startTestStack(overrides: Partial<CanonConfig> = {}, opts: StackOptions = {}): Promise<TestStack> {
   const dir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'canon-test-'));
   const stack = await startStack(testConfig(dir, overrides), opts);
+  // canon knows the seeded customers once every system's first full sync is done.
+  await stack.sync.fullSyncDone();
   if (stack.devApp?.status !== 'created' && stack.devApp?.status !== 'reused') {
     await stack.close();
     throw new Error(`The test stack has no dev key: ${stack.devApp ? stack.devApp.reason : 'DEV_APP is off'}.`);
