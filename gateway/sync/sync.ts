@@ -11,7 +11,7 @@
 // and loses no record; a system that fails leaves its cursor where it was, ends the round, and is named by
 // /health until a later round reads it again. Rounds of one system never overlap within a gateway.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { Logger } from 'pino';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
@@ -82,6 +82,8 @@ export class SyncScheduler {
   private readonly wake = new Set<() => void>();
   private loops: Promise<void>[] = [];
   private fullDone!: Promise<void>;
+  /** Each system's latest round, so that the next waits for it. */
+  private readonly chains = new Map<SystemName, Promise<void>>();
 
   constructor(private readonly opts: SyncOptions) {
     this.prefix = `canon.sync.${createHash('sha256').update(opts.deployment).digest('hex').slice(0, 12)}`;
@@ -112,6 +114,30 @@ export class SyncScheduler {
     });
   }
 
+  /**
+   * Runs one round of every system now, after any round of it already running, and answers when all have ended
+   * (how each ended is in report()). For operators and tests that cannot wait for the next interval.
+   */
+  async syncNow(): Promise<void> {
+    await Promise.all(SYSTEMS.map((system) => this.runRound(system, `${this.prefix}.${system}.now.${randomUUID()}`)));
+  }
+
+  /** One round of `system` under the workflow id `id`, queued behind the system's round in progress. */
+  private runRound(system: SystemName, id: string): Promise<void> {
+    const run = (this.chains.get(system) ?? Promise.resolve()).then(async () => {
+      if (this.stopped) return;
+      try {
+        const handle = await this.opts.engine.start(round, id, [this.opts.engine.key, system]);
+        this.record(system, await handle.getResult());
+      } catch (e) {
+        if (this.stopped) return;
+        this.record(system, { ok: false, system, code: 'SYSTEM_ERROR', message: (e as Error).message, records: 0, cursor: this.status.get(system)!.cursor, fullSynced: false });
+      }
+    });
+    this.chains.set(system, run);
+    return run;
+  }
+
   async close(): Promise<void> {
     this.stopped = true;
     for (const w of this.wake) w();
@@ -123,13 +149,8 @@ export class SyncScheduler {
     await this.unfinished(system);
     while (!this.stopped) {
       const n = Math.floor(this.now() / this.opts.intervalMs);
-      try {
-        const handle = await this.opts.engine.start(round, `${this.prefix}.${system}.${n}`, [this.opts.engine.key, system]);
-        this.record(system, await handle.getResult());
-      } catch (e) {
-        if (this.stopped) return;
-        this.record(system, { ok: false, system, code: 'SYSTEM_ERROR', message: (e as Error).message, records: 0, cursor: this.status.get(system)!.cursor, fullSynced: false });
-      }
+      await this.runRound(system, `${this.prefix}.${system}.${n}`);
+      if (this.stopped) return;
       if (this.status.get(system)!.fullSync) fullSynced();
       await this.until((n + 1) * this.opts.intervalMs);
     }

@@ -103,7 +103,7 @@ export interface DecisionRow {
   a: string;
   b: string;
   decision: 'LINK' | 'DISTINCT';
-  reason: 'review' | 'merge' | 'unlink';
+  reason: 'review' | 'merge' | 'unlink' | 'sticky';
 }
 
 interface Row {

@@ -5,6 +5,8 @@
 //   assign   — giving each changed cluster a canonical id: the id most of its records had (so a customer keeps its
 //              id as records join it), a customer it was merged from and is being unlinked again, or a new one.
 //              An id left without records is retired into the customer that took them (`customer(id:)` follows).
+//   sticky   — a linked record whose change makes it match nothing any more is kept with its customer (by a LINK
+//              decision with reason `sticky`): canon never splits a customer on its own.
 // Guarantees: every operation runs in one SQLite transaction (a record's snapshot, its link, the review
 // candidates and the sync cursor land together or not at all); when one fails the matcher is rebuilt from the
 // store, so memory never drifts from it. Operations are synchronous: two never interleave.
@@ -112,7 +114,24 @@ export class IdentityResolution {
         changed.push(inputs.get(r.nativeId)!);
       }
       const unique = [...new Map(changed.map((c) => [c.nativeId, c])).values()];
-      if (unique.length) this.commit([this.matcher.apply(unique)]);
+      if (unique.length) {
+        // Before the matcher sees the changes: one record each changed record shared its customer with.
+        const mates = new Map<Ref, Ref>();
+        for (const u of unique) {
+          const ref = refOf(system, u.nativeId);
+          const mate = this.matcher.cluster(ref)?.records.find((r) => r !== ref);
+          if (mate) mates.set(ref, mate);
+        }
+        const changes = [this.matcher.apply(unique)];
+        // Links are sticky: a record whose new values no longer match its customer's other records (a copy's name
+        // edited in its own system, say) stays with it. Only unlinkRecord, or the record joining another customer's
+        // records, takes it away.
+        for (const [ref, mate] of mates) {
+          const now = this.matcher.cluster(ref);
+          if (now && now.records.length === 1 && this.matcher.cluster(mate) !== now) changes.push(this.decide(ref, mate, 'LINK', 'sticky'));
+        }
+        this.commit(changes);
+      }
       this.store.saveCursor(system, cursor, complete, records.length, at);
       return { changed: unique.length };
     });
@@ -225,7 +244,7 @@ export class IdentityResolution {
     }
   }
 
-  private decide(a: Ref, b: Ref, decision: 'LINK' | 'DISTINCT' | null, reason: 'review' | 'merge' | 'unlink'): MatchChange {
+  private decide(a: Ref, b: Ref, decision: 'LINK' | 'DISTINCT' | null, reason: 'review' | 'merge' | 'unlink' | 'sticky'): MatchChange {
     this.store.decide(a, b, decision, reason, now());
     return this.matcher.decide(a, b, decision);
   }
