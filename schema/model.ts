@@ -331,6 +331,17 @@ export const MODEL: CanonicalModel = {
     },
     {
       kind: 'object',
+      name: 'SourceRecord',
+      description: 'One native record of a system, linked to a canonical customer.',
+      owner: 'identity',
+      fields: [
+        { name: 'system', type: 'System!', description: 'The system that holds it.', sourceField: 'source_records.system' },
+        { name: 'nativeId', type: 'ID!', description: "The record's id in that system.", sourceField: 'source_records.native_id' },
+        { name: 'primary', type: 'Boolean!', description: 'Whether canon reads this record for the customer in that system (the one sourceIds names); false for a duplicate.', sourceField: 'source_records.is_primary' },
+      ],
+    },
+    {
+      kind: 'object',
       name: 'Address',
       description: 'A postal address.',
       owner: 'erp',
