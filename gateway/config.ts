@@ -57,6 +57,12 @@ export interface CanonConfig {
   dedupeReads: boolean;
   /** How long idempotency keys and their responses are kept, in ms (`IDEMPOTENCY_TTL_MS`). Default 24 hours. */
   idempotencyTtlMs: number;
+  /**
+   * How often each system's change feed is read after the first full sync, in ms (`SYNC_INTERVAL_MS`). Default 5000.
+   * Each read is one durable workflow per system and interval (gateway/sync/sync.ts), so gateways sharing their
+   * workflow database never run the same one twice.
+   */
+  syncIntervalMs: number;
   /** PostgreSQL for the ledger when several gateways run (`DATABASE_URL`). Default: none, SQLite under dataDir. */
   databaseUrl: string | undefined;
   /** PostgreSQL schema for canon's tables (`DATABASE_SCHEMA`). Default public. */
@@ -255,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
     subgraphResilience: { attemptTimeoutMs: 8000, budgetMs: int(env.SUBGRAPH_TIMEOUT_MS, 10_000, 'SUBGRAPH_TIMEOUT_MS'), maxAttempts: 2 },
     dedupeReads: env.DEDUPE_READS !== 'false',
     idempotencyTtlMs: int(env.IDEMPOTENCY_TTL_MS, DEFAULT_IDEMPOTENCY_TTL_MS, 'IDEMPOTENCY_TTL_MS'),
+    syncIntervalMs: positive(env.SYNC_INTERVAL_MS, 5000, 'SYNC_INTERVAL_MS'),
     databaseUrl: env.DATABASE_URL || undefined,
     databaseSchema: env.DATABASE_SCHEMA || 'public',
     ledgerRetentionDays: int(env.LEDGER_RETENTION_DAYS, 30, 'LEDGER_RETENTION_DAYS'),
@@ -300,6 +307,8 @@ export function testConfig(dataDir: string, overrides: Partial<CanonConfig> = {}
     dataDir,
     logLevel: 'silent',
     seedSize: 200,
+    // After the full sync, no round: tests count what each system receives. Tests of the sync pass a short interval.
+    syncIntervalMs: 3_600_000,
     rateLimitPerSecond: 1_000_000,
     systemPorts: zero(base.systemPorts) as CanonConfig['systemPorts'],
     subgraphPorts: zero(base.subgraphPorts) as CanonConfig['subgraphPorts'],

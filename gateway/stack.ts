@@ -33,6 +33,12 @@ import { StepRunner } from './writes/steps.js';
 import { WorkflowEngine } from './workflows/engine.js';
 import { SubgraphClient, type SubgraphUrls } from './federation/subgraph-client.js';
 import { startGateway, type RunningGateway } from './http/server.js';
+import { SyncFeeds } from './sync/feeds.js';
+import { SyncScheduler } from './sync/sync.js';
+import { CrmConnector } from '../subgraphs/crm/connector.js';
+import { ErpConnector } from '../subgraphs/erp/connector.js';
+import { MarketingConnector } from '../subgraphs/marketing/connector.js';
+import { SupportConnector } from '../subgraphs/support/connector.js';
 import { openAppStore, type AppStore } from './security/app-store.js';
 import { ensureDevApp, type DevApp } from './security/apps.js';
 import { Authenticator, JwtVerifier } from './security/authenticate.js';
@@ -58,6 +64,8 @@ export interface Stack {
   subgraphs: Record<SystemName | 'identity', RunningSubgraph>;
   /** The durable workflow engine every write runs on. */
   engine: WorkflowEngine;
+  /** The change-feed syncs that build the identity store (gateway/sync/sync.ts). */
+  sync: SyncScheduler;
   gateway: RunningGateway;
   /** Stops everything, gateway first so no request reaches a closed subgraph. */
   close(): Promise<void>;
@@ -83,6 +91,16 @@ export function systemSubgraphs(systemUrls: Record<SystemName, string>, credenti
     erp: erpSubgraph({ baseUrl: systemUrls.erp, credentials: credentials.erp, policy: policies.for('erp'), log }),
     marketing: marketingSubgraph({ baseUrl: systemUrls.marketing, credentials: credentials.marketing, listId: MARKETING_LIST_ID, policy: policies.for('marketing'), lock, log }),
     support: supportSubgraph({ baseUrl: systemUrls.support, credentials: credentials.support, policy: policies.for('support'), lock, log }),
+  };
+}
+
+/** The change feeds the sync reads, one connector per system (the subgraphs keep their own), under the same policies. */
+function feedConnectors(systemUrls: Record<SystemName, string>, credentials: AllSystemCredentials, policies: PolicyRegistry, log: Logger) {
+  return {
+    crm: new CrmConnector({ baseUrl: systemUrls.crm, credentials: credentials.crm, policy: policies.for('crm'), log }),
+    erp: new ErpConnector({ baseUrl: systemUrls.erp, credentials: credentials.erp, policy: policies.for('erp'), log }),
+    marketing: new MarketingConnector({ baseUrl: systemUrls.marketing, credentials: credentials.marketing, listId: MARKETING_LIST_ID, policy: policies.for('marketing'), log }),
+    support: new SupportConnector({ baseUrl: systemUrls.support, credentials: credentials.support, policy: policies.for('support'), log }),
   };
 }
 
@@ -127,8 +145,8 @@ export interface StackOptions {
   log?: Logger;
   /**
    * Base URLs of source systems already running elsewhere (another process, as the benchmark does), over
-   * config.systemUrls (`<SYSTEM>_URL`). canon starts no sandbox for those; when none is left to start, config.dataDir
-   * must already hold the identity crosswalk (until canon builds it from the change feeds).
+   * config.systemUrls (`<SYSTEM>_URL`). canon starts no sandbox for those, and builds its identity store from their
+   * change feeds like any other's.
    */
   systems?: Partial<Record<SystemName, string>>;
 }
@@ -142,6 +160,7 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
 
   const started: { close(): Promise<void> }[] = [];
   let engineStarted: WorkflowEngine | undefined;
+  let syncStarted: SyncScheduler | undefined;
   try {
     startTelemetry({ otlpEndpoint: config.otlpEndpoint });
     const log = opts.log ?? createLogger(config.logLevel);
@@ -187,14 +206,26 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
     const client = new SubgraphClient({ urls: Object.fromEntries(Object.entries(subgraphs).map(([n, sg]) => [n, sg.url])) as SubgraphUrls, policies: subgraphPolicies, dedupeReads: config.dedupeReads });
     // After the subgraphs: DBOS resumes unfinished workflows as it starts, and their steps call the subgraphs.
     const runner = new StepRunner(client);
-    const engine = await WorkflowEngine.start(config, { runner, ledger, settings: config.workflows, log });
+    const systemUrls = Object.fromEntries(SYSTEMS.map((s) => [s, systems[s].url])) as Record<SystemName, string>;
+    const feeds = new SyncFeeds(feedConnectors(systemUrls, credentials, systemPolicies, log), client);
+    const engine = await WorkflowEngine.start(config, { runner, ledger, settings: config.workflows, log, sync: feeds });
     engineStarted = engine;
+    const sync = new SyncScheduler({ engine, feeds, intervalMs: config.syncIntervalMs, deployment: [subgraphs.identity.url, ...SYSTEMS.map((s) => systemUrls[s])].join(' '), log });
+    syncStarted = sync;
     const gateway = await startGateway({
       port: config.port,
       host: config.host,
       subgraphs: (['identity', ...SYSTEMS] as const).map((n) => ({ def: defs[n], url: subgraphs[n].url })),
       localSubgraphs: [{ def: controlSubgraph({ client, ledger, lock: locking.lock, engine, runner }), url: CONTROL_URL }],
       systems: SYSTEMS.map((s) => ({ name: s, url: systems[s].url })),
+      sync: {
+        started: () => sync.started,
+        report: () => sync.report(),
+        identity: async () => {
+          const r = await client.execute<{ identityStatus: { customers: number; records: number; pendingReview: number } }>('identity', '{ identityStatus { customers records pendingReview } }', {}, { kind: 'read' });
+          return r.ok ? r.data.identityStatus : null;
+        },
+      },
       client,
       idempotency,
       ledger,
@@ -203,6 +234,8 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
       operationCacheMiB: config.operationCacheMiB,
       security: { authenticator: new Authenticator({ store: apps, jwt }), rateLimits, trusted, limits: new QueryLimiter(config.queryLimits), modelNeedsScope: config.introspectionNeedsScope },
     });
+    // After the gateway: /health says `starting` while the first full sync runs.
+    sync.start();
     return {
       config,
       systems,
@@ -215,15 +248,18 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
       devApp,
       subgraphs,
       engine,
+      sync,
       gateway,
       async close() {
         await gateway.close();
+        await sync.close();
         // After the gateway (no request waits on it) and before the subgraphs and ledger its workflows use.
         await engine.close();
         await Promise.all(started.map((s) => s.close()));
       },
     };
   } catch (e) {
+    await syncStarted?.close().catch(() => undefined);
     await engineStarted?.close().catch(() => undefined);
     await Promise.allSettled(started.map((s) => s.close()));
     throw e;

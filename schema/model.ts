@@ -124,7 +124,13 @@ const customer: ObjectTypeSpec = {
       name: 'sourceIds',
       type: 'SourceIds!',
       description: "This customer's native id in each system; null where the customer is absent from that system.",
-      sourceField: 'identity: source_ids (primary row per system)',
+      sourceField: 'identity: source_records (primary row per system)',
+    },
+    {
+      name: 'records',
+      type: '[SourceRecord!]!',
+      description: 'Every native record canon linked to this customer, duplicates included: by system, the primary (the one sourceIds names) first.',
+      sourceField: 'identity: source_records',
     },
     {
       name: 'name',
@@ -321,7 +327,18 @@ export const MODEL: CanonicalModel = {
       description: "A customer's native id in each system (null where absent).",
       owner: 'identity',
       // One field per system, in SYSTEMS order: a system added there cannot be left out here.
-      fields: SYSTEMS.map((system) => ({ name: system, type: 'ID', description: SOURCE_ID_MEANINGS[system], sourceField: `source_ids where system = '${system}'` })),
+      fields: SYSTEMS.map((system) => ({ name: system, type: 'ID', description: SOURCE_ID_MEANINGS[system], sourceField: `source_records where system = '${system}' and is_primary` })),
+    },
+    {
+      kind: 'object',
+      name: 'SourceRecord',
+      description: 'One native record of a system, linked to a canonical customer.',
+      owner: 'identity',
+      fields: [
+        { name: 'system', type: 'System!', description: 'The system that holds it.', sourceField: 'source_records.system' },
+        { name: 'nativeId', type: 'ID!', description: "The record's id in that system.", sourceField: 'source_records.native_id' },
+        { name: 'primary', type: 'Boolean!', description: 'Whether canon reads this record for the customer in that system (the one sourceIds names); false for a duplicate.', sourceField: 'source_records.is_primary' },
+      ],
     },
     {
       kind: 'object',

@@ -18,7 +18,9 @@ import { SYSTEMS, type Owner, type SystemName } from '../schema/model.js';
 import { CrmConnector, type CrmContact } from '../subgraphs/crm/connector.js';
 import { sandboxFetch, TEST_CREDENTIALS } from './support/credentials.js';
 import { ErpConnector, type ErpPartner } from '../subgraphs/erp/connector.js';
-import { createIdentityContext, IdentityStore, type IdentityRecord } from '../subgraphs/identity/connector.js';
+import { IdentityStore, type IdentityRecord } from '../subgraphs/identity/connector.js';
+import { createIdentityContext } from '../subgraphs/identity/context.js';
+import { IdentityResolution } from '../subgraphs/identity/resolution.js';
 import { SystemPolicy } from '../subgraphs/kit/resilience.js';
 import { chunkPositions } from '../subgraphs/kit/batch-write.js';
 import { SystemError } from '../subgraphs/kit/system-error.js';
@@ -39,13 +41,18 @@ const ATTEMPTS = 3;
 let dir: string;
 let data: Dataset;
 let identity: IdentityStore;
+let resolution: IdentityResolution;
+/** The canonical ids identity gave the first customers, linked from their records as a workflow links them. */
+let linked: string[] = [];
 const sandboxes = {} as Record<SystemName, RunningSandbox>;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'canon-connectors-'));
   seedAll(dir, { seed: SEED, size: SIZE });
   data = generateDataset({ seed: SEED, size: SIZE });
-  identity = new IdentityStore(join(dir, SEED_FILES.identity));
+  identity = new IdentityStore(join(dir, 'identity.sqlite'));
+  resolution = new IdentityResolution(identity);
+  linked = data.customers.slice(0, 3).map((c) => resolution.link(data.sourceIds.filter((s) => s.customer_id === c.id).map((s) => ({ system: s.system, nativeId: s.native_id }))));
   [sandboxes.crm, sandboxes.erp, sandboxes.marketing, sandboxes.support] = await Promise.all(SYSTEMS.map((system) => startSandboxIn(system, dir, TEST_CREDENTIALS)));
 });
 
@@ -198,8 +205,8 @@ const READS: ReadContract<unknown>[] = [
     name: 'identity by canonical id',
     system: 'identity',
     sandbox: null,
-    loader: () => createIdentityContext(identity).byId,
-    keys: () => data.customers.slice(0, 3).map((c) => c.id),
+    loader: () => createIdentityContext(identity, resolution).byId,
+    keys: () => linked,
     missing: 'cus_0000000000',
     malformed: "'; DROP TABLE customers; --",
     keyOf: (r) => r.id,
@@ -208,8 +215,8 @@ const READS: ReadContract<unknown>[] = [
     name: 'identity by crm id',
     system: 'identity',
     sandbox: null,
-    loader: () => createIdentityContext(identity).bySource('crm'),
-    keys: () => data.sourceIds.filter((s) => s.system === 'crm' && s.is_primary).slice(0, 3).map((s) => s.native_id),
+    loader: () => createIdentityContext(identity, resolution).bySource('crm'),
+    keys: () => data.sourceIds.filter((s) => s.system === 'crm' && s.is_primary && data.customers.slice(0, 3).some((c) => c.id === s.customer_id)).map((s) => s.native_id),
     missing: '999999',
     malformed: 'not a contact id',
     keyOf: (r) => r.sourceIds.crm!,

@@ -63,7 +63,10 @@ describe('adapters', () => {
     expect(fromMarketingMember({ id: 'abc', email_address: 'A@x.de', merge_fields: { FNAME: 'Anna', LNAME: 'Schmidt', PHONE: '', COMPANY: 'Acme' } }))
       .toEqual({ system: 'marketing', nativeId: 'abc', firstName: 'Anna', lastName: 'Schmidt', email: 'A@x.de', phone: null, organisation: 'Acme' });
     expect(fromSupportOrganization({ id: 90000001, name: 'Acme (Berlin)', external_id: null, domain_names: ['acme.de'] }))
-      .toEqual({ system: 'support', nativeId: '90000001', externalId: null, organisation: 'Acme (Berlin)', domains: ['acme.de'] });
+      .toEqual({ system: 'support', nativeId: '90000001', externalId: null, organisation: 'Acme (Berlin)', domains: ['acme.de'], postalCode: null, city: null });
+    expect(fromSupportOrganization({ id: 2, name: 'Acme', external_id: null, details: 'Gartenweg 91, 10285 Berlin' })).toMatchObject({ postalCode: '10285', city: 'Berlin' });
+    expect(fromSupportOrganization({ id: 3, name: 'Acme', external_id: null, details: 'Mill Lane 53, EC1 4AB London' })).toMatchObject({ postalCode: 'EC1 4AB', city: 'London' });
+    expect(fromSupportOrganization({ id: 4, name: 'Acme', external_id: null, details: 'Prefers email.' })).toMatchObject({ postalCode: null, city: null });
   });
 });
 
@@ -104,6 +107,16 @@ describe('matchAll', () => {
     ]);
     expect(clustersOf(result)).toEqual([['crm:1', 'erp:2']]);
     expect(rulesOf(result.clusters[0]!.links[0]!.rules)).toEqual(['organisationSimilar', 'rareOrganisation', 'country']);
+  });
+
+  it('links a contact to the legal entity its mail domain names, though the ERP adds words to the trade name', () => {
+    const result = matchAll([
+      crm('1', { firstname: 'Isla', lastname: 'Taylor', email: 'isla.taylor@sternmedia.co.uk', company: 'Stern Media LLP', country: 'GB' }),
+      erp('2', 'Stern Media Group LLP', { Country: 'GB' }),
+      erp('3', 'Stern Logistics Group LLP', { Country: 'GB' }),
+    ]);
+    expect(clustersOf(result)).toEqual([['crm:1', 'erp:2'], ['erp:3']]);
+    expect(rulesOf(result.clusters[0]!.links[0]!.rules)).toEqual(['organisationDomain', 'organisationContained', 'country']);
   });
 
   it('never merges two companies over a shared role mailbox such as info@', () => {

@@ -107,8 +107,11 @@ describe('the operations ledger', () => {
   });
 
   it('records a read that failed in part, with one failed step per system', async () => {
+    const page = await stack.gql('{ customers(first: 50) { edges { node { id sourceIds { crm support } } } } }');
+    const ids = page.data.customers.edges.map((e: any) => e.node).filter((n: any) => n.sourceIds.crm && n.sourceIds.support).slice(0, 3).map((n: any) => n.id);
+    expect(ids).toHaveLength(3);
     await stack.setFaults('support', { down: true });
-    const res = await stack.gql('{ customers(first: 3) { edges { node { name supportPlan } } } }', {}, await stack.appHeaders('reader'));
+    const res = await stack.gql('query($a: ID!, $b: ID!, $c: ID!) { a: customer(id: $a) { name supportPlan } b: customer(id: $b) { name supportPlan } c: customer(id: $c) { name supportPlan } }', { a: ids[0], b: ids[1], c: ids[2] }, await stack.appHeaders('reader'));
     const traceId = res.extensions?.traceId;
     const listed = await stack.gql('{ operations(app: "reader", status: [PARTIAL]) { edges { node { traceId kind status steps { system action status error { code } } } } } }');
     const op = listed.data.operations.edges.map((e: any) => e.node).find((n: any) => n.traceId === traceId);

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { untilSynced } from './support/health.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const PORTS = { PORT: '0', CRM_PORT: '0', ERP_PORT: '0', MARKETING_PORT: '0', SUPPORT_PORT: '0', IDENTITY_SUBGRAPH_PORT: '0', CRM_SUBGRAPH_PORT: '0', ERP_SUBGRAPH_PORT: '0', MARKETING_SUBGRAPH_PORT: '0', SUPPORT_SUBGRAPH_PORT: '0' };
@@ -39,6 +40,8 @@ describe('OTLP export', () => {
         });
         void exited.then(() => reject(new Error(`canon exited before serving:\n${out}`)));
       });
+      // Customers exist once the first full sync is done.
+      await untilSynced(gatewayUrl);
       const traceId = randomBytes(16).toString('hex');
       const res = await fetch(`${gatewayUrl}/graphql`, {
         method: 'POST',

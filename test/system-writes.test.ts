@@ -647,33 +647,41 @@ describe('the subgraph operations', () => {
       expect(viaGateway.data.customerBySourceId).toEqual({ id: customer.id, sourceIds: { crm: records.crm } });
     });
 
+    /** Every customer canon's sync built, with its linked records: canon's ids, not the seed truth's. */
+    async function known(): Promise<{ id: string; records: { system: string; nativeId: string; primary: boolean }[] }[]> {
+      const res = await sg('identity', '{ customers(first: 1000) { edges { node { id records { system nativeId primary } } } } }');
+      return res.data.customers.edges.map((e: any) => e.node);
+    }
+    const primaryIn = (c: { records: { system: string; nativeId: string; primary: boolean }[] }, system: string) => c.records.find((r) => r.system === system && r.primary)?.nativeId;
+
     it('links a new record to the existing customer holding another of them', async () => {
-      const seeded = data.customers.find((c) => {
-        const systems = data.sourceIds.filter((x) => x.customer_id === c.id).map((x) => x.system);
-        return systems.includes('crm') && !systems.includes('support');
-      })!;
-      const crm = data.sourceIds.find((x) => x.customer_id === seeded.id && x.system === 'crm' && x.is_primary)!.native_id;
+      const seeded = (await known()).find((c) => primaryIn(c, 'CRM') && !primaryIn(c, 'SUPPORT'))!;
+      const crm = primaryIn(seeded, 'CRM')!;
       const res = await sg('identity', LINK, { r: { crm, support: '88000002' } });
       expect(res.data.identityLinkRecords).toMatchObject({ id: seeded.id, sourceIds: { crm, support: '88000002' } });
     });
 
     it('links a second record of a system the customer already has as a duplicate, its primary kept', async () => {
-      const seeded = data.sourceIds.find((x) => x.system === 'erp' && x.is_primary)!;
-      const res = await sg('identity', LINK, { r: { erp: seeded.native_id, support: null, crm: null, marketing: md5('second.record@kestrel.example') } });
-      expect(res.data.identityLinkRecords.id).toBe(seeded.customer_id);
+      const seeded = (await known()).find((c) => primaryIn(c, 'ERP'))!;
+      const erp = primaryIn(seeded, 'ERP')!;
+      const res = await sg('identity', LINK, { r: { erp, support: null, crm: null, marketing: md5('second.record@kestrel.example') } });
+      expect(res.data.identityLinkRecords.id).toBe(seeded.id);
       const duplicate = await sg('identity', LINK, { r: { erp: '8800009', marketing: md5('second.record@kestrel.example') } });
-      expect(duplicate.data.identityLinkRecords).toMatchObject({ id: seeded.customer_id, sourceIds: { erp: seeded.native_id } });
+      expect(duplicate.data.identityLinkRecords).toMatchObject({ id: seeded.id, sourceIds: { erp } });
       const viaGateway = await stack.gql('query($id: ID!) { customerBySourceId(system: ERP, id: $id) { id } }', { id: '8800009' });
-      expect(viaGateway.data.customerBySourceId).toEqual({ id: seeded.customer_id });
+      expect(viaGateway.data.customerBySourceId).toEqual({ id: seeded.id });
     });
 
     it('refuses records of two different customers, and no record at all, with BAD_USER_INPUT', async () => {
-      const crm = data.sourceIds.find((s) => s.system === 'crm' && s.is_primary)!;
-      const erp = data.sourceIds.find((s) => s.system === 'erp' && s.customer_id !== crm.customer_id)!;
-      const split = await sg('identity', LINK, { r: { crm: crm.native_id, erp: erp.native_id } });
+      const all = await known();
+      const a = all.find((c) => primaryIn(c, 'CRM'))!;
+      const b = all.find((c) => c.id !== a.id && primaryIn(c, 'ERP'))!;
+      const crm = primaryIn(a, 'CRM')!;
+      const erp = primaryIn(b, 'ERP')!;
+      const split = await sg('identity', LINK, { r: { crm, erp } });
       expect(split.data).toBeNull();
       expect(split.errors![0]).toMatchObject({
-        message: `These records belong to different customers (crm ${crm.native_id} → ${crm.customer_id}, erp ${erp.native_id} → ${erp.customer_id}); merge the customers instead of linking.`,
+        message: `These records belong to different customers (crm ${crm} → ${a.id}, erp ${erp} → ${b.id}); merge the customers instead of linking.`,
         extensions: { code: 'BAD_USER_INPUT', system: 'identity' },
       });
       const none = await sg('identity', LINK, { r: {} });

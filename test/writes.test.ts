@@ -98,7 +98,7 @@ describe('updateCustomer routing', () => {
     const res = await stack.gql('mutation { crmUpdateCustomer(crmId: "1001", input: { name: "Sneaky" }) { crmVersion } }');
     expect(res.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     const schema = await stack.gql('{ __type(name: "Mutation") { fields { name } } }');
-    expect(schema.data.__type.fields.map((f: any) => f.name).sort()).toEqual(['bulkUpdateCustomers', 'onboardCustomer', 'openTicket', 'retryOperation', 'updateCustomer']);
+    expect(schema.data.__type.fields.map((f: any) => f.name).sort()).toEqual(['bulkUpdateCustomers', 'mergeCustomers', 'onboardCustomer', 'openTicket', 'resolveMatch', 'retryOperation', 'unlinkRecord', 'updateCustomer']);
   });
 
   it('answers NOT_FOUND for an unknown customer and writes nothing', async () => {

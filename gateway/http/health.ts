@@ -1,9 +1,23 @@
-// /health: whether every subgraph and every source system answers, as `ok` or `degraded` with each one named.
+// /health: whether every subgraph and every source system answers, as `ok` or `degraded` with each one named; `starting` until the first full sync is done; the identity store in numbers and each system's sync.
+
+export interface SyncHealth {
+  system: string;
+  ok: boolean;
+  cursor: string | null;
+  lastSyncAt: string | null;
+  lagMs: number | null;
+  /** Records this gateway's rounds delivered; the full sync's progress while it runs. */
+  records: number;
+  /** What failed in its last round (the system, or identity), when it did; never a secret. */
+  error?: { system: string; code: string; message: string };
+}
 
 export interface HealthReport {
-  status: 'ok' | 'degraded';
+  status: 'starting' | 'ok' | 'degraded';
   subgraphs: { name: string; url: string; ok: boolean }[];
   systems: { name: string; url: string; ok: boolean }[];
+  identity?: { customers: number; records: number; pendingReview: number } | null;
+  sync?: SyncHealth[];
 }
 
 export interface HealthTargets {
@@ -11,6 +25,13 @@ export interface HealthTargets {
   subgraphs: { name: string; url: string }[];
   /** Source systems with their base URL. */
   systems: { name: string; url: string }[];
+  /** How the sync stands, when the gateway syncs (gateway/sync/sync.ts). */
+  sync?: {
+    started(): boolean;
+    report(): SyncHealth[];
+    /** The identity store's counts; null when identity does not answer. */
+    identity(): Promise<{ customers: number; records: number; pendingReview: number } | null>;
+  };
 }
 
 const PROBE_TIMEOUT_MS = 1000;
@@ -27,10 +48,13 @@ async function reachable(url: string): Promise<boolean> {
 }
 
 export async function health(targets: HealthTargets): Promise<HealthReport> {
-  const [subgraphs, systems] = await Promise.all([
+  const [subgraphs, systems, identity] = await Promise.all([
     Promise.all(targets.subgraphs.map(async (s) => ({ name: s.name, url: s.url, ok: await reachable(s.url.replace(/\/graphql$/, '/health')) }))),
     Promise.all(targets.systems.map(async (s) => ({ name: s.name, url: s.url, ok: await reachable(`${s.url}/`) }))),
+    targets.sync?.identity() ?? Promise.resolve(undefined),
   ]);
-  const ok = subgraphs.every((s) => s.ok) && systems.every((s) => s.ok);
-  return { status: ok ? 'ok' : 'degraded', subgraphs, systems };
+  const sync = targets.sync?.report();
+  const ok = subgraphs.every((s) => s.ok) && systems.every((s) => s.ok) && (sync ?? []).every((s) => s.ok);
+  const status = targets.sync && !targets.sync.started() ? 'starting' : ok ? 'ok' : 'degraded';
+  return { status, subgraphs, systems, ...(targets.sync ? { identity: identity ?? null, sync } : {}) };
 }

@@ -36,7 +36,7 @@ import { ScopeRules } from '../security/scopes.js';
 import type { TrustedDocuments } from '../security/trusted-documents.js';
 import { limitsPlugin, type GraphQLParams, type QueryLimiter } from '../security/limits.js';
 import { CompositionError, documentErrorStatus, formatError, sendDocumentError, sendError, sendInternalError } from './errors.js';
-import { health } from './health.js';
+import { health, type HealthTargets } from './health.js';
 import { answerIdempotently, isMutation, sendAnswer, type HttpAnswer } from './idempotent.js';
 
 export interface GatewayOptions {
@@ -48,6 +48,8 @@ export interface GatewayOptions {
   localSubgraphs: { def: SubgraphDefinition; url: string }[];
   /** Source systems, for /health. */
   systems: { name: string; url: string }[];
+  /** How the sync stands, for /health (absent: the gateway syncs nothing, and /health says nothing of it). */
+  sync?: HealthTargets['sync'];
   /** The one client toward the subgraphs (pool, policies, read dedup), shared with canon's write path. */
   client: SubgraphClient;
   /** Where mutations' idempotency keys are kept. */
@@ -138,7 +140,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const composed = composeCanon(sources);
   if (!composed.ok) throw new CompositionError(composed.errors);
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  const healthTargets = { subgraphs: opts.subgraphs.map((s) => ({ name: s.def.name, url: s.url })), systems: opts.systems };
+  const healthTargets: HealthTargets = { subgraphs: opts.subgraphs.map((s) => ({ name: s.def.name, url: s.url })), systems: opts.systems, sync: opts.sync };
 
   const local = new Map<string, ReturnType<typeof buildSubgraphSchema>>(opts.localSubgraphs.map((s) => [s.def.name, buildSubgraphSchema([{ typeDefs: s.def.typeDefs, resolvers: s.def.resolvers as never }])]));
   const rules = new ScopeRules(composed.supergraphSdl, { modelNeedsScope: opts.security.modelNeedsScope });

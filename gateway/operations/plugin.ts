@@ -36,6 +36,18 @@ function readSteps(errors: readonly GraphQLFormattedError[]): LedgerStep[] {
   return [...bySystem.values()];
 }
 
+/** The customer an identity operation answered, when it answered one. */
+function customerOf(data: unknown): string | null {
+  const root = Object.values((data ?? {}) as Record<string, { id?: unknown } | null>)[0];
+  return typeof root?.id === 'string' && root.id.startsWith('cus_') ? root.id : null;
+}
+
+/**
+ * Identity's operator mutations: run by the identity subgraph itself in one transaction, recorded here as operations
+ * with no step (OperationStep.system is a source system, and identity is none), SUCCEEDED or FAILED with the error.
+ */
+const IDENTITY_OPERATIONS = new Set(['mergeCustomers', 'unlinkRecord', 'resolveMatch']);
+
 export function operationsPlugin(ledger: Ledger, log: Logger): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
@@ -53,6 +65,8 @@ export function operationsPlugin(ledger: Ledger, log: Logger): ApolloServerPlugi
           const name = request.operationName ?? operation?.selectionSet.selections.map((s) => ('name' in s ? s.name.value : '')).join(',') ?? kind;
           const errors = result.errors ?? [];
           // A write refused before it ran never reached a system: its errors name owners, not calls.
+          const roots = operation?.selectionSet.selections.map((s) => ('name' in s ? s.name.value : '')) ?? [];
+          const identityOp = kind === 'mutation' && roots.length === 1 && IDENTITY_OPERATIONS.has(roots[0]!) && errors.every((e) => e.path);
           const steps = kind === 'query' ? readSteps(errors) : [];
           const outcome = errors.length === 0 ? 'ok' : result.data ? 'partial' : 'failed';
           log.info({ traceId, operation: name, kind, app: ctx.app, outcome, errors: errors.map((e) => e.extensions?.code), durationMs: Math.round(performance.now() - started) }, 'operation');
@@ -60,7 +74,7 @@ export function operationsPlugin(ledger: Ledger, log: Logger): ApolloServerPlugi
           // canon's own mutations record themselves step by step once a resolver runs; here: writes refused before any
           // did, and reads that failed in part. A field's resolver leaves its path on every error it raises; an error
           // without one (parse, validation, variable coercion) means execution never reached a field.
-          const record = kind === 'mutation' ? errors.length > 0 && errors.every((e) => !e.path) : steps.length > 0;
+          const record = identityOp || (kind === 'mutation' ? errors.length > 0 && errors.every((e) => !e.path) : steps.length > 0);
           if (!record) return;
           const now = new Date().toISOString();
           const first = errors[0];
@@ -72,11 +86,12 @@ export function operationsPlugin(ledger: Ledger, log: Logger): ApolloServerPlugi
             app: ctx.app,
             idempotencyKey: ctx.idempotencyKey,
             inputHash: createHash('sha256').update(JSON.stringify(request.variables ?? {})).digest('hex'),
-            customerId: null,
+            customerId: identityOp ? customerOf(result.data) : null,
             retryTraceIds: [],
-            status: kind === 'query' && result.data ? 'PARTIAL' : 'FAILED',
+            status: identityOp && errors.length === 0 ? 'SUCCEEDED' : kind === 'query' && result.data ? 'PARTIAL' : 'FAILED',
             createdAt: now,
             updatedAt: now,
+            workflow: identityOp ? `identity.${roots[0]}` : undefined,
             error: kind === 'mutation' && first ? { code: String(first.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR), message: first.message, retryable: Boolean(first.extensions?.retryable) } : null,
             steps,
           };

@@ -64,6 +64,8 @@ const CONTROL_READS: Record<string, string | 'model'> = {
   workflows: 'model',
   operations: 'operations:read',
   operation: 'operations:read',
+  // Served by identity, yet only operators review matches (mergeCustomers, unlinkRecord and resolveMatch need admin as undeclared writes).
+  matchCandidates: 'admin',
 };
 
 /** Queued and multi-system workflows need workflows:run besides the write scope of every system they write. */

@@ -8,12 +8,15 @@ import type { Logger } from 'pino';
 import type { WorkflowSettings } from '../config.js';
 import type { Ledger } from '../operations/ledger.js';
 import type { StepRunner } from '../writes/steps.js';
+import type { SyncFeeds } from '../sync/feeds.js';
 
 export interface WorkflowRuntime {
   runner: StepRunner;
   ledger: Ledger;
   settings: WorkflowSettings;
   log: Logger;
+  /** What sync rounds read and store with (gateway/sync/); absent in a gateway that syncs nothing. */
+  sync?: SyncFeeds;
 }
 
 const runtimes = new Map<string, WorkflowRuntime>();

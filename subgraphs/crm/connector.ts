@@ -40,7 +40,7 @@ export interface CrmConnectorOptions extends ConnectorOptions {
 }
 
 /** What the change feed reads of each contact: what canon serves, and what matching compares. */
-export const CRM_FEED_PROPERTIES = [...CRM_PROPERTIES, 'company', 'createdate', 'canon_external_id'] as const;
+export const CRM_FEED_PROPERTIES = [...CRM_PROPERTIES, 'company', 'zip', 'city', 'mobilephone', 'createdate', 'canon_external_id'] as const;
 
 /** HubSpot pages a search with `after` only up to its 10,000th result. */
 const SEARCH_RESULT_CAP = 10_000;

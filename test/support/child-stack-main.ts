@@ -4,9 +4,10 @@ import { testConfig } from '../../gateway/config.js';
 import { startStack } from '../../gateway/stack.js';
 import { SYSTEMS } from '../../schema/model.js';
 
-const { dataDir, overrides } = JSON.parse(process.env.CANON_CHILD_ARGS!);
+const { dataDir, overrides, waitForSync } = JSON.parse(process.env.CANON_CHILD_ARGS!);
 try {
   const stack = await startStack(testConfig(dataDir, overrides));
+  if (waitForSync !== false) await stack.sync.fullSyncDone();
   const devKey = stack.devApp && 'key' in stack.devApp ? stack.devApp.key : '';
   process.send!({ kind: 'ready', gateway: stack.gateway.url, systems: Object.fromEntries(SYSTEMS.map((s) => [s, stack.systems[s].url])), devKey });
   process.on('message', async (m: { kind: string }) => {

@@ -22,11 +22,14 @@ export interface ChildStack {
   stop(): Promise<void>;
 }
 
-/** Starts `startStack(testConfig(dataDir, overrides))` in a child process and waits until it serves. */
-export async function startChildStack(dataDir: string, overrides: Partial<CanonConfig> = {}): Promise<ChildStack> {
+/**
+ * Starts `startStack(testConfig(dataDir, overrides))` in a child process and waits until it serves, and (unless
+ * `waitForSync` is false) until its first full sync is done.
+ */
+export async function startChildStack(dataDir: string, overrides: Partial<CanonConfig> = {}, opts: { waitForSync?: boolean } = {}): Promise<ChildStack> {
   const child: ChildProcess = fork(new URL('./child-stack-main.ts', import.meta.url).pathname, [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, CANON_CHILD_ARGS: JSON.stringify({ dataDir, overrides }) },
+    env: { ...process.env, CANON_CHILD_ARGS: JSON.stringify({ dataDir, overrides, waitForSync: opts.waitForSync ?? true }) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

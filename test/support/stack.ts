@@ -54,9 +54,12 @@ export interface TestStack extends Stack {
   stop(opts?: { keepData?: boolean }): Promise<void>;
 }
 
-export async function startTestStack(overrides: Partial<CanonConfig> = {}, opts: StackOptions = {}): Promise<TestStack> {
+/** `waitForSync: false` answers as soon as the gateway serves, before the first full sync (which may never end when a system refuses canon). */
+export async function startTestStack(overrides: Partial<CanonConfig> = {}, opts: StackOptions & { waitForSync?: boolean } = {}): Promise<TestStack> {
   const dir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'canon-test-'));
   const stack = await startStack(testConfig(dir, overrides), opts);
+  // canon knows the seeded customers once every system's first full sync is done.
+  if (opts.waitForSync !== false) await stack.sync.fullSyncDone();
   if (stack.devApp?.status !== 'created' && stack.devApp?.status !== 'reused') {
     await stack.close();
     throw new Error(`The test stack has no dev key: ${stack.devApp ? stack.devApp.reason : 'DEV_APP is off'}.`);

@@ -68,11 +68,30 @@ export function fromMarketingMember(member: Pick<MarketingMember, 'id' | 'email_
 /** What the matcher reads of a Zendesk organization; `domain_names` are the mail domains its users write from. */
 export type SupportOrganizationForMatching = Pick<SupportOrganization, 'id' | 'name' | 'external_id'> & {
   domain_names?: string[] | null;
+  /** Zendesk's free-text `details`, where agents put the address ("Gartenweg 91, 10285 Berlin"). */
+  details?: string | null;
 };
 
-/** A Zendesk organization: its name as support agents typed it, its mail domains, and canon's id in `external_id`. */
+/**
+ * The postal code and city of an address typed as its last comma-separated part ("…, 10285 Berlin", "…, EC1 4AB
+ * London"): the leading words holding a digit are the code, the rest the city. Null for text not of that shape.
+ */
+export function addressTail(details: string | null | undefined): { postalCode: string; city: string } | null {
+  const tail = details?.split(/[,\n]/).at(-1)?.trim();
+  if (!tail) return null;
+  const words = tail.split(/\s+/);
+  let n = 0;
+  while (n < words.length - 1 && /\d/.test(words[n]!)) n++;
+  if (n === 0) return null;
+  return { postalCode: words.slice(0, n).join(' '), city: words.slice(n).join(' ') };
+}
+
+/** A Zendesk organization: its name as support agents typed it, its mail domains and address, and canon's id in `external_id`. */
 export function fromSupportOrganization(org: SupportOrganizationForMatching): MatchInput {
+  const address = addressTail(org.details);
   return {
+    postalCode: address?.postalCode ?? null,
+    city: address?.city ?? null,
     system: 'support',
     nativeId: String(org.id),
     externalId: text(org.external_id),

@@ -26,6 +26,11 @@ export const DEFAULT_WEIGHTS: RuleWeights = {
   emailSimilar: 5,
   /** Mailboxes at one organisation's own domain (no free mail provider), or an address at the organisation's listed domain. */
   emailDomain: 2,
+  /**
+   * A mailbox at a domain named as the other record's organisation ("anna@acme-labs.de" and "ACME Labs Holdings GmbH"):
+   * the ERP keeps no person and no mailbox, so this is what ties a legal entity to its contacts.
+   */
+  organisationDomain: 4,
   /** One E.164 number (placeholders are never keys). */
   phone: 7,
   /** First and last name equal. */
@@ -81,6 +86,7 @@ export function scorePair(a: MatchKeys, b: MatchKeys, ctx: ScoringContext): Pair
   const email = emailRule(a, b);
   if (email) hits.push(email);
   if (a.phone && a.phone === b.phone) hits.push('phone');
+  if (domainNames(a, b) || domainNames(b, a)) hits.push('organisationDomain');
   const name = nameRule(a, b);
   if (name) hits.push(name);
   if (a.organisation && b.organisation) {
@@ -122,6 +128,21 @@ function emailRule(a: MatchKeys, b: MatchKeys): RuleName | null {
   }
   if ((ea && b.domains.includes(ea.domain)) || (eb && a.domains.includes(eb.domain))) return 'emailDomain';
   return null;
+}
+
+// Whether `a`'s mail domain (an organisation's own, not a free mail provider's) spells `b`'s organisation name, or the
+// first words of it ("sternmedia.co.uk" and "Stern Media Group LLP").
+function domainNames(a: MatchKeys, b: MatchKeys): boolean {
+  if (!a.email || a.email.freeMail || !b.organisation || a.organisation?.compact === b.organisation.compact) return false;
+  const label = a.email.domain.split('.')[0]!.replace(/-/g, '');
+  if (label.length < 4) return false;
+  let prefix = '';
+  for (const token of b.organisation.tokens) {
+    prefix += token;
+    if (prefix === label) return true;
+    if (prefix.length >= label.length) return false;
+  }
+  return false;
 }
 
 function nameRule(a: MatchKeys, b: MatchKeys): RuleName | null {

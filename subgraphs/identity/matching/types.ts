@@ -42,7 +42,7 @@ export interface RuleHit {
 }
 
 export type RuleName =
-  | 'externalId' | 'taxId' | 'taxIdDiffers' | 'email' | 'roleEmail' | 'emailSimilar' | 'emailDomain' | 'phone'
+  | 'externalId' | 'taxId' | 'taxIdDiffers' | 'email' | 'roleEmail' | 'emailSimilar' | 'emailDomain' | 'organisationDomain' | 'phone'
   | 'name' | 'nameSimilar' | 'nameDiffers' | 'organisation' | 'rareOrganisation' | 'organisationSimilar'
   | 'organisationContained' | 'organisationDiffers' | 'country' | 'countryDiffers' | 'postalCode' | 'city';
 

@@ -2,16 +2,17 @@
 //
 // Terms used below:
 //   customer — one person at one company, the thing canon gives a canonical id (cus_…).
-//   primary  — the one native record per (customer, system) canon treats as that customer's record;
-//              CRM near-duplicates are recorded too, with is_primary 0.
+//   primary  — a customer's first native record in a system; CRM near-duplicates are recorded too, with is_primary 0.
+// The customer ids are the truth's keys only: no system's record carries them (canon_external_id, ExternalID and
+// external_id stay empty), so canon has to find out which records are one customer, as it would on real systems.
 // Everything is drawn from seeded PRNGs in a fixed order (the values from one, data-entry noise from another:
 // ./noise.ts), so (seed, size) fully determines the output.
 
 import { CRM_LIFECYCLE_STAGES, type CrmContactRow } from '../../crm/sandbox/index.js';
 import type { ErpPartnerRow } from '../../erp/sandbox/index.js';
-import type { IdentityCustomerRow, IdentitySourceIdRow } from '../../identity/connector.js';
 import { MARKETING_LIST_ID, subscriberHash, type MarketingMemberRow } from '../../marketing/sandbox/index.js';
 import type { SupportOrganizationRow, SupportTicketRow } from '../../support/sandbox/index.js';
+import type { TruthCustomerRow, TruthRecordRow } from './truth.js';
 import { createRng } from '../rng.js';
 import { CALLING_CODES, COUNTRIES, JOB_TITLES, STEMS, TAGS, TICKET_SUBJECTS, type Country } from './tables.js';
 import { erpLegalName, noiseDrawer, PLACEHOLDER_PHONES, shareGenericEmails, typo } from './noise.js';
@@ -20,8 +21,9 @@ import { erpLegalName, noiseDrawer, PLACEHOLDER_PHONES, shareGenericEmails, typo
 export interface Dataset {
   seed: number;
   size: number;
-  customers: IdentityCustomerRow[];
-  sourceIds: IdentitySourceIdRow[];
+  customers: TruthCustomerRow[];
+  /** Which records are one customer: the truth file's content, never written into canon's identity store. */
+  sourceIds: TruthRecordRow[];
   crm: CrmContactRow[];
   erp: ErpPartnerRow[];
   marketing: MarketingMemberRow[];
@@ -207,7 +209,7 @@ export function generateDataset(opts: { seed: number; size: number }): Dataset {
         company,
         jobtitle: d.chance(0.85) ? d.pick(JOB_TITLES) : null,
         lifecyclestage: d.weighted([['customer', 50], ['opportunity', 12], ['salesqualifiedlead', 8], ['marketingqualifiedlead', 8], ['lead', 12], ['subscriber', 5], ['evangelist', 3], ['other', 2]] as const),
-        canon_external_id: id,
+        canon_external_id: null,
         createdate: iso(contactCreated),
         lastmodifieddate: iso(modified),
       };
@@ -250,7 +252,7 @@ export function generateDataset(opts: { seed: number; size: number }): Dataset {
         OpenBalanceAmount: money(Math.round(d.next() * limit * 0.9 * 100) / 100),
         Currency: c.currency,
         CentralBlockReason: d.weighted([['', 85], ['01', 10], ['02', 5]] as const),
-        ExternalID: id,
+        ExternalID: null,
         LastChangeDateTime: iso(Math.min(BASE_TIME - 1000, createdMs + d.int(0, 600) * DAY)),
         RowVersion: d.int(1, 6),
       };
@@ -278,7 +280,7 @@ export function generateDataset(opts: { seed: number; size: number }): Dataset {
         tags: JSON.stringify(TAGS.filter(() => d.chance(0.3))),
         timestamp_signup: iso(Math.min(signup, BASE_TIME - 2000)),
         last_changed: iso(Math.min(signup + d.int(0, 300) * DAY, BASE_TIME - 1000)),
-        canon_external_id: id,
+        canon_external_id: null,
       };
       out.marketing.push(row);
       out.sourceIds.push({ system: 'marketing', native_id: row.subscriber_hash, customer_id: id, is_primary: 1 });
@@ -292,7 +294,7 @@ export function generateDataset(opts: { seed: number; size: number }): Dataset {
       const org: SupportOrganizationRow = {
         id: orgId++,
         name,
-        external_id: id,
+        external_id: null,
         details: `${street}, ${postal} ${city}`,
         notes: d.chance(0.3) ? d.pick(['Prefers email contact.', 'Key account.', 'Escalate billing questions to finance.', 'Uses the legacy portal.']) : null,
         organization_fields: JSON.stringify({ support_plan: d.weighted([['basic', 45], ['business', 30], ['enterprise', 10], [null, 15]] as const) }),

@@ -5,7 +5,7 @@
 
 import { createRng } from '../rng.js';
 import type { CrmContactRow } from '../../crm/sandbox/index.js';
-import type { IdentitySourceIdRow } from '../../identity/connector.js';
+import type { TruthRecordRow } from './truth.js';
 
 export interface Noise {
   chance(p: number): boolean;
@@ -64,7 +64,7 @@ export const PLACEHOLDER_PHONES = ['0000000000', '+1 000 000 0000', 'n/a', '1234
  * must not merge them by it. Contacts with a near-duplicate are left alone, so a duplicate still differs from its
  * primary only by case and spacing. Changes `crm` in place.
  */
-export function shareGenericEmails(n: Noise, crm: CrmContactRow[], sourceIds: readonly IdentitySourceIdRow[], size: number): void {
+export function shareGenericEmails(n: Noise, crm: CrmContactRow[], sourceIds: readonly TruthRecordRow[], size: number): void {
   const withDuplicate = new Set(sourceIds.filter((s) => s.system === 'crm' && s.is_primary === 0).map((s) => s.customer_id));
   const contactOf = new Map(crm.map((c) => [c.id, c]));
   const candidates = sourceIds.filter((s) => s.system === 'crm' && s.is_primary === 1 && !withDuplicate.has(s.customer_id)).map((s) => contactOf.get(s.native_id)!);

@@ -1,11 +1,10 @@
-// Writing the seeded dataset to disk: one SQLite file per sandbox system, the identity crosswalk (each through its own store) and the truth file.
+// Writing the seeded dataset to disk: one SQLite file per sandbox system (each through its own store) and the truth file; nothing of canon's own (canon builds its identity store from the systems).
 
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SystemName } from '../../../schema/model.js';
 import { openCrmStore } from '../../crm/sandbox/index.js';
 import { openErpStore } from '../../erp/sandbox/index.js';
-import { writeIdentityCrosswalk } from '../../identity/connector.js';
 import { openMarketingStore } from '../../marketing/sandbox/index.js';
 import { openSupportStore } from '../../support/sandbox/index.js';
 import { generateDataset } from './generator.js';
@@ -15,7 +14,7 @@ export interface SeedSummary {
   dataDir: string;
   seed: number;
   size: number;
-  files: Record<SystemName | 'identity', string>;
+  files: Record<SystemName, string>;
   /** DATA_DIR/seed-truth.json: which records are one customer (./truth.ts). */
   truthFile: string;
   counts: {
@@ -30,16 +29,15 @@ export interface SeedSummary {
   durationMs: number;
 }
 
-/** File names inside a data directory; the gateway and the sandboxes agree on these. */
+/** The sandboxes' file names inside a data directory; the gateway and the sandboxes agree on these. */
 export const SEED_FILES = {
   crm: 'crm.sqlite',
   erp: 'erp.sqlite',
   marketing: 'marketing.sqlite',
   support: 'support.sqlite',
-  identity: 'identity.sqlite',
 } as const;
 
-/** True when every sandbox file and the identity store exist in `dataDir`. */
+/** True when every sandbox file exists in `dataDir`. */
 export function isSeeded(dataDir: string): boolean {
   return Object.values(SEED_FILES).every((f) => existsSync(join(dataDir, f)));
 }
@@ -52,7 +50,7 @@ function removeDatabase(file: string): void {
 /**
  * Generates the dataset and writes every file, one transaction per file. Throws when any target file
  * already exists unless `force` is set, because silently merging into an old dataset breaks the
- * identity store's guarantees.
+ * truth file's guarantees.
  */
 export function seedAll(dataDir: string, opts: { seed?: number; size?: number; force?: boolean } = {}): SeedSummary {
   const started = performance.now();
@@ -82,8 +80,6 @@ export function seedAll(dataDir: string, opts: { seed?: number; size?: number; f
   const support = openSupportStore(files.support);
   support.insertAll(data.supportOrganizations, data.supportTickets);
   support.close();
-  // Still written from the truth until canon builds the crosswalk from the change feeds.
-  writeIdentityCrosswalk(files.identity, data.customers, data.sourceIds);
   writeSeedTruth(truthFile, data);
 
   return {
