@@ -32,6 +32,7 @@ export function dataModel() {
               validation: f.validation ?? null,
               scope: readScopeOf(f.owner),
               writeScope: f.writable && f.owner !== 'identity' ? writeScopeOf(f.owner) : null,
+              copies: (f.copies ?? []).map((c) => ({ system: c.system, sourceField: c.sourceField, policy: c.policy ?? 'REPORT' })),
             })),
           },
     ),

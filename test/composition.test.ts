@@ -167,6 +167,20 @@ describe('npm run compose', () => {
   });
 });
 
+describe('copies at composition', () => {
+  it('refuses a copy declared on its owner, or in a native field its system does not have, naming both', () => {
+    const model = structuredClone(MODEL);
+    const customer = model.types.find((t) => t.name === 'Customer')!;
+    if (customer.kind !== 'object') throw new Error('Customer is an object type');
+    customer.fields.find((f) => f.name === 'name')!.copies = [{ system: 'crm', sourceField: 'properties.firstname' }];
+    customer.fields.find((f) => f.name === 'legalName')!.copies = [{ system: 'support', sourceField: 'organization.trade_name', policy: 'ENFORCE' }];
+    expect(errorsOf(realSubgraphs(), model)).toEqual([
+      "schema/model.ts: Customer.name's copy in crm is kept by its owner; a copy is another system's.",
+      "schema/model.ts: Customer.legalName's copy in support names organization.trade_name, which is no native field of its organization.",
+    ]);
+  });
+});
+
 describe('validateSystemRecords', () => {
   it('finds every native mapping consistent with the owners', () => {
     expect(validateSystemRecords()).toEqual([]);

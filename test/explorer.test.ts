@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { dataModel } from '../schema/data-model.js';
+import { MODEL } from '../schema/model.js';
 import { CSV_COLUMNS, modelCsv, modelMarkdown, type DataModel } from '../gateway/pages/explorer/export.js';
 import { publicFile } from '../gateway/pages/explorer/explorer.js';
 import { findChromium, openPage } from './support/browser.js';
@@ -200,6 +201,16 @@ describe('handleExplorer', () => {
     expect(await css.text()).toContain('.graphql-voyager');
   });
 
+  it('serves each field\'s copies with their policy in dataModel, REPORT where the model names none', async () => {
+    const dm = (await stack.gql<{ dataModel: any }>('{ dataModel { types { name fields { name copies { system sourceField policy } } } } }')).data!.dataModel;
+    const customer = dm.types.find((t: any) => t.name === 'Customer');
+    const withCopies = customer.fields.filter((f: any) => f.copies.length).map((f: any) => [f.name, f.copies]);
+    expect(withCopies).toEqual(
+      MODEL.types.flatMap((t) => (t.name === 'Customer' && t.kind === 'object' ? t.fields : [])).filter((f) => f.copies?.length).map((f) => [f.name, f.copies!.map((c) => ({ system: c.system, sourceField: c.sourceField, policy: c.policy ?? 'REPORT' }))]),
+    );
+    expect(withCopies.find(([name]: [string]) => name === 'name')).toEqual(['name', [{ system: 'marketing', sourceField: 'merge_fields.FNAME + merge_fields.LNAME', policy: 'REPORT' }]]);
+  });
+
   it('downloads the model as attachments equal to dataModel when model.md and model.csv are requested', async () => {
     const dm = (await stack.gql<{ dataModel: DataModel }>('{ dataModel { types { name kind fields { name owner } } systems { system } } }')).data!.dataModel;
     const csv = await fetch(`${stack.gateway.url}/explorer/model.csv`);
@@ -271,13 +282,15 @@ describe.skipIf('skip' in chromium)('explorer page', () => {
 
   it('shows phone owned by the CRM with its source field, and creditLimit read-only, when the model loads', async () => {
     const phone = page.locator('#model-types tr[data-field="Customer.phone"]');
-    await expect.poll(() => phone.locator('.owner').getAttribute('data-owner')).toBe('crm');
-    expect(await phone.locator('.owner').textContent()).toBe('CRM');
+    await expect.poll(() => phone.locator('td.owner-cell .owner').getAttribute('data-owner')).toBe('crm');
+    expect(await phone.locator('td.owner-cell .owner').textContent()).toBe('CRM');
     expect(await phone.locator('td.source').textContent()).toMatch(/^contact\.properties\.phone /);
     expect(await phone.locator('td.writable').textContent()).toBe('Writable');
+    // The copy marketing keeps of it, with its policy, as dataModel serves it.
+    expect(await phone.locator('td.source .copy').evaluateAll((els) => els.map((e) => [(e as HTMLElement).dataset.system, (e as HTMLElement).dataset.policy, e.querySelector('code')!.textContent]))).toEqual([['marketing', 'REPORT', 'merge_fields.PHONE']]);
     const credit = page.locator('#model-types tr[data-field="Customer.creditLimit"]');
     expect(await credit.locator('td.writable').textContent()).toBe('Read-only');
-    expect(await credit.locator('.owner').getAttribute('data-owner')).toBe('erp');
+    expect(await credit.locator('td.owner-cell .owner').getAttribute('data-owner')).toBe('erp');
     // Every canonical field is on the page, once.
     const onPage = await page.locator('#model-types tr[data-field]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.field));
     expect(onPage).toEqual([...expectedFields(dataModel()).keys()]);

@@ -16,7 +16,7 @@ import {
   type TypeNode,
 } from 'graphql';
 import { MODEL, type CanonicalModel } from '../../schema/model.js';
-import { enumTypes, isJoinKey, objectTypes, resolvedFields, validateModel } from '../../schema/ownership.js';
+import { enumTypes, isJoinKey, objectTypes, resolvedFields, validateModel, validateSystemRecords } from '../../schema/ownership.js';
 
 export interface SubgraphSource {
   name: string;
@@ -170,9 +170,9 @@ function namedType(t: TypeNode): string {
   return t.kind === Kind.NAMED_TYPE ? t.name.value : namedType(t.type);
 }
 
-/** Checks ownership, then composes with Apollo Federation. */
+/** Checks ownership (the model, its native records and copies, each subgraph against them), then composes with Apollo Federation. */
 export function composeCanon(subgraphs: SubgraphSource[], model: CanonicalModel = MODEL): ComposeResult {
-  const errors = [...validateModel(model).map((e) => `schema/model.ts: ${e}`), ...ownershipErrors(subgraphs, model)];
+  const errors = [...validateModel(model).map((e) => `schema/model.ts: ${e}`), ...validateSystemRecords(model).map((e) => `schema/model.ts: ${e}`), ...ownershipErrors(subgraphs, model)];
   if (errors.length) return { ok: false, errors };
   const result = composeServices(subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: s.typeDefs })));
   if (result.errors) return { ok: false, errors: result.errors.map((e) => `composition: ${e.message}`) };

@@ -7,7 +7,7 @@ import { loadQuality } from './quality.js';
 const DATA_MODEL_QUERY = `query ExplorerDataModel {
   dataModel {
     types { name kind description owner sourceField
-      fields { name type owner description sourceField writable validation scope writeScope }
+      fields { name type owner description sourceField writable validation scope writeScope copies { system sourceField policy } }
       values { name description sourceValue } }
     systems { system api record fields { name description mapsTo } }
   }
@@ -99,7 +99,7 @@ function fieldRow(type, f) {
         field: path,
         owner: f.owner,
         writable: String(f.writable),
-        search: [path, f.type, f.description, f.sourceField, f.validation ?? '', f.scope ?? '', f.writeScope ?? ''].join('\n').toLowerCase(),
+        search: [path, f.type, f.description, f.sourceField, f.validation ?? '', f.scope ?? '', f.writeScope ?? '', ...f.copies.map((c) => `${c.system} ${c.sourceField}`)].join('\n').toLowerCase(),
       },
     },
     h('td', { class: 'field' }, h('code', {}, f.name), h('span', { class: 'type' }, f.type)),
@@ -111,7 +111,15 @@ function fieldRow(type, f) {
       h('div', { class: 'scopes' }, h('code', { class: 'scope', title: 'Scope an app needs to read it' }, f.scope ?? 'any app'), f.writeScope ? h('code', { class: 'scope write', title: 'Scope an app needs to write it' }, f.writeScope) : null),
     ),
     h('td', { class: 'meaning' }, f.description),
-    h('td', { class: 'source' }, h('code', {}, f.sourceField)),
+    h(
+      'td',
+      { class: 'source' },
+      h('code', {}, f.sourceField),
+      // Copies other systems keep of it: never read as the value, compared with it (and, under ENFORCE, set back to it).
+      ...f.copies.map((c) =>
+        h('div', { class: 'copy', dataset: { system: c.system, policy: c.policy }, title: c.policy === 'ENFORCE' ? `Copy in ${systemLabel(c.system)}, set back to the owner's value when it differs` : `Copy in ${systemLabel(c.system)}, reported by data quality when it differs` }, 'copy ', systemBadge(c.system, { class: 'copy-system', title: `Kept by ${systemLabel(c.system)}, not its owner` }), ' ', h('code', {}, c.sourceField), ' ', h('span', { class: 'policy' }, c.policy)),
+      ),
+    ),
     h('td', { class: 'writable' }, f.writable ? h('span', { class: 'badge yes', title: 'Apps may change it through updateCustomer' }, 'Writable') : h('span', { class: 'badge no', title: `Maintained in ${systemLabel(f.owner)} only` }, 'Read-only')),
     h('td', { class: 'validation' }, f.validation ? f.validation : h('span', { class: 'none' }, '—')),
   );
