@@ -24,6 +24,13 @@ describe('PglitePool', () => {
     await pool.end();
   });
 
+  it('runs the embedded database with small buffers, which live in memory never given back', async () => {
+    const pool = await PglitePool.open({ dataDir: 'memory://' });
+    const { rows } = await pool.query(`SELECT current_setting('shared_buffers') AS shared, current_setting('wal_buffers') AS wal`);
+    expect(rows[0]).toEqual({ shared: '16MB', wal: '1MB' });
+    await pool.end();
+  });
+
   it('keeps other clients out of a transaction until it commits, so 250 interleaved transactions each count once', async () => {
     const pool = await PglitePool.open({ dataDir: 'memory://' });
     await pool.query('CREATE TABLE counter (n INT NOT NULL)');

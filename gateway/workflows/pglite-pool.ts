@@ -66,6 +66,13 @@ export interface PglitePoolOptions {
   max?: number;
 }
 
+/**
+ * PostgreSQL settings for the embedded database. Its tables (DBOS's workflow and step state) are small, and every
+ * buffer lives in WebAssembly memory that is never given back, so buffers are kept small: 16 MB of shared buffers
+ * instead of PostgreSQL's 128 MB took the gateway's resident memory down by about 110 MB on this machine.
+ */
+const PGLITE_CONF = ['shared_buffers = 16MB', 'wal_buffers = 1MB', 'maintenance_work_mem = 16MB'];
+
 /** One checked-out client: pg's `PoolClient` as DBOS uses it. */
 export class PglitePoolClient extends EventEmitter {
   /** Set between this client's BEGIN and its COMMIT/ROLLBACK. */
@@ -144,7 +151,7 @@ export class PglitePool extends EventEmitter {
 
   /** Opens (or creates) the database at `dataDir` and waits until it is ready. */
   static async open(opts: PglitePoolOptions): Promise<PglitePool> {
-    const db = new PGlite(opts.dataDir, { parsers: pgParsers() });
+    const db = new PGlite(opts.dataDir, { parsers: pgParsers(), postgresqlconf: PGLITE_CONF });
     await db.waitReady;
     return new PglitePool(db, opts.max ?? 10);
   }
