@@ -39,10 +39,17 @@ function failure(e: unknown, system: string): Failure {
 }
 
 export class SyncFeeds {
+  private readonly read = new Map<SystemName, number>();
+
   constructor(
     private readonly feeds: Record<SystemName, ChangeFeed>,
     private readonly client: SubgraphClient,
   ) {}
+
+  /** Records this process read from `system`'s feed and stored, page by page (a page replayed from its checkpoint after a restart is not read again, so not counted). */
+  delivered(system: SystemName): number {
+    return this.read.get(system) ?? 0;
+  }
 
   /** The cursor identity stored for `system` (null: never read), or why identity could not say. */
   async cursorOf(system: SystemName): Promise<{ ok: true; cursor: string | null; fullSyncAt: string | null } | Failure> {
@@ -74,6 +81,7 @@ export class SyncFeeds {
       { kind: 'write', idempotencyKey: `sync:${system}:${after ?? ''}` },
     );
     if (!r.ok) return failure(r.error, 'identity');
+    this.read.set(system, (this.read.get(system) ?? 0) + records.length);
     return { ok: true, records: records.length, changed: r.data.identityApplyRecords.changed, cursor: after, done: page === null };
   }
 }

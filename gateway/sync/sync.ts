@@ -58,7 +58,7 @@ export interface SyncStatus {
   lagMs: number | null;
   /** Whether its full sync (the first round) is done. */
   fullSync: boolean;
-  /** Records its rounds delivered since this gateway started. */
+  /** Records this gateway has read from its feed since it started, page by page: the full sync's progress while it runs. */
   records: number;
   error?: { system: string; code: string; message: string };
 }
@@ -110,7 +110,7 @@ export class SyncScheduler {
     const at = this.now();
     return SYSTEMS.map((s) => {
       const st = this.status.get(s)!;
-      return { ...st, lagMs: st.lastSyncAt ? Math.max(0, at - Date.parse(st.lastSyncAt)) : null };
+      return { ...st, records: this.opts.feeds.delivered(s), lagMs: st.lastSyncAt ? Math.max(0, at - Date.parse(st.lastSyncAt)) : null };
     });
   }
 
@@ -171,7 +171,6 @@ export class SyncScheduler {
 
   private record(system: SystemName, outcome: RoundOutcome): void {
     const st = this.status.get(system)!;
-    st.records += outcome.records;
     if (outcome.ok) {
       Object.assign(st, { ok: true, cursor: outcome.cursor, lastSyncAt: new Date(this.now()).toISOString(), fullSync: true, error: undefined });
       if (outcome.full) this.opts.log.info({ component: 'sync', system, records: outcome.records }, 'full sync done');
