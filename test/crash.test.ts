@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { operationIdFor } from '../gateway/writes/operation-id.js';
 import { startChildStack, type ChildStack } from './support/child-stack.js';
+import { until } from './support/until.js';
 import { PG_URL, postgresSkipReason } from './support/postgres.js';
 
 const dirs: string[] = [];
@@ -17,14 +18,6 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 const pgSkip = await postgresSkipReason();
 if (pgSkip) console.warn(pgSkip.replace('ledger tests', 'crash tests on PostgreSQL'));
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, tries = 600): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await probe();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 const json = (url: string, init?: RequestInit) => fetch(url, init).then((r) => r.json());
 

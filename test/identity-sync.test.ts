@@ -7,6 +7,7 @@ import { SYSTEMS } from '../schema/model.js';
 import { SEED_TRUTH_FILE, type SeedTruth } from '../subgraphs/sandbox-kit/seed.js';
 import { MARKETING_LIST_ID, subscriberHash } from '../subgraphs/marketing/sandbox/index.js';
 import { startTestStack, type TestStack } from './support/stack.js';
+import { until } from './support/until.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -16,15 +17,6 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 beforeEach(() => stack.reset());
 
-/** Polls `probe` until it gives a value (50 ms between tries, at most `tries`): how a test waits for the next sync. */
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, tries = 400): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await probe();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 type Rec = { system: string; nativeId: string; primary: boolean };
 const CUSTOMER = '{ id sourceIds { crm erp marketing support } records { system nativeId primary } }';

@@ -1,6 +1,6 @@
 // The console's match review: the pairs of records canon's matcher could not decide, with their evidence, for an operator to link or keep apart; and a customer's linked records, each of which can be unlinked (undoing a merge). Everything goes through /graphql with the operator's key (admin).
 
-import { $, graphql, h, systemBadge } from './shared/page.js';
+import { $, graphql, h, OWNERS_QUERY, systemBadge, systemLabel } from './shared/page.js';
 
 const PAGE_SIZE = 20;
 
@@ -176,8 +176,19 @@ async function lookUp(e) {
   }
 }
 
+/** The lookup's systems, from the served model: a record is found by `<system> id`. */
+async function loadLookupSystems() {
+  try {
+    const data = await graphql(OWNERS_QUERY, {});
+    $('#lookup-system').append(...data.dataModel.systems.map((s) => h('option', { value: s.system.toUpperCase() }, `${systemLabel(s.system)} id`)));
+  } catch (e) {
+    showError('#customer-error', e);
+  }
+}
+
 function init() {
   if (!$('#review')) return;
+  void loadLookupSystems();
   for (const b of document.querySelectorAll('[data-review-status]')) b.addEventListener('click', () => setStatus(b.dataset.reviewStatus));
   $('#review-more').addEventListener('click', () => loadCandidates({ more: true }));
   $('#customer-lookup').addEventListener('submit', lookUp);
