@@ -1,12 +1,15 @@
 // Test support: the child process of child-stack.ts: starts a stack on the data directory it is given, reports its URLs, and closes on request.
 
-import { testConfig } from '../../gateway/config.js';
+import { loadConfig, testConfig } from '../../gateway/config.js';
 import { startStack } from '../../gateway/stack.js';
 import { SYSTEMS } from '../../schema/model.js';
 
-const { dataDir, overrides, waitForSync } = JSON.parse(process.env.CANON_CHILD_ARGS!);
+const { dataDir, overrides, waitForSync, systemsFromEnv } = JSON.parse(process.env.CANON_CHILD_ARGS!);
 try {
-  const stack = await startStack(testConfig(dataDir, overrides));
+  // Systems given in the environment (<SYSTEM>_URL and their credentials) are read the way `npm start` reads them.
+  const fromEnv = systemsFromEnv ? loadConfig(process.env) : undefined;
+  const systems = fromEnv ? { systemUrls: fromEnv.systemUrls, systemCredentials: fromEnv.systemCredentials } : {};
+  const stack = await startStack(testConfig(dataDir, { ...systems, ...overrides }));
   if (waitForSync !== false) await stack.sync.fullSyncDone();
   const devKey = stack.devApp && 'key' in stack.devApp ? stack.devApp.key : '';
   process.send!({ kind: 'ready', gateway: stack.gateway.url, systems: Object.fromEntries(SYSTEMS.map((s) => [s, stack.systems[s].url])), devKey });

@@ -22,16 +22,29 @@ export interface ChildStack {
   stop(): Promise<void>;
 }
 
+export interface ChildOptions {
+  /** False: answer as soon as the gateway serves, before its first full sync is done. Default true. */
+  waitForSync?: boolean;
+  /**
+   * Environment variables for the child. When given, the child reads its systems (`<SYSTEM>_URL` and their
+   * credentials) from its environment through loadConfig, as `npm start` does, rather than from `overrides`.
+   */
+  env?: Record<string, string>;
+  /** When given, everything the child writes to stdout and stderr (its log lines) is collected here, as text. */
+  output?: string[];
+}
+
 /**
  * Starts `startStack(testConfig(dataDir, overrides))` in a child process and waits until it serves, and (unless
  * `waitForSync` is false) until its first full sync is done.
  */
-export async function startChildStack(dataDir: string, overrides: Partial<CanonConfig> = {}, opts: { waitForSync?: boolean } = {}): Promise<ChildStack> {
+export async function startChildStack(dataDir: string, overrides: Partial<CanonConfig> = {}, opts: ChildOptions = {}): Promise<ChildStack> {
   const child: ChildProcess = fork(new URL('./child-stack-main.ts', import.meta.url).pathname, [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, CANON_CHILD_ARGS: JSON.stringify({ dataDir, overrides, waitForSync: opts.waitForSync ?? true }) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...opts.env, CANON_CHILD_ARGS: JSON.stringify({ dataDir, overrides, waitForSync: opts.waitForSync ?? true, systemsFromEnv: opts.env !== undefined }) },
+    stdio: ['ignore', opts.output ? 'pipe' : 'inherit', opts.output ? 'pipe' : 'inherit', 'ipc'],
   });
+  for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk) => opts.output!.push(String(chunk)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await new Promise<ChildReady>((resolve, reject) => {
     child.once('message', (m: ChildReady | { kind: 'failed'; reason: string }) => (m.kind === 'ready' ? resolve(m) : reject(new Error(`child stack failed: ${m.reason}`))));
