@@ -149,6 +149,8 @@ export interface StackOptions {
    * change feeds like any other's.
    */
   systems?: Partial<Record<SystemName, string>>;
+  /** How long finished sync rounds' workflow records are kept (gateway/sync/sync.ts); for tests. */
+  syncRoundRetentionMs?: number;
 }
 
 export async function startStack(config: CanonConfig, opts: StackOptions = {}): Promise<Stack> {
@@ -210,7 +212,7 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
     const feeds = new SyncFeeds(feedConnectors(systemUrls, credentials, systemPolicies, log), client);
     const engine = await WorkflowEngine.start(config, { runner, ledger, settings: config.workflows, log, sync: feeds });
     engineStarted = engine;
-    const sync = new SyncScheduler({ engine, feeds, intervalMs: config.syncIntervalMs, deployment: [subgraphs.identity.url, ...SYSTEMS.map((s) => systemUrls[s])].join(' '), log });
+    const sync = new SyncScheduler({ engine, feeds, intervalMs: config.syncIntervalMs, deployment: [subgraphs.identity.url, ...SYSTEMS.map((s) => systemUrls[s])].join(' '), log, roundRetentionMs: opts.syncRoundRetentionMs });
     syncStarted = sync;
     const gateway = await startGateway({
       port: config.port,

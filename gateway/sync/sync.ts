@@ -72,6 +72,8 @@ export interface SyncOptions {
   log: Logger;
   /** The clock rounds are numbered by; default Date.now. */
   now?: () => number;
+  /** How long a finished round's workflow record is kept (default: an hour, or ten intervals when longer). */
+  roundRetentionMs?: number;
 }
 
 export class SyncScheduler {
@@ -82,12 +84,17 @@ export class SyncScheduler {
   private readonly wake = new Set<() => void>();
   private loops: Promise<void>[] = [];
   private fullDone!: Promise<void>;
+  /** When finished rounds were last deleted (see prune). */
+  private prunedAt = -Infinity;
+  /** How long a finished round's workflow record is kept: an hour, or ten intervals when those are longer. */
+  private readonly retentionMs: number;
   /** Each system's latest round, so that the next waits for it. */
   private readonly chains = new Map<SystemName, Promise<void>>();
 
   constructor(private readonly opts: SyncOptions) {
     this.prefix = `canon.sync.${createHash('sha256').update(opts.deployment).digest('hex').slice(0, 12)}`;
     this.now = opts.now ?? Date.now;
+    this.retentionMs = opts.roundRetentionMs ?? Math.max(3_600_000, 10 * opts.intervalMs);
     for (const system of SYSTEMS) this.status.set(system, { system, ok: true, cursor: null, lastSyncAt: null, lagMs: null, fullSync: false, records: 0 });
   }
 
@@ -122,6 +129,24 @@ export class SyncScheduler {
     await Promise.all(SYSTEMS.map((system) => this.runRound(system, `${this.prefix}.${system}.now.${randomUUID()}`)));
   }
 
+  /**
+   * Deletes the workflow records of rounds that ended more than `roundRetentionMs` ago (at most once a minute): a
+   * round every few seconds per system would otherwise grow the workflow database without end (69,000 rounds a day at
+   * the default interval). What a round did is
+   * kept where it matters, in the identity store (records, cursor, sync state).
+   */
+  private async prune(): Promise<void> {
+    const at = this.now();
+    if (at - this.prunedAt < Math.min(60_000, this.retentionMs)) return;
+    this.prunedAt = at;
+    try {
+      const old = await DBOS.listWorkflows({ workflowName: 'canon.sync', status: ['SUCCESS', 'ERROR'], completedBefore: new Date(at - this.retentionMs).toISOString(), limit: 1000 });
+      if (old.length) await DBOS.deleteWorkflows(old.map((w) => w.workflowID));
+    } catch (e) {
+      this.opts.log.warn({ component: 'sync', error: (e as Error).message }, 'could not delete finished sync rounds');
+    }
+  }
+
   /** One round of `system` under the workflow id `id`, queued behind the system's round in progress. */
   private runRound(system: SystemName, id: string): Promise<void> {
     const run = (this.chains.get(system) ?? Promise.resolve()).then(async () => {
@@ -129,6 +154,7 @@ export class SyncScheduler {
       try {
         const handle = await this.opts.engine.start(round, id, [this.opts.engine.key, system]);
         this.record(system, await handle.getResult());
+        await this.prune();
       } catch (e) {
         if (this.stopped) return;
         this.record(system, { ok: false, system, code: 'SYSTEM_ERROR', message: (e as Error).message, records: 0, cursor: this.status.get(system)!.cursor, fullSynced: false });
