@@ -70,7 +70,8 @@ describe('the full sync', () => {
     expect(h.status).toBe('ok');
     expect(h.identity).toMatchObject({ customers: total, records });
     expect(h.sync.map((s: any) => [s.system, s.ok, typeof s.cursor, typeof s.lastSyncAt, typeof s.lagMs])).toEqual(SYSTEMS.map((s) => [s, true, 'string', 'string', 'number']));
-    // What the systems received: each feed, the way its product offers it.
+    // What the systems received (since the reset before this test, so after one more round): each feed, the way its product offers it.
+    await stack.sync.syncNow();
     const routes = await stack.systemStats();
     expect(routes.crm.byRoute['POST /crm/v3/objects/contacts/search']).toBeGreaterThan(0);
     expect(routes.support.byRoute['GET /api/v2/incremental/organizations.json']).toBeGreaterThan(0);
