@@ -77,7 +77,8 @@ export interface SyncOptions {
 }
 
 export class SyncScheduler {
-  private readonly status = new Map<SystemName, SyncStatus>();
+  /** What each system's rounds ended with; records and lag are derived when reported. */
+  private readonly status = new Map<SystemName, Omit<SyncStatus, 'records' | 'lagMs'>>();
   private readonly prefix: string;
   private readonly now: () => number;
   private stopped = false;
@@ -95,7 +96,7 @@ export class SyncScheduler {
     this.prefix = `canon.sync.${createHash('sha256').update(opts.deployment).digest('hex').slice(0, 12)}`;
     this.now = opts.now ?? Date.now;
     this.retentionMs = opts.roundRetentionMs ?? Math.max(3_600_000, 10 * opts.intervalMs);
-    for (const system of SYSTEMS) this.status.set(system, { system, ok: true, cursor: null, lastSyncAt: null, lagMs: null, fullSync: false, records: 0 });
+    for (const system of SYSTEMS) this.status.set(system, { system, ok: true, cursor: null, lastSyncAt: null, fullSync: false });
   }
 
   /** Starts one loop per system: its rounds one after another, each at the next interval. */
