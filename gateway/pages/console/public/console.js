@@ -1,7 +1,8 @@
-// The operations console's behaviour: lists the ledger through /graphql, shows one operation's steps, and retries failed writes.
+// The operations console's behaviour: lists the ledger through /graphql, shows one operation's steps, retries failed writes, and switches between its views (match review and customers are review.js).
 // Everything shown comes from operations/operation/retryOperation and the served model at runtime; the page keeps no state the gateway does not.
 
 import { $, colourOf, graphql, h, learnOwners, mountHeader, OWNERS_QUERY, systemBadge, systemLabel } from './shared/page.js';
+import { setupReview, showCustomers, showReview } from './review.js';
 
 const PAGE_SIZE = 20;
 /** operations(first:) refuses more than this; a refresh reloads at most this many rows. */
@@ -81,7 +82,18 @@ async function loadSystems() {
   for (const s of systems) SYSTEM_LABELS[s] = systemLabel(s);
   $('#legend-systems').replaceChildren(...systems.map((s) => h('span', { class: 'item' }, h('span', { class: 'swatch', dataset: { system: s }, style: { '--c': colourOf(s) } }), systemLabel(s))));
   $('#filter-system').append(...systems.map((s) => h('option', { value: s }, systemLabel(s))));
+  $('#lookup-system').append(...systems.map((s) => h('option', { value: s }, systemLabel(s))));
   state.systemsLoaded = true;
+}
+
+let systemsLoading = null;
+/** loadSystems once for every view that needs the systems, however many ask at the same time; a failure lets the next one try again. */
+function ensureSystems() {
+  systemsLoading ??= loadSystems().catch((e) => {
+    systemsLoading = null;
+    throw e;
+  });
+  return systemsLoading;
 }
 
 // ---------------------------------------------------------------- state
@@ -229,7 +241,7 @@ async function loadList({ keepCount = false } = {}) {
   $('#refresh').disabled = true;
   renderFilterNote();
   try {
-    if (!state.systemsLoaded) await loadSystems();
+    if (!state.systemsLoaded) await ensureSystems();
     const data = await request(LIST_QUERY, { ...listVariables(), first });
     if (seq !== state.listSeq) return;
     const conn = data.operations;
@@ -567,8 +579,44 @@ async function loadWorkflows() {
   }
 }
 
+// ---------------------------------------------------------------- views
+
+/** The view the hash names: `#review`, `#customers` or `#customer=<id>`; anything else (`#op=<id>`, none) is the operations list. */
+function viewFromHash() {
+  const hash = location.hash.replace(/^#/, '');
+  if (hash === 'review') return { view: 'review' };
+  if (hash === 'customers') return { view: 'customers' };
+  const customer = new URLSearchParams(hash).get('customer');
+  if (customer) return { view: 'customers', customer };
+  return { view: 'operations' };
+}
+
+/** Shows the view the hash names, like every link into the console: the hash is the one source of what is open. */
+function route() {
+  const { view, customer } = viewFromHash();
+  for (const b of document.querySelectorAll('.tabs [role="tab"]')) b.setAttribute('aria-selected', String(b.dataset.tab === view));
+  for (const v of document.querySelectorAll('.view')) v.hidden = v.dataset.view !== view;
+  document.body.dataset.view = view;
+  // The status colours are the operations'; the other views show candidates' and customers' own.
+  $('#legend-operations').hidden = view !== 'operations';
+  if (view === 'review') showReview();
+  else if (view === 'customers') showCustomers(customer);
+  else openDetail(opIdFromHash());
+}
+
+function selectTab(tab) {
+  if (tab === 'operations') {
+    // Back to the list with the operation that was open, if any.
+    const hash = state.selectedId ? `#op=${encodeURIComponent(state.selectedId)}` : '';
+    history.pushState(null, '', `${location.pathname}${location.search}${hash}`);
+    route();
+  } else if (viewFromHash().view !== tab) location.hash = tab;
+}
+
 function init() {
   mountHeader();
+  setupReview({ systems: ensureSystems });
+  for (const b of document.querySelectorAll('.tabs [role="tab"]')) b.addEventListener('click', () => selectTab(b.dataset.tab));
   void loadWorkflows();
   for (const b of document.querySelectorAll('[data-status-filter]')) b.addEventListener('click', () => setFilter(b.dataset.statusFilter));
   $('#filter-system').addEventListener('change', (e) => {
@@ -602,13 +650,12 @@ function init() {
   $('#auto-refresh').addEventListener('change', (e) => setAutoRefresh(e.target.checked));
   $('#load-more').addEventListener('click', loadMore);
   document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && state.selectedId) closeDetail();
+    if (e.key === 'Escape' && state.selectedId && document.body.dataset.view === 'operations') closeDetail();
   });
-  window.addEventListener('hashchange', () => openDetail(opIdFromHash()));
+  window.addEventListener('hashchange', route);
 
   loadList();
-  const linked = opIdFromHash();
-  if (linked) openDetail(linked);
+  route();
 }
 
 init();

@@ -1,198 +1,359 @@
-// The console's match review: the pairs of records canon's matcher could not decide, with their evidence, for an operator to link or keep apart; and a customer's linked records, each of which can be unlinked (undoing a merge). Everything goes through /graphql with the operator's key (admin).
+// The console's identity views: match review (identity's candidates with their evidence, the customer each record belongs to now, and resolveMatch) and one customer's records with unlinkRecord, to undo a merge.
+// Everything is read from /graphql as the operator's app, which needs admin; every error the gateway answers is shown where it happened, with its code.
 
-import { $, graphql, h, OWNERS_QUERY, systemBadge, systemLabel } from './shared/page.js';
+import { $, h, post, systemBadge, systemLabel } from './shared/page.js';
 
 const PAGE_SIZE = 20;
 
-const RECORD = 'records { system nativeId primary }';
-const CANDIDATES = `query ReviewCandidates($status: MatchStatus, $first: Int, $after: String) {
-  matchCandidates(status: $status, first: $first, after: $after) {
-    edges { cursor node { id score status rules { name weight } records { system nativeId } } }
-    pageInfo { hasNextPage endCursor }
-  }
+const CANDIDATE_FIELDS = 'id score rules { name weight } records { system nativeId } status';
+const CUSTOMER_FIELDS = 'id records { system nativeId primary }';
+
+const CANDIDATES_QUERY = `query ConsoleMatchCandidates($status: MatchStatus, $first: Int, $after: String) {
+  matchCandidates(status: $status, first: $first, after: $after) { edges { cursor node { ${CANDIDATE_FIELDS} } } pageInfo { hasNextPage endCursor } }
 }`;
-const RESOLVE = `mutation ReviewResolve($id: ID!, $decision: MatchDecision!) { resolveMatch(id: $id, decision: $decision) { id status } }`;
-const UNLINK = `mutation ReviewUnlink($system: System!, $nativeId: ID!) { unlinkRecord(system: $system, nativeId: $nativeId) { id ${RECORD} } }`;
-const BY_ID = `query ReviewCustomer($id: ID!) { customer(id: $id) { id ${RECORD} } }`;
-const BY_SOURCE = `query ReviewCustomerBySource($system: System!, $id: ID!) { customerBySourceId(system: $system, id: $id) { id ${RECORD} } }`;
+/** The customers a candidate's two records belong to now: one request per candidate, the same text every time. */
+const OWNERS_QUERY = `query ConsoleCandidateCustomers($sa: System!, $na: ID!, $sb: System!, $nb: ID!) {
+  a: customerBySourceId(system: $sa, id: $na) { ${CUSTOMER_FIELDS} }
+  b: customerBySourceId(system: $sb, id: $nb) { ${CUSTOMER_FIELDS} }
+}`;
+const RESOLVE_MUTATION = `mutation ConsoleResolveMatch($id: ID!, $decision: MatchDecision!) { resolveMatch(id: $id, decision: $decision) { ${CANDIDATE_FIELDS} } }`;
+const CUSTOMER_QUERY = `query ConsoleCustomer($id: ID!) { customer(id: $id) { ${CUSTOMER_FIELDS} } }`;
+const BY_SOURCE_QUERY = `query ConsoleCustomerBySource($system: System!, $id: ID!) { customerBySourceId(system: $system, id: $id) { ${CUSTOMER_FIELDS} } }`;
+const UNLINK_MUTATION = `mutation ConsoleUnlinkRecord($system: System!, $nativeId: ID!) { unlinkRecord(system: $system, nativeId: $nativeId) { ${CUSTOMER_FIELDS} } }`;
 
-const review = { status: 'OPEN', after: null, shown: 0 };
+/** What the status chips say under the list. */
+const STATUS_NOTES = {
+  OPEN: 'Showing OPEN candidates: pairs the matcher scored between its review and link thresholds (or a link a veto refused), waiting for a decision.',
+  LINKED: 'Showing LINKED candidates: a reviewer made their two customers one.',
+  DISTINCT: 'Showing DISTINCT candidates: a reviewer kept them apart, and the matcher never links them.',
+};
 
-/** One query for the customers of every record on a page of candidates: aliases r0, r1, … */
-function customersQuery(records) {
-  const vars = records.map((_, i) => `$s${i}: System!, $i${i}: ID!`).join(', ');
-  const fields = records.map((_, i) => `r${i}: customerBySourceId(system: $s${i}, id: $i${i}) { id ${RECORD} }`).join('\n  ');
-  const variables = Object.fromEntries(records.flatMap((r, i) => [[`s${i}`, r.system], [`i${i}`, r.nativeId]]));
-  return { query: `query ReviewRecordCustomers(${vars}) {\n  ${fields}\n}`, variables };
+// ---------------------------------------------------------------- talking to /graphql
+
+/** Every error of one answer, kept whole (code, system, message), so the page can show each as the gateway said it. */
+export class ApiError extends Error {
+  constructor(errors) {
+    super(errors.map((e) => e.message).join('; '));
+    this.errors = errors;
+  }
 }
 
-function showError(where, err) {
-  const box = $(where);
-  box.textContent = err.message;
-  box.hidden = false;
+/** The answer's data; rejects with an ApiError carrying every error the gateway answered, or page.js's RequestError when nothing answered. */
+async function ask(query, variables) {
+  const { body } = await post(query, variables);
+  if (body.errors?.length) throw new ApiError(body.errors);
+  return body.data;
 }
 
-function clearError(where) {
-  $(where).hidden = true;
+/** An error as the operator reads it: what was being done, then each error's code, system and message. */
+export function errorBox(what, err) {
+  const errors = err.errors ?? [{ message: err.unreachable ? `${err.message} Check that the gateway is running.` : err.message, extensions: {} }];
+  return h(
+    'div',
+    { class: 'op-error api-error', role: 'alert', dataset: { code: errors[0].extensions?.code ?? '' } },
+    h('strong', {}, what),
+    ...errors.map((e) =>
+      h(
+        'p',
+        {},
+        e.extensions?.code ? h('code', { class: 'error-code' }, e.extensions.code) : null,
+        e.extensions?.system ? h('span', { class: 'error-system' }, ` ${e.extensions.system}`) : null,
+        ' ',
+        h('span', { class: 'error-message' }, e.message),
+      ),
+    ),
+  );
 }
 
-const recordLabel = (r) => h('span', { class: 'record', dataset: { system: r.system, native: r.nativeId } }, systemBadge(r.system, { class: 'sys' }), ' ', h('code', {}, r.nativeId));
+// ---------------------------------------------------------------- shared pieces
 
-/** A record of a candidate, with the customer it belongs to now and that customer's other records. */
-function recordCell(record, customer) {
-  const others = customer ? customer.records.filter((r) => !(r.system === record.system && r.nativeId === record.nativeId)) : [];
+const refOf = (r) => `${r.system}:${r.nativeId}`;
+const recordChip = (r) => h('span', { class: 'record', dataset: { system: r.system, native: r.nativeId } }, systemBadge(r.system), ' ', h('code', {}, r.nativeId), r.primary === false ? h('span', { class: 'muted' }, ' (duplicate)') : null);
+const statusBadge = (status) => h('span', { class: 'status', dataset: { status } }, status);
+const customerLink = (id) => h('a', { class: 'customer-link', href: `#customer=${encodeURIComponent(id)}`, dataset: { customer: id } }, h('code', {}, id));
+
+let ensureSystems = async () => undefined;
+
+// ---------------------------------------------------------------- match review
+
+const review = {
+  status: 'OPEN',
+  /** Loaded candidates in list order, each `{ node, owners: { a, b } | null, ownersError, error, busy }`. */
+  rows: [],
+  endCursor: null,
+  hasNextPage: false,
+  /** Bumped by every load from the top, so an older answer never overwrites a newer one. */
+  seq: 0,
+  started: false,
+};
+
+/** The customer each of the candidate's records belongs to now (null when identity knows none). */
+async function loadOwners(row) {
+  const [a, b] = row.node.records;
+  try {
+    row.owners = await ask(OWNERS_QUERY, { sa: a.system, na: a.nativeId, sb: b.system, nb: b.nativeId });
+    row.ownersError = null;
+  } catch (e) {
+    row.owners = null;
+    row.ownersError = e;
+  }
+}
+
+function ownerCell(row, record, owner) {
+  const others = owner ? owner.records.filter((r) => refOf(r) !== refOf(record)) : [];
   return h(
     'td',
-    { class: 'candidate-record' },
-    recordLabel(record),
-    customer
-      ? h('div', { class: 'belongs', dataset: { customer: customer.id } }, 'in ', h('code', {}, customer.id), others.length ? h('span', { class: 'muted' }, ` with ${others.map((r) => `${r.system.toLowerCase()} ${r.nativeId}`).join(', ')}`) : h('span', { class: 'muted' }, ' alone'))
-      : h('div', { class: 'muted' }, 'in no customer'),
+    { class: 'candidate-record', dataset: { system: record.system, native: record.nativeId, customer: owner?.id ?? '' } },
+    h('div', {}, recordChip(record)),
+    row.ownersError
+      ? errorBox('Could not read its customer', row.ownersError)
+      : !row.owners
+        ? h('div', { class: 'muted' }, 'Loading its customer…')
+        : owner
+          ? h(
+              'div',
+              { class: 'owner-customer' },
+              'Customer ',
+              customerLink(owner.id),
+              others.length ? h('div', { class: 'other-records' }, h('span', { class: 'muted' }, 'with '), ...others.map(recordChip)) : h('div', { class: 'other-records muted' }, 'no other records'),
+            )
+          : h('div', { class: 'muted' }, 'No customer holds this record.'),
   );
 }
 
-function candidateRow(c, customers) {
-  const row = h(
+function candidateRow(row) {
+  const c = row.node;
+  const owners = row.owners;
+  const same = owners?.a && owners?.b && owners.a.id === owners.b.id;
+  const actions =
+    c.status === 'OPEN'
+      ? h(
+          'div',
+          { class: 'decide' },
+          h('button', { type: 'button', class: 'primary', dataset: { decision: 'LINK' }, disabled: row.busy, onclick: () => decide(row, 'LINK') }, 'Link'),
+          h('button', { type: 'button', class: 'secondary', dataset: { decision: 'DISTINCT' }, disabled: row.busy, onclick: () => decide(row, 'DISTINCT') }, 'Keep apart'),
+        )
+      : null;
+  return h(
     'tr',
-    { dataset: { candidate: c.id, status: c.status } },
-    h('td', { class: 'score' }, c.score.toFixed(1)),
-    h('td', { class: 'evidence' }, h('ul', {}, ...c.rules.map((r) => h('li', { dataset: { rule: r.name } }, h('code', {}, r.name), ' ', h('span', { class: r.weight < 0 ? 'weight against' : 'weight' }, `${r.weight > 0 ? '+' : ''}${r.weight}`))))),
-    recordCell(c.records[0], customers[0]),
-    recordCell(c.records[1], customers[1]),
-    h('td', { class: 'decision' }),
-  );
-  renderDecision(row, c.status);
-  return row;
-}
-
-function renderDecision(row, status) {
-  row.dataset.status = status;
-  const cell = row.querySelector('td.decision');
-  if (status !== 'OPEN') {
-    cell.replaceChildren(h('span', { class: 'status', dataset: { status } }, status));
-    return;
-  }
-  cell.replaceChildren(
-    h('button', { type: 'button', class: 'primary link-button', title: 'One customer: link the two records', onclick: () => decide(row, 'LINK') }, 'Link'),
-    ' ',
-    h('button', { type: 'button', class: 'secondary distinct-button', title: 'Two customers: never link them', onclick: () => decide(row, 'DISTINCT') }, 'Keep apart'),
+    { dataset: { candidate: c.id, status: c.status }, class: row.updated ? 'updated' : undefined },
+    h('td', { class: 'score' }, h('b', {}, String(c.score))),
+    h('td', { class: 'evidence' }, h('ul', { class: 'rules' }, ...c.rules.map((r) => h('li', { dataset: { rule: r.name, weight: String(r.weight) } }, h('code', {}, r.name), ' ', h('span', { class: r.weight < 0 ? 'weight negative' : 'weight' }, r.weight > 0 ? `+${r.weight}` : String(r.weight)))))),
+    ownerCell(row, c.records[0], owners?.a),
+    ownerCell(row, c.records[1], owners?.b),
+    h(
+      'td',
+      { class: 'decision' },
+      statusBadge(c.status),
+      same ? h('div', { class: 'muted same' }, 'One customer now') : null,
+      actions,
+      row.error ? errorBox(row.error.what, row.error.err) : null,
+    ),
   );
 }
 
-async function decide(row, decision) {
-  clearError('#review-error');
-  for (const b of row.querySelectorAll('button')) b.disabled = true;
-  try {
-    const data = await graphql(RESOLVE, { id: row.dataset.candidate, decision });
-    renderDecision(row, data.resolveMatch.status);
-  } catch (e) {
-    for (const b of row.querySelectorAll('button')) b.disabled = false;
-    showError('#review-error', e);
-  }
+function renderReview() {
+  const body = $('#review-rows');
+  body.replaceChildren(...review.rows.map(candidateRow));
+  const n = review.rows.length;
+  $('#review-table').hidden = n === 0;
+  $('#review-empty').hidden = n !== 0 || $('#review-list').dataset.state === 'error';
+  $('#review-more').hidden = !review.hasNextPage;
+  $('#review-count').textContent = n ? `${n} ${review.status} candidate${n === 1 ? '' : 's'} shown${review.hasNextPage ? ' · more available' : ''}` : '';
+  $('#review-note').textContent = STATUS_NOTES[review.status];
 }
 
-/** Loads a page of candidates of the chosen status: the first (replacing the table), or the next. */
+function redrawRow(row) {
+  const old = document.querySelector(`#review-rows tr[data-candidate="${CSS.escape(row.node.id)}"]`);
+  if (old) old.replaceWith(candidateRow(row));
+}
+
+/** Loads candidates of the chosen status: from the top, or the next page after the last one shown. */
 async function loadCandidates({ more = false } = {}) {
-  clearError('#review-error');
-  const section = $('#review');
-  section.dataset.state = 'loading';
+  const seq = more ? review.seq : ++review.seq;
+  const list = $('#review-list');
+  list.dataset.state = 'loading';
+  $('#review-error').replaceChildren();
+  $('#review-more').disabled = true;
   try {
-    const data = await graphql(CANDIDATES, { status: review.status, first: PAGE_SIZE, after: more ? review.after : null });
-    const nodes = data.matchCandidates.edges.map((e) => e.node);
-    const records = nodes.flatMap((n) => n.records);
-    const lookup = customersQuery(records);
-    const found = records.length ? await graphql(lookup.query, lookup.variables) : {};
-    const rows = nodes.map((n, i) => candidateRow(n, [found[`r${2 * i}`], found[`r${2 * i + 1}`]]));
-    if (more) $('#review-rows').append(...rows);
-    else $('#review-rows').replaceChildren(...rows);
-    review.after = data.matchCandidates.pageInfo.endCursor;
-    review.shown = (more ? review.shown : 0) + nodes.length;
-    $('#review-more').hidden = !data.matchCandidates.pageInfo.hasNextPage;
-    $('#review-empty').hidden = review.shown > 0;
-    $('#review-count').textContent = `Showing ${review.shown} ${review.status.toLowerCase()} candidate${review.shown === 1 ? '' : 's'}`;
-    section.dataset.state = 'loaded';
+    await ensureSystems().catch(() => undefined);
+    const data = await ask(CANDIDATES_QUERY, { status: review.status, first: PAGE_SIZE, after: more ? review.endCursor : null });
+    if (seq !== review.seq) return;
+    const conn = data.matchCandidates;
+    const seen = new Set(more ? review.rows.map((r) => r.node.id) : []);
+    const rows = conn.edges.map((e) => ({ node: e.node, owners: null, ownersError: null, error: null, busy: false })).filter((r) => !seen.has(r.node.id));
+    review.rows = more ? [...review.rows, ...rows] : rows;
+    review.endCursor = conn.pageInfo.endCursor;
+    review.hasNextPage = conn.pageInfo.hasNextPage;
+    renderReview();
+    await Promise.all(rows.map(loadOwners));
+    if (seq !== review.seq) return;
+    renderReview();
+    list.dataset.state = review.rows.length ? 'ready' : 'empty';
   } catch (e) {
-    section.dataset.state = 'error';
-    showError('#review-error', e);
+    if (seq !== review.seq) return;
+    list.dataset.state = 'error';
+    $('#review-error').replaceChildren(errorBox('The gateway did not list the candidates', e));
+    renderReview();
+  } finally {
+    $('#review-more').disabled = false;
+  }
+}
+
+/** LINK or DISTINCT on one candidate; its row then shows the status the gateway answered and the customers as they are now. */
+async function decide(row, decision) {
+  if (row.busy) return;
+  row.busy = true;
+  row.error = null;
+  redrawRow(row);
+  try {
+    const data = await ask(RESOLVE_MUTATION, { id: row.node.id, decision });
+    row.node = data.resolveMatch;
+    row.updated = true;
+    await loadOwners(row);
+  } catch (e) {
+    row.error = { what: decision === 'LINK' ? 'Link was refused' : 'Keep apart was refused', err: e };
+  } finally {
+    row.busy = false;
+    redrawRow(row);
   }
 }
 
 function setStatus(status) {
   review.status = status;
-  for (const b of document.querySelectorAll('[data-review-status]')) b.setAttribute('aria-pressed', String(b.dataset.reviewStatus === status));
+  for (const b of document.querySelectorAll('[data-match-status]')) b.setAttribute('aria-pressed', String(b.dataset.matchStatus === status));
+  return loadCandidates();
+}
+
+/** Opens the review view; the first time, loads the open candidates. */
+export function showReview() {
+  if (review.started) return;
+  review.started = true;
   void loadCandidates();
 }
 
-/** A customer's records, each with Unlink. */
-function renderCustomer(customer, note) {
+// ---------------------------------------------------------------- one customer
+
+const lookup = { seq: 0, customer: null, message: null };
+
+function renderCustomer(customer, { notFound } = {}) {
   const box = $('#customer-result');
+  lookup.customer = customer;
   if (!customer) {
-    box.dataset.state = 'none';
-    box.replaceChildren(h('p', { class: 'muted' }, 'No such customer.'));
+    box.dataset.state = 'missing';
+    box.replaceChildren(h('p', { class: 'empty', id: 'customer-missing' }, notFound));
     return;
   }
-  box.dataset.state = 'loaded';
+  box.dataset.state = 'ready';
   box.dataset.customer = customer.id;
+  const only = customer.records.length === 1;
   box.replaceChildren(
-    h('p', {}, 'Customer ', h('code', { id: 'customer-id' }, customer.id), note ? h('span', { class: 'muted', id: 'customer-note' }, ` — ${note}`) : null),
+    h('div', { class: 'customer-head' }, h('h2', {}, 'Customer ', h('code', { id: 'customer-id' }, customer.id)), h('span', { class: 'muted' }, `${customer.records.length} record${only ? '' : 's'}`)),
+    lookup.message,
     h(
-      'ul',
+      'table',
       { id: 'customer-records' },
-      ...customer.records.map((r) =>
-        h(
-          'li',
-          { dataset: { system: r.system, native: r.nativeId, primary: String(r.primary) } },
-          recordLabel(r),
-          r.primary ? h('span', { class: 'muted' }, ' primary') : h('span', { class: 'muted' }, ' duplicate'),
-          ' ',
-          customer.records.length > 1 ? h('button', { type: 'button', class: 'secondary unlink-button', title: 'Take this record out of the customer: it becomes a customer of its own', onclick: () => unlink(r) }, 'Unlink') : null,
+      h('thead', {}, h('tr', {}, h('th', {}, 'System'), h('th', {}, 'Native id'), h('th', {}, 'Read by canon'), h('th', {}, ''))),
+      h(
+        'tbody',
+        {},
+        ...customer.records.map((r) =>
+          h(
+            'tr',
+            { dataset: { system: r.system, native: r.nativeId, primary: String(r.primary) } },
+            h('td', {}, systemBadge(r.system)),
+            h('td', {}, h('code', {}, r.nativeId)),
+            h('td', {}, r.primary ? 'primary' : h('span', { class: 'muted' }, 'duplicate')),
+            h(
+              'td',
+              { class: 'unlink-cell' },
+              h('button', { type: 'button', class: 'secondary unlink', disabled: only, title: only ? "The customer's only record: there is nothing to unlink it from" : 'Makes this record a customer of its own; the matcher keeps it apart from then on', onclick: (e) => unlink(r, e.currentTarget) }, 'Unlink'),
+            ),
+          ),
         ),
       ),
     ),
   );
 }
 
-async function unlink(record) {
-  clearError('#customer-error');
+/** Looks a customer up by canon id (`{ id }`) or by a system's native id (`{ system, nativeId }`) and shows its records. */
+async function openCustomer(target, { keepMessage = false } = {}) {
+  const seq = ++lookup.seq;
+  const box = $('#customer-result');
+  box.hidden = false;
+  box.dataset.state = 'loading';
+  if (!keepMessage) lookup.message = null;
   try {
-    const data = await graphql(UNLINK, { system: record.system, nativeId: record.nativeId });
-    const left = await graphql(BY_ID, { id: $('#customer-result').dataset.customer });
-    renderCustomer(left.customer, `${record.system.toLowerCase()} ${record.nativeId} is now customer ${data.unlinkRecord.id}`);
+    await ensureSystems().catch(() => undefined);
+    const customer = target.id
+      ? (await ask(CUSTOMER_QUERY, { id: target.id })).customer
+      : (await ask(BY_SOURCE_QUERY, { system: target.system, id: target.nativeId })).customerBySourceId;
+    if (seq !== lookup.seq) return;
+    renderCustomer(customer, { notFound: target.id ? `No customer has the id ${target.id}.` : `No customer holds the ${target.system} record ${target.nativeId}.` });
   } catch (e) {
-    showError('#customer-error', e);
+    if (seq !== lookup.seq) return;
+    box.dataset.state = 'error';
+    box.replaceChildren(errorBox('The gateway did not answer the lookup', e));
   }
 }
 
-async function lookUp(e) {
-  e.preventDefault();
-  clearError('#customer-error');
-  const id = $('#lookup-id').value.trim();
-  const system = $('#lookup-system').value;
+/**
+ * Unlinks one record; shows the customer it is now, then the looked-up customer as it is without it, read through a
+ * record that stayed: the unlinked record may take the shown customer's id with it (the id it had before a merge).
+ */
+async function unlink(record, button) {
+  const shown = lookup.customer;
+  button.disabled = true;
+  button.textContent = 'Unlinking…';
   try {
-    const data = system ? await graphql(BY_SOURCE, { system, id }) : await graphql(BY_ID, { id });
-    renderCustomer(system ? data.customerBySourceId : data.customer);
-  } catch (err) {
-    showError('#customer-error', err);
-  }
-}
-
-/** The lookup's systems, from the served model: a record is found by `<system> id`. */
-async function loadLookupSystems() {
-  try {
-    const data = await graphql(OWNERS_QUERY, {});
-    $('#lookup-system').append(...data.dataModel.systems.map((s) => h('option', { value: s.system.toUpperCase() }, `${systemLabel(s.system)} id`)));
+    const data = await ask(UNLINK_MUTATION, { system: record.system, nativeId: record.nativeId });
+    const now = data.unlinkRecord;
+    lookup.message = h(
+      'p',
+      { class: 'unlink-result ok', id: 'unlink-result', role: 'status', dataset: { customer: now.id } },
+      `Unlinked ${systemLabel(record.system)} ${record.nativeId}: it is now customer `,
+      customerLink(now.id),
+      now.records.length > 1 ? [' with ', ...now.records.filter((r) => refOf(r) !== refOf(record)).map(recordChip)] : ' on its own',
+      '.',
+    );
+    const stayed = shown.records.find((r) => refOf(r) !== refOf(record));
+    await openCustomer(stayed ? { system: stayed.system, nativeId: stayed.nativeId } : { id: shown.id }, { keepMessage: true });
   } catch (e) {
-    showError('#customer-error', e);
+    button.disabled = false;
+    button.textContent = 'Unlink';
+    $('#unlink-result')?.remove();
+    button.closest('td').append(errorBox('Unlink was refused', e));
   }
 }
 
-function init() {
-  if (!$('#review')) return;
-  void loadLookupSystems();
-  for (const b of document.querySelectorAll('[data-review-status]')) b.addEventListener('click', () => setStatus(b.dataset.reviewStatus));
+/** Opens the customers view, on the customer the hash names (`#customer=<id>`) when it names one. */
+export function showCustomers(id) {
+  if (!id) return;
+  $('#lookup-id').value = id;
+  void openCustomer({ id });
+}
+
+// ---------------------------------------------------------------- wiring
+
+/** Wires both views; `systems` resolves once the served model's systems are known (their colours and names). */
+export function setupReview({ systems }) {
+  ensureSystems = systems;
+  for (const b of document.querySelectorAll('[data-match-status]')) b.addEventListener('click', () => setStatus(b.dataset.matchStatus));
+  $('#review-refresh').addEventListener('click', () => loadCandidates());
   $('#review-more').addEventListener('click', () => loadCandidates({ more: true }));
-  $('#customer-lookup').addEventListener('submit', lookUp);
-  void loadCandidates();
+  $('#lookup-by-id').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const id = $('#lookup-id').value.trim();
+    if (!id) return;
+    // Through the hash, so Back and a reload land on the same customer.
+    const hash = `#customer=${encodeURIComponent(id)}`;
+    if (location.hash === hash) void openCustomer({ id });
+    else location.hash = hash;
+  });
+  $('#lookup-by-source').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const nativeId = $('#lookup-native').value.trim();
+    if (!nativeId) return;
+    void openCustomer({ system: $('#lookup-system').value, nativeId });
+  });
 }
-
-init();
