@@ -40,6 +40,10 @@ export const resolvers: Resolvers = {
       const properties = { ...contactProperties(input), email: input.email, ...(input.country ? { country: input.country } : {}), ...(externalId ? { canon_external_id: externalId } : {}) };
       return ctx.connector.findOrCreateContact(properties, idempotencyKey);
     },
+    crmSetCopies: async (_, { updates, idempotencyKey }, ctx) => {
+      const results = await ctx.connector.batchUpdateContacts(updates.map((u) => ({ id: u.crmId, properties: (u.company != null ? { company: u.company } : {}) as Record<string, string | null> })), idempotencyKey);
+      return results.map((r, i) => ({ crmId: updates[i]!.crmId, ...bulkOutcome(r) }));
+    },
     crmBulkUpdateCustomers: async (_, { updates, idempotencyKey }, ctx) => {
       const results = await ctx.connector.batchUpdateContacts(updates.map((u) => ({ id: u.crmId, properties: contactProperties(u.input) })), idempotencyKey);
       return results.map((r, i) => ({ crmId: updates[i]!.crmId, ...bulkOutcome(r) }));

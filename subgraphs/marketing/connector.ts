@@ -60,6 +60,13 @@ export interface BatchMember {
   merge_fields?: Record<string, string>;
 }
 
+/** Copies one member keeps of values other systems own: merge fields, and its address (a new one moves the member). */
+export interface CopyUpdate {
+  hash: string;
+  mergeFields?: Record<string, string>;
+  emailAddress?: string | null;
+}
+
 /** What Mailchimp's batch subscribe answers. */
 interface BatchSubscribeAnswer {
   new_members: MarketingMember[];
@@ -218,6 +225,31 @@ export class MarketingConnector {
     const results = await this.batchSubscribe(send.map((s) => s.member), idempotencyKey);
     send.forEach((s, j) => (out[s.position] = results[j]!));
     return out;
+  }
+
+  /**
+   * Sets the copies a member keeps of other owners' values (merge fields; its address), one PATCH per member, at
+   * most `concurrency` at once: Mailchimp's batch subscribe also sets each member's status, which marketing owns and
+   * another write may be changing, so copies never go through it. A new address moves the member to that address's
+   * subscriber hash (PATCH email_address, as Mailchimp does). Under a key a repeat is recognised: the same PATCH sets
+   * the same values, and a move whose answer was lost finds the old hash gone and the member at the new one.
+   * One result or one Error per update, in input order.
+   */
+  async setCopies(updates: readonly CopyUpdate[], idempotencyKey?: string | null): Promise<(MarketingMember | Error)[]> {
+    const call = `PATCH /3.0/lists/${this.listId}/members/{subscriber_hash}`;
+    return readKeyByKey(updates, this.concurrency, (u) =>
+      this.client.run(async (signal) => {
+        const path = `/3.0/lists/${this.listId}/members/${encodeURIComponent(u.hash)}`;
+        const body = { ...(u.emailAddress ? { email_address: u.emailAddress.trim() } : {}), ...(u.mergeFields ? { merge_fields: u.mergeFields } : {}) };
+        const res = await this.client.attempt<MarketingMember>({ method: 'PATCH', path, body, accept: [404], idempotencyKey: idempotencyKey ? `${idempotencyKey}:${u.hash}` : null }, signal);
+        if (res.status !== 404) return res.body;
+        if (u.emailAddress && memberHash(u.emailAddress) !== u.hash) {
+          const moved = await this.client.attempt<MarketingMember>({ method: 'GET', path: `/3.0/lists/${this.listId}/members/${memberHash(u.emailAddress)}`, accept: [404] }, signal);
+          if (moved.status !== 404 && holds(moved.body.merge_fields, u.mergeFields ?? {})) return moved.body;
+        }
+        throw itemError('marketing', call, 404, `The requested resource could not be found: member ${u.hash}`);
+      }, Boolean(idempotencyKey), call),
+    );
   }
 
   /** Private: members by hash in one attempt (the sandbox's batch read, or one GET each against the real API); null for one the list does not hold. */

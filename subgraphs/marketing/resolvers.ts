@@ -21,6 +21,17 @@ export const resolvers: Resolvers = {
       (await ctx.connector.batchUpdateMembers(wanted, idempotencyKey)).forEach((r, j) => (results[wanted[j]!.i] = r));
       return results.map((r, i) => ({ marketingId: updates[i]!.marketingId, ...bulkOutcome(r) }));
     },
+    marketingSetCopies: async (_, { updates, idempotencyKey }, ctx) => {
+      const results = await ctx.connector.setCopies(
+        updates.map((u) => ({
+          hash: u.marketingId,
+          ...(u.mergeFields ? { mergeFields: Object.fromEntries(Object.entries(u.mergeFields).filter((e): e is [string, string] => typeof e[1] === 'string')) } : {}),
+          emailAddress: u.emailAddress ?? null,
+        })),
+        idempotencyKey,
+      );
+      return results.map((r, i) => ({ marketingId: r instanceof Error ? updates[i]!.marketingId : r.id, ...bulkOutcome(r) }));
+    },
     marketingUpdateCustomer: async (_, { marketingId, input, expectedVersion, idempotencyKey }, ctx) => {
       const body: { status?: string } = {};
       if (input.emailConsent != null) body.status = consent.toNative(input.emailConsent);

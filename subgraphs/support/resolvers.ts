@@ -28,6 +28,13 @@ export const resolvers: Resolvers = {
         },
         idempotencyKey,
       ),
+    supportSetCopies: async (_, { updates, idempotencyKey }, ctx) => {
+      const results = await ctx.connector.updateManyOrganizations(
+        updates.map((u) => ({ id: u.supportId, organization: u.organizationName != null ? { name: u.organizationName } : {} })),
+        idempotencyKey,
+      );
+      return results.map((r, i) => ({ supportId: updates[i]!.supportId, ...bulkOutcome(r) }));
+    },
     supportBulkUpdateCustomers: async (_, { updates, idempotencyKey }, ctx) => {
       const results = await ctx.connector.updateManyOrganizations(
         updates.map((u) => ({

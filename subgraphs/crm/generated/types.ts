@@ -40,6 +40,13 @@ export type CrmContactInput = {
   phone?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** One contact's copies of values other systems own, as HubSpot contact properties. */
+export type CrmCopyInput = {
+  /** The contact's company property: the CRM's copy of the customer's legal name. */
+  company?: InputMaybe<Scalars['String']['input']>;
+  crmId: Scalars['ID']['input'];
+};
+
 /** The CRM-owned fields canon writes, in canonical form (already validated and normalised by the gateway). */
 export type CrmCustomerInput = {
   email?: InputMaybe<Scalars['String']['input']>;
@@ -84,6 +91,8 @@ export type Mutation = {
   crmBulkUpdateCustomers: Array<CrmBulkResult>;
   /** Finds the contact with input.email (HubSpot matches it case-insensitively) or creates it; a contact found is returned as it is. Hidden from apps: canon's workflows call it. externalId, when given, is written to canon_external_id on create. With idempotencyKey, failed attempts are retried and each first searches by email, so a repeat never creates a second contact. */
   crmFindOrCreateContact: Customer;
+  /** Sets the copies contacts keep of other owners' values through HubSpot's batch update (at most 100 per call). One result per update, in input order. Hidden from apps: only canon's propagate workflow calls it. */
+  crmSetCopies: Array<CrmBulkResult>;
   /** Writes CRM-owned fields of one contact. Hidden from apps: only canon's control subgraph calls it, after validation. With expectedVersion, refused with STALE_WRITE when the contact changed since. With idempotencyKey, failed attempts are retried. */
   crmUpdateCustomer?: Maybe<Customer>;
 };
@@ -99,6 +108,12 @@ export type MutationCrmFindOrCreateContactArgs = {
   externalId?: InputMaybe<Scalars['String']['input']>;
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: CrmContactInput;
+};
+
+
+export type MutationCrmSetCopiesArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  updates: Array<CrmCopyInput>;
 };
 
 
@@ -220,6 +235,7 @@ export type ResolversTypes = ResolversObject<{
   CrmBulkUpdateInput: CrmBulkUpdateInput;
   CrmContactInput: CrmContactInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  CrmCopyInput: CrmCopyInput;
   CrmCustomerInput: CrmCustomerInput;
   CrmWriteError: ResolverTypeWrapper<CrmWriteError>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -236,6 +252,7 @@ export type ResolversParentTypes = ResolversObject<{
   CrmBulkUpdateInput: CrmBulkUpdateInput;
   CrmContactInput: CrmContactInput;
   String: Scalars['String']['output'];
+  CrmCopyInput: CrmCopyInput;
   CrmCustomerInput: CrmCustomerInput;
   CrmWriteError: CrmWriteError;
   Boolean: Scalars['Boolean']['output'];
@@ -269,6 +286,7 @@ export type CustomerResolvers<ContextType = CrmContext, ParentType extends Resol
 export type MutationResolvers<ContextType = CrmContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   crmBulkUpdateCustomers?: Resolver<Array<ResolversTypes['CrmBulkResult']>, ParentType, ContextType, RequireFields<MutationCrmBulkUpdateCustomersArgs, 'updates'>>;
   crmFindOrCreateContact?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationCrmFindOrCreateContactArgs, 'input'>>;
+  crmSetCopies?: Resolver<Array<ResolversTypes['CrmBulkResult']>, ParentType, ContextType, RequireFields<MutationCrmSetCopiesArgs, 'updates'>>;
   crmUpdateCustomer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<MutationCrmUpdateCustomerArgs, 'crmId' | 'input'>>;
 }>;
 

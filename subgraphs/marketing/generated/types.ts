@@ -43,6 +43,14 @@ export type MarketingBulkUpdateInput = {
   marketingId: Scalars['ID']['input'];
 };
 
+/** One member's copies to set. */
+export type MarketingCopyInput = {
+  /** The member's new address: its key in the list, so the member moves to the address's subscriber hash. */
+  emailAddress?: InputMaybe<Scalars['String']['input']>;
+  marketingId: Scalars['ID']['input'];
+  mergeFields?: InputMaybe<MarketingMergeFieldsInput>;
+};
+
 /** The marketing-owned fields canon writes. */
 export type MarketingCustomerInput = {
   emailConsent?: InputMaybe<EmailConsent>;
@@ -53,6 +61,14 @@ export type MarketingMemberInput = {
   /** The member's address: its key in the list (the subscriber hash is derived from it), not a write of the canonical email, which the CRM owns. */
   emailAddress: Scalars['String']['input'];
   emailConsent: EmailConsent;
+};
+
+/** Merge fields of a member, in Mailchimp's names: the copies it keeps of values other systems own (canon's propagation writes them). */
+export type MarketingMergeFieldsInput = {
+  COMPANY?: InputMaybe<Scalars['String']['input']>;
+  FNAME?: InputMaybe<Scalars['String']['input']>;
+  LNAME?: InputMaybe<Scalars['String']['input']>;
+  PHONE?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Why one write of a bulk update failed. */
@@ -69,6 +85,8 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Writes marketing-owned fields of many members through Mailchimp's batch subscribe (at most 500 per call). One result per update, in input order; one bad update fails alone. Hidden from apps. */
   marketingBulkUpdateCustomers: Array<MarketingBulkResult>;
+  /** Sets the copies members keep of other owners' values, one PATCH per member (batch subscribe would set the status marketing owns). A new emailAddress moves the member; its result names the new subscriber hash. One result per update, in input order. Hidden from apps: only canon's propagate workflow calls it. */
+  marketingSetCopies: Array<MarketingBulkResult>;
   /** Writes marketing-owned fields of one list member. Hidden from apps. */
   marketingUpdateCustomer?: Maybe<Customer>;
   /** Creates or updates the list member with input.emailAddress (Mailchimp's PUT upsert by subscriber hash), setting its status from emailConsent. A repeat sets the same values on the same member, so with idempotencyKey failed attempts are retried. Hidden from apps. */
@@ -79,6 +97,12 @@ export type Mutation = {
 export type MutationMarketingBulkUpdateCustomersArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   updates: Array<MarketingBulkUpdateInput>;
+};
+
+
+export type MutationMarketingSetCopiesArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  updates: Array<MarketingCopyInput>;
 };
 
 
@@ -196,8 +220,10 @@ export type ResolversTypes = ResolversObject<{
   EmailConsent: EmailConsent;
   MarketingBulkResult: ResolverTypeWrapper<Omit<MarketingBulkResult, 'customer'> & { customer?: Maybe<ResolversTypes['Customer']> }>;
   MarketingBulkUpdateInput: MarketingBulkUpdateInput;
+  MarketingCopyInput: MarketingCopyInput;
   MarketingCustomerInput: MarketingCustomerInput;
   MarketingMemberInput: MarketingMemberInput;
+  MarketingMergeFieldsInput: MarketingMergeFieldsInput;
   MarketingWriteError: ResolverTypeWrapper<MarketingWriteError>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -210,8 +236,10 @@ export type ResolversParentTypes = ResolversObject<{
   String: Scalars['String']['output'];
   MarketingBulkResult: Omit<MarketingBulkResult, 'customer'> & { customer?: Maybe<ResolversParentTypes['Customer']> };
   MarketingBulkUpdateInput: MarketingBulkUpdateInput;
+  MarketingCopyInput: MarketingCopyInput;
   MarketingCustomerInput: MarketingCustomerInput;
   MarketingMemberInput: MarketingMemberInput;
+  MarketingMergeFieldsInput: MarketingMergeFieldsInput;
   MarketingWriteError: MarketingWriteError;
   Boolean: Scalars['Boolean']['output'];
   Mutation: Record<PropertyKey, never>;
@@ -238,6 +266,7 @@ export type MarketingWriteErrorResolvers<ContextType = MarketingContext, ParentT
 
 export type MutationResolvers<ContextType = MarketingContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   marketingBulkUpdateCustomers?: Resolver<Array<ResolversTypes['MarketingBulkResult']>, ParentType, ContextType, RequireFields<MutationMarketingBulkUpdateCustomersArgs, 'updates'>>;
+  marketingSetCopies?: Resolver<Array<ResolversTypes['MarketingBulkResult']>, ParentType, ContextType, RequireFields<MutationMarketingSetCopiesArgs, 'updates'>>;
   marketingUpdateCustomer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<MutationMarketingUpdateCustomerArgs, 'input' | 'marketingId'>>;
   marketingUpsertMember?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationMarketingUpsertMemberArgs, 'input'>>;
 }>;

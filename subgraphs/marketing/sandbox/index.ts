@@ -203,17 +203,24 @@ export function marketingRoutes(store: MarketingStore): Route[] {
       handle: ({ params, body }) => {
         if (params.list_id !== MARKETING_LIST_ID) return unknownList(params.list_id!);
         if (!isRecord(body)) return problem(400, 'body must be a JSON object');
-        const extra = Object.keys(body).filter((k) => k !== 'status' && k !== 'merge_fields');
-        if (extra.length) return problem(400, `the sandbox PATCH accepts only status and merge_fields, got ${extra.join(', ')}`);
+        const extra = Object.keys(body).filter((k) => k !== 'status' && k !== 'merge_fields' && k !== 'email_address');
+        if (extra.length) return problem(400, `the sandbox PATCH accepts only email_address, status and merge_fields, got ${extra.join(', ')}`);
+        const email = body.email_address;
+        if (email !== undefined && (typeof email !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email.trim()))) {
+          return problem(400, `email_address must be a valid email address, got ${JSON.stringify(email)}`);
+        }
         const status = checkStatus(body.status, 'status');
         if (!isStatus(status)) return problem(400, status);
         const merge = checkMergeFields(body.merge_fields);
         if (typeof merge === 'string') return problem(400, merge);
         const hash = keyToHash(params.subscriber_hash!);
+        // A new address moves the member: Mailchimp keys it by the address's hash, so its id changes with it.
         const row = store.patch(MARKETING_LIST_ID, hash, {
           ...(status !== undefined ? { status } : {}),
           ...(merge !== undefined ? { merge_fields: merge } : {}),
+          ...(typeof email === 'string' ? { email_address: email } : {}),
         });
+        if (row === 'exists') return problem(400, `${String(email).trim()} is already a list member.`, 'Member Exists');
         return row ? { status: 200, body: toMember(row) } : notFound(hash);
       },
     },

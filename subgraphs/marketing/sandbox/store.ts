@@ -88,8 +88,11 @@ export interface MarketingStore {
     hash: string,
     input: { email_address: string; status_if_new: MarketingStatus; status?: MarketingStatus; merge_fields?: MarketingMergeFields },
   ): MarketingMemberRow;
-  /** Updates an existing member; undefined when missing. */
-  patch(listId: string, hash: string, input: { status?: MarketingStatus; merge_fields?: MarketingMergeFields }): MarketingMemberRow | undefined;
+  /**
+   * Updates an existing member; undefined when missing. A new `email_address` moves the member to that address's
+   * subscriber hash (Mailchimp keys members by it), keeping everything else; 'exists' when another member has it.
+   */
+  patch(listId: string, hash: string, input: { status?: MarketingStatus; merge_fields?: MarketingMergeFields; email_address?: string }): MarketingMemberRow | 'exists' | undefined;
   close(): void;
 }
 
@@ -150,11 +153,20 @@ export function openMarketingStore(file: string): MarketingStore {
     replace.run(row);
     return row;
   });
-  const patch = db.transaction((listId: string, hash: string, input: Parameters<MarketingStore['patch']>[2]) => {
+  const move = db.prepare('UPDATE members SET subscriber_hash = ? WHERE list_id = ? AND subscriber_hash = ?');
+  const patch = db.transaction((listId: string, hash: string, input: Parameters<MarketingStore['patch']>[2]): MarketingMemberRow | 'exists' | undefined => {
     const current = getOne.get(listId, hash);
     if (!current) return undefined;
+    const email = input.email_address?.trim();
+    const to = email ? subscriberHash(email) : hash;
+    if (to !== hash) {
+      if (getOne.get(listId, to)) return 'exists';
+      move.run(to, listId, hash);
+    }
     const row: MarketingMemberRow = {
       ...current,
+      subscriber_hash: to,
+      email_address: email ?? current.email_address,
       status: input.status ?? current.status,
       merge_fields: mergeFields(current.merge_fields, input.merge_fields),
       last_changed: nextStamp(current.last_changed),

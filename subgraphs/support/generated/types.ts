@@ -38,6 +38,8 @@ export type Mutation = {
   supportCreateTicket?: Maybe<Ticket>;
   /** Finds the organization whose external_id is externalId, or creates it; Zendesk refuses a name another organization holds (BAD_USER_INPUT). With idempotencyKey, failed attempts are retried and each first searches by external_id, so a repeat never creates a second organization. Hidden from apps. */
   supportFindOrCreateOrganization: Customer;
+  /** Sets the copies organizations keep of other owners' values through Zendesk's update_many (at most 100 per call), following its job to completion. One result per update, in input order. Hidden from apps: only canon's propagate workflow calls it. */
+  supportSetCopies: Array<SupportBulkResult>;
   /** Writes support-owned fields of one organization. Hidden from apps. */
   supportUpdateCustomer?: Maybe<Customer>;
 };
@@ -64,6 +66,12 @@ export type MutationSupportFindOrCreateOrganizationArgs = {
 };
 
 
+export type MutationSupportSetCopiesArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  updates: Array<SupportCopyInput>;
+};
+
+
 export type MutationSupportUpdateCustomerArgs = {
   expectedVersion?: InputMaybe<Scalars['String']['input']>;
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
@@ -82,6 +90,13 @@ export type SupportBulkResult = {
 /** One organization's change in a bulk update. */
 export type SupportBulkUpdateInput = {
   input: SupportCustomerInput;
+  supportId: Scalars['ID']['input'];
+};
+
+/** One organization's copies of values other systems own, in Zendesk's words. */
+export type SupportCopyInput = {
+  /** The organization's name: the support desk's copy of the customer's legal name. */
+  organizationName?: InputMaybe<Scalars['String']['input']>;
   supportId: Scalars['ID']['input'];
 };
 
@@ -238,6 +253,7 @@ export type ResolversTypes = ResolversObject<{
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SupportBulkResult: ResolverTypeWrapper<Omit<SupportBulkResult, 'customer'> & { customer?: Maybe<ResolversTypes['Customer']> }>;
   SupportBulkUpdateInput: SupportBulkUpdateInput;
+  SupportCopyInput: SupportCopyInput;
   SupportCustomerInput: SupportCustomerInput;
   SupportOrganizationInput: SupportOrganizationInput;
   SupportPlan: SupportPlan;
@@ -256,6 +272,7 @@ export type ResolversParentTypes = ResolversObject<{
   Mutation: Record<PropertyKey, never>;
   SupportBulkResult: Omit<SupportBulkResult, 'customer'> & { customer?: Maybe<ResolversParentTypes['Customer']> };
   SupportBulkUpdateInput: SupportBulkUpdateInput;
+  SupportCopyInput: SupportCopyInput;
   SupportCustomerInput: SupportCustomerInput;
   SupportOrganizationInput: SupportOrganizationInput;
   SupportWriteError: SupportWriteError;
@@ -276,6 +293,7 @@ export type MutationResolvers<ContextType = SupportContext, ParentType extends R
   supportBulkUpdateCustomers?: Resolver<Array<ResolversTypes['SupportBulkResult']>, ParentType, ContextType, RequireFields<MutationSupportBulkUpdateCustomersArgs, 'updates'>>;
   supportCreateTicket?: Resolver<Maybe<ResolversTypes['Ticket']>, ParentType, ContextType, RequireFields<MutationSupportCreateTicketArgs, 'body' | 'subject' | 'supportId'>>;
   supportFindOrCreateOrganization?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationSupportFindOrCreateOrganizationArgs, 'externalId' | 'input'>>;
+  supportSetCopies?: Resolver<Array<ResolversTypes['SupportBulkResult']>, ParentType, ContextType, RequireFields<MutationSupportSetCopiesArgs, 'updates'>>;
   supportUpdateCustomer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<MutationSupportUpdateCustomerArgs, 'input' | 'supportId'>>;
 }>;
 
