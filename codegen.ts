@@ -11,7 +11,7 @@ interface SubgraphCodegen {
 }
 
 const subgraphs: SubgraphCodegen[] = [
-  { name: 'identity', mappers: { Customer: '../connector.js#IdentityRecord', CustomerConnection: '../context.js#IdentityConnection', SourceRecord: '../connector.js#LinkedRecord', MatchCandidate: '../connector.js#CandidateRow', MatchRecord: '../connector.js#LinkedRecord', SyncState: '../connector.js#SyncStateRow' }, context: '../context.js#IdentityContext' },
+  { name: 'identity', mappers: { Customer: '../connector.js#IdentityRecord', CustomerConnection: '../context.js#IdentityConnection', SourceRecord: '../connector.js#LinkedRecord', MatchCandidate: '../connector.js#CandidateRow', MatchRecord: '../connector.js#LinkedRecord', SyncState: '../connector.js#SyncStateRow', CopyEvent: '../copies.js#PropagationEvent', Drift: '../copies.js#DriftRow' }, context: '../context.js#IdentityContext' },
   { name: 'crm', mappers: { Customer: '../connector.js#CrmContact' }, context: '../connector.js#CrmContext' },
   { name: 'erp', mappers: { Customer: '../connector.js#ErpPartner' }, context: '../connector.js#ErpContext' },
   { name: 'marketing', mappers: { Customer: '../connector.js#MarketingMember' }, context: '../connector.js#MarketingContext' },

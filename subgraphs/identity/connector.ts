@@ -19,11 +19,13 @@
 //       review candidates: OPEN while the matcher proposes them, LINKED or DISTINCT once decided.
 //   sync_state(system, cursor, full_sync_at, last_sync_at, records)
 //       where each system's change feed was last read up to, stored with the records it delivered.
+//   copy_claims, copy_drift: what propagation wrote to each copy, and copies that drifted (copies.ts).
 
 import { randomInt } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
 import { openSqlite } from '../kit/sqlite.js';
+import { CopyState } from './copies.js';
 
 export type SourceIdMap = Record<SystemName, string | null>;
 
@@ -145,11 +147,14 @@ export function byNativeId(a: string, b: string): number {
 
 export class IdentityStore {
   readonly db: Database.Database;
+  /** Propagation's claims on copies and the drift seen in them, in the same file. */
+  readonly copies: CopyState;
   private readonly stmts;
 
   constructor(file: string) {
     this.db = openSqlite(file);
     this.db.exec(IDENTITY_DDL);
+    this.copies = new CopyState(this.db);
     const p = (sql: string) => this.db.prepare(sql);
     this.stmts = {
       page: p(`WITH page AS (SELECT id, seq FROM customers WHERE seq > ? AND merged_into IS NULL ORDER BY seq LIMIT ?)
@@ -165,6 +170,7 @@ export class IdentityStore {
       record: p('SELECT * FROM source_records WHERE system = ? AND native_id = ?'),
       upsertRecord: p(`INSERT INTO source_records (system, native_id, customer_id, is_primary, fields_json, seen_at) VALUES (?, ?, NULL, 0, ?, ?)
         ON CONFLICT (system, native_id) DO UPDATE SET fields_json = excluded.fields_json, seen_at = excluded.seen_at`),
+      deleteRecord: p('DELETE FROM source_records WHERE system = ? AND native_id = ?'),
       touch: p('UPDATE source_records SET seen_at = ? WHERE system = ? AND native_id = ?'),
       setCustomer: p('UPDATE source_records SET customer_id = ?, is_primary = 0 WHERE system = ? AND native_id = ?'),
       setPrimary: p('UPDATE source_records SET is_primary = ? WHERE system = ? AND native_id = ?'),
@@ -285,6 +291,10 @@ export class IdentityStore {
   /** Stores a record's snapshot: a new record is linked to no customer until assigned (inside the same transaction). */
   upsertRecord(system: SystemName, nativeId: string, fieldsJson: string, seenAt: string): void {
     this.stmts.upsertRecord.run(system, nativeId, fieldsJson, seenAt);
+  }
+
+  deleteRecord(system: SystemName, nativeId: string): void {
+    this.stmts.deleteRecord.run(system, nativeId);
   }
 
   touchRecord(system: SystemName, nativeId: string, seenAt: string): void {

@@ -13,6 +13,7 @@
 
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
 import { byNativeId, type IdentityStore, type MatchStatus } from './connector.js';
+import { copyEvents, type PropagationEvent, type RecordChange } from './copies.js';
 import {
   fromCrmContact, fromErpPartner, fromMarketingMember, fromSupportOrganization, Matcher,
   type Cluster, type MatchChange, type MatcherOptions, type MatchInput, type Ref,
@@ -99,17 +100,21 @@ export class IdentityResolution {
    * them (`complete`: the feed was read to its end, so a first full sync is done). A record delivered again unchanged
    * changes nothing but its `seen_at`.
    */
-  applyRecords(system: SystemName, records: readonly DeliveredRecord[], cursor: string | null, complete: boolean): { changed: number } {
+  applyRecords(system: SystemName, records: readonly DeliveredRecord[], cursor: string | null, complete: boolean): { changed: number; events: PropagationEvent[] } {
     const inputs = new Map<string, MatchInput>();
     for (const r of records) inputs.set(r.nativeId, inputOf(system, r.nativeId, r.fields));
     return this.run(() => {
       const at = now();
       const changed: MatchInput[] = [];
+      const seenBefore: RecordChange[] = [];
       for (const r of records) {
-        if (this.store.record(system, r.nativeId)?.fields_json === r.fields) {
+        const before = this.store.record(system, r.nativeId)?.fields_json;
+        if (before === r.fields) {
           this.store.touchRecord(system, r.nativeId, at);
           continue;
         }
+        // Only a record seen before has changed: a first delivery (the full sync) is no change to propagate.
+        if (before !== undefined) seenBefore.push({ nativeId: r.nativeId, before, after: r.fields });
         this.store.upsertRecord(system, r.nativeId, r.fields, at);
         changed.push(inputs.get(r.nativeId)!);
       }
@@ -132,8 +137,9 @@ export class IdentityResolution {
         }
         this.commit(changes);
       }
+      const events = copyEvents(this.store, this.store.copies, system, seenBefore, at);
       this.store.saveCursor(system, cursor, complete, records.length, at);
-      return { changed: unique.length };
+      return { changed: unique.length, events };
     });
   }
 
@@ -218,6 +224,47 @@ export class IdentityResolution {
       for (const ref of refs.slice(1)) if (this.matcher.cluster(ref) !== this.matcher.cluster(refs[0]!)) changes.push(this.decide(refs[0]!, ref, 'LINK', 'merge'));
       this.commit(changes);
       return this.customerOf(refs[0]!);
+    });
+  }
+
+  /**
+   * A record whose native id changed in its system (a marketing member moved to its new address's subscriber hash
+   * by canon's propagation): the record under `to`, with `fields` as the system answered, takes the place of `from`
+   * in its customer, with its claims and drift; `from` is gone. Answers the customer. Idempotent: a move already
+   * made (only `to` known) stores `fields` again.
+   */
+  move(system: SystemName, from: string, to: string, fields: string): string {
+    return this.run(() => {
+      const old = this.store.record(system, from);
+      const moved = this.store.record(system, to);
+      const customer = old?.customer_id ?? moved?.customer_id;
+      if (!customer) throw new ResolutionError('NOT_FOUND', `identity knows no ${system} record ${from}`);
+      const input = inputOf(system, to, fields);
+      const at = now();
+      if (!old || from === to) {
+        this.store.upsertRecord(system, to, fields, at);
+        this.commit([this.matcher.apply([input])]);
+        return this.customerOf(refOf(system, to));
+      }
+      const fromRef = refOf(system, from);
+      const toRef = refOf(system, to);
+      const mate = this.matcher.cluster(fromRef)?.records.find((r) => r !== fromRef && r !== toRef);
+      const changes: MatchChange[] = [];
+      // Decisions that named the old id name the new one from now on.
+      for (const d of this.store.decisionsOf(fromRef)) {
+        const other = d.a === fromRef ? d.b : d.a;
+        changes.push(this.decide(d.a, d.b, null, d.reason));
+        if (other !== toRef) changes.push(this.decide(toRef, other, d.decision, d.reason));
+      }
+      changes.push(this.matcher.remove(fromRef));
+      this.store.deleteRecord(system, from);
+      this.store.copies.moveRecord(system, from, to);
+      this.store.upsertRecord(system, to, fields, at);
+      this.store.setCustomer(system, to, customer);
+      changes.push(this.matcher.apply([input]));
+      if (mate && this.matcher.cluster(toRef) !== this.matcher.cluster(mate)) changes.push(this.decide(toRef, mate, 'LINK', 'merge'));
+      this.commit(changes);
+      return this.customerOf(toRef);
     });
   }
 

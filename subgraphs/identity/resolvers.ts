@@ -69,6 +69,9 @@ export const resolvers: Resolvers = {
     },
     identityApplyRecords: (_, { system, records, cursor, complete }, ctx) =>
       resolving(() => ctx.resolution.applyRecords(lower(system), records, cursor ?? null, complete ?? false)),
+    identityClaimCopies: (_, { claims }, ctx) =>
+      ctx.store.copies.claim(claims.map((c) => ({ system: lower(c.system), nativeId: c.nativeId, field: c.field, value: c.value, stamp: c.stamp, operationId: c.operationId ?? null }))),
+    identityMoveRecord: (_, { system, from, to, fields }, ctx) => customer(ctx, resolving(() => ctx.resolution.move(lower(system), from, to, fields))),
     resolveMatch: (_, { id, decision }, ctx) => {
       resolving(() => ctx.resolution.resolve(id, decision));
       return ctx.store.candidate(id)!;
@@ -106,6 +109,9 @@ export const resolvers: Resolvers = {
   MatchCandidate: {
     rules: (c) => JSON.parse(c.rules_json),
     records: (c) => [c.record_a, c.record_b].map((ref) => ({ ...parseRef(ref), primary: false })),
+  },
+  CopyEvent: {
+    system: (e) => upper(e.system),
   },
   SyncState: {
     system: (s) => upper(s.system),

@@ -3,6 +3,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { IdentityRecord, LinkedRecord, CandidateRow, SyncStateRow } from '../connector.js';
 import type { IdentityConnection, IdentityContext } from '../context.js';
+import type { PropagationEvent, DriftRow } from '../copies.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
@@ -21,6 +22,35 @@ export type ApplyRecordsResult = {
   __typename?: 'ApplyRecordsResult';
   /** Records that were new or changed. */
   changed: Scalars['Int']['output'];
+  /** What the changed records mean for the copies: owner values to propagate, copies that drifted. */
+  events: Array<CopyEvent>;
+};
+
+/** Propagation's claim on one copy, made just before it writes it. */
+export type CopyClaimInput = {
+  field: Scalars['String']['input'];
+  nativeId: Scalars['ID']['input'];
+  operationId?: InputMaybe<Scalars['String']['input']>;
+  stamp: Scalars['Float']['input'];
+  system: System;
+  value: Scalars['String']['input'];
+};
+
+/** An owner change to propagate, or a copy that drifted from its owner (subgraphs/identity/copies.ts). */
+export type CopyEvent = {
+  __typename?: 'CopyEvent';
+  /** For DRIFT: the copy record's version stamp. */
+  copyStamp?: Maybe<Scalars['Float']['output']>;
+  customerId: Scalars['ID']['output'];
+  field: Scalars['String']['output'];
+  /** OWNER_CHANGE or DRIFT. */
+  kind: Scalars['String']['output'];
+  /** The owner record's version stamp the value comes from. */
+  stamp: Scalars['Float']['output'];
+  /** The owner (OWNER_CHANGE) or the copy's system (DRIFT). */
+  system: System;
+  /** The owner's value as canon serves it. */
+  value: Scalars['String']['output'];
 };
 
 /** A copy of a canonical value in a system that does not own it. */
@@ -94,6 +124,8 @@ export type DataQuality = {
   __typename?: 'DataQuality';
   /** Customers whose copies of `field` (every compared field when null) disagree with the owner's value, in creation order, `first` at a time (0 to 1000, default 20), after the cursor `after`. */
   disagreements: DisagreementConnection;
+  /** Copies changed in their own system (not by canon) that differ from the owner's value, in the order canon saw them, `first` at a time (0 to 1000, default 20), after the cursor `after`. Such a change never reaches the owner; under the ENFORCE policy canon sets the copy back. */
+  drift: DriftConnection;
   /** Native values canon cannot normalise, so serves as null, of `kind` (every kind when null), by system and native id, `first` at a time (0 to 1000, default 20), after the cursor `after`. */
   issues: DataIssueConnection;
   /** Per compared field, in model order: how many customers' copies disagree with the owner. */
@@ -105,6 +137,13 @@ export type DataQuality = {
 export type DataQualityDisagreementsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   field?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Where the systems disagree about customers, and the values canon cannot normalise: for data owners (scope quality:read). Read from each system's latest records as canon's sync saw them. */
+export type DataQualityDriftArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -141,6 +180,38 @@ export type DisagreementEdge = {
   __typename?: 'DisagreementEdge';
   cursor: Scalars['String']['output'];
   node: Disagreement;
+};
+
+/** A copy changed in its own system that differs from the owner's value. */
+export type Drift = {
+  __typename?: 'Drift';
+  /** The copy's value as the system holds it; null when it was cleared. */
+  copyValue?: Maybe<Scalars['String']['output']>;
+  customer: Customer;
+  /** The canonical Customer field, e.g. `name`. */
+  field: Scalars['String']['output'];
+  /** The owner's value as canon serves it. */
+  ownerValue?: Maybe<Scalars['String']['output']>;
+  /** When canon's sync saw the change (ISO time). */
+  seenAt: Scalars['String']['output'];
+  /** Where the copy lives in that system's native record, e.g. `merge_fields.FNAME + merge_fields.LNAME`. */
+  sourceField: Scalars['String']['output'];
+  /** The system keeping the copy. */
+  system: System;
+};
+
+export type DriftConnection = {
+  __typename?: 'DriftConnection';
+  edges: Array<DriftEdge>;
+  pageInfo: PageInfo;
+  /** Open drift in all. */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type DriftEdge = {
+  __typename?: 'DriftEdge';
+  cursor: Scalars['String']['output'];
+  node: Drift;
 };
 
 /** How many customers disagree on one canonical field. */
@@ -225,8 +296,12 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Stores records a change feed delivered and links each to a customer, with the feed's cursor after them, in one transaction. Hidden from apps: canon's sync calls it. */
   identityApplyRecords: ApplyRecordsResult;
+  /** Claims copies for an owner change, just before propagation writes them: true for each claim that is the newest its copy has had, false where a later owner change claimed it already. Hidden from apps: canon's propagate workflow calls it. */
+  identityClaimCopies: Array<Scalars['Boolean']['output']>;
   /** Links native records into one canonical customer: the existing customer that holds any of them (the others linked to it), or a new one. Idempotent: linking the same records again answers the same customer. Refused (BAD_USER_INPUT) when they belong to different customers. Hidden from apps: canon's workflows call it. */
   identityLinkRecords: Customer;
+  /** A record that changed its native id in its system (a marketing member moved to its new address's hash): the record `to` (fields as the system answered) takes the place of `from` in its customer. Hidden from apps: canon's propagate workflow calls it. */
+  identityMoveRecord: Customer;
   /** Merges the customer `merged` into `survivor`: its records move over, and customer(id:) of the merged id answers the survivor from then on. Undone by unlinking the records it brought. Needs admin. */
   mergeCustomers: Customer;
   /** A reviewer's decision on a candidate: LINK makes its two customers one, DISTINCT keeps them apart for good. Needs admin. */
@@ -244,8 +319,21 @@ export type MutationIdentityApplyRecordsArgs = {
 };
 
 
+export type MutationIdentityClaimCopiesArgs = {
+  claims: Array<CopyClaimInput>;
+};
+
+
 export type MutationIdentityLinkRecordsArgs = {
   records: LinkRecordsInput;
+};
+
+
+export type MutationIdentityMoveRecordArgs = {
+  fields: Scalars['String']['input'];
+  from: Scalars['ID']['input'];
+  system: System;
+  to: Scalars['ID']['input'];
 };
 
 
@@ -458,26 +546,31 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  ApplyRecordsResult: ResolverTypeWrapper<ApplyRecordsResult>;
+  ApplyRecordsResult: ResolverTypeWrapper<Omit<ApplyRecordsResult, 'events'> & { events: Array<ResolversTypes['CopyEvent']> }>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  CopyValue: ResolverTypeWrapper<CopyValue>;
+  CopyClaimInput: CopyClaimInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
-  Customer: ResolverTypeWrapper<IdentityRecord>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  CopyEvent: ResolverTypeWrapper<PropagationEvent>;
+  CopyValue: ResolverTypeWrapper<CopyValue>;
+  Customer: ResolverTypeWrapper<IdentityRecord>;
   CustomerConnection: ResolverTypeWrapper<IdentityConnection>;
   CustomerEdge: ResolverTypeWrapper<Omit<CustomerEdge, 'node'> & { node: ResolversTypes['Customer'] }>;
   DataIssue: ResolverTypeWrapper<DataIssue>;
   DataIssueConnection: ResolverTypeWrapper<DataIssueConnection>;
   DataIssueEdge: ResolverTypeWrapper<DataIssueEdge>;
-  DataQuality: ResolverTypeWrapper<Omit<DataQuality, 'disagreements'> & { disagreements: ResolversTypes['DisagreementConnection'] }>;
+  DataQuality: ResolverTypeWrapper<Omit<DataQuality, 'disagreements' | 'drift'> & { disagreements: ResolversTypes['DisagreementConnection'], drift: ResolversTypes['DriftConnection'] }>;
   Disagreement: ResolverTypeWrapper<Omit<Disagreement, 'customer'> & { customer: ResolversTypes['Customer'] }>;
   DisagreementConnection: ResolverTypeWrapper<Omit<DisagreementConnection, 'edges'> & { edges: Array<ResolversTypes['DisagreementEdge']> }>;
   DisagreementEdge: ResolverTypeWrapper<Omit<DisagreementEdge, 'node'> & { node: ResolversTypes['Disagreement'] }>;
+  Drift: ResolverTypeWrapper<DriftRow>;
+  DriftConnection: ResolverTypeWrapper<Omit<DriftConnection, 'edges'> & { edges: Array<ResolversTypes['DriftEdge']> }>;
+  DriftEdge: ResolverTypeWrapper<Omit<DriftEdge, 'node'> & { node: ResolversTypes['Drift'] }>;
   FieldDisagreementCount: ResolverTypeWrapper<FieldDisagreementCount>;
   IdentityStatus: ResolverTypeWrapper<IdentityStatus>;
   LinkRecordsInput: LinkRecordsInput;
   MatchCandidate: ResolverTypeWrapper<CandidateRow>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   MatchCandidateConnection: ResolverTypeWrapper<Omit<MatchCandidateConnection, 'edges'> & { edges: Array<ResolversTypes['MatchCandidateEdge']> }>;
   MatchCandidateEdge: ResolverTypeWrapper<Omit<MatchCandidateEdge, 'node'> & { node: ResolversTypes['MatchCandidate'] }>;
   MatchDecision: MatchDecision;
@@ -497,26 +590,31 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  ApplyRecordsResult: ApplyRecordsResult;
+  ApplyRecordsResult: Omit<ApplyRecordsResult, 'events'> & { events: Array<ResolversParentTypes['CopyEvent']> };
   Int: Scalars['Int']['output'];
-  CopyValue: CopyValue;
+  CopyClaimInput: CopyClaimInput;
   String: Scalars['String']['output'];
-  Customer: IdentityRecord;
   ID: Scalars['ID']['output'];
+  Float: Scalars['Float']['output'];
+  CopyEvent: PropagationEvent;
+  CopyValue: CopyValue;
+  Customer: IdentityRecord;
   CustomerConnection: IdentityConnection;
   CustomerEdge: Omit<CustomerEdge, 'node'> & { node: ResolversParentTypes['Customer'] };
   DataIssue: DataIssue;
   DataIssueConnection: DataIssueConnection;
   DataIssueEdge: DataIssueEdge;
-  DataQuality: Omit<DataQuality, 'disagreements'> & { disagreements: ResolversParentTypes['DisagreementConnection'] };
+  DataQuality: Omit<DataQuality, 'disagreements' | 'drift'> & { disagreements: ResolversParentTypes['DisagreementConnection'], drift: ResolversParentTypes['DriftConnection'] };
   Disagreement: Omit<Disagreement, 'customer'> & { customer: ResolversParentTypes['Customer'] };
   DisagreementConnection: Omit<DisagreementConnection, 'edges'> & { edges: Array<ResolversParentTypes['DisagreementEdge']> };
   DisagreementEdge: Omit<DisagreementEdge, 'node'> & { node: ResolversParentTypes['Disagreement'] };
+  Drift: DriftRow;
+  DriftConnection: Omit<DriftConnection, 'edges'> & { edges: Array<ResolversParentTypes['DriftEdge']> };
+  DriftEdge: Omit<DriftEdge, 'node'> & { node: ResolversParentTypes['Drift'] };
   FieldDisagreementCount: FieldDisagreementCount;
   IdentityStatus: IdentityStatus;
   LinkRecordsInput: LinkRecordsInput;
   MatchCandidate: CandidateRow;
-  Float: Scalars['Float']['output'];
   MatchCandidateConnection: Omit<MatchCandidateConnection, 'edges'> & { edges: Array<ResolversParentTypes['MatchCandidateEdge']> };
   MatchCandidateEdge: Omit<MatchCandidateEdge, 'node'> & { node: ResolversParentTypes['MatchCandidate'] };
   MatchRecord: LinkedRecord;
@@ -533,6 +631,17 @@ export type ResolversParentTypes = ResolversObject<{
 
 export type ApplyRecordsResultResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['ApplyRecordsResult'] = ResolversParentTypes['ApplyRecordsResult']> = ResolversObject<{
   changed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  events?: Resolver<Array<ResolversTypes['CopyEvent']>, ParentType, ContextType>;
+}>;
+
+export type CopyEventResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['CopyEvent'] = ResolversParentTypes['CopyEvent']> = ResolversObject<{
+  copyStamp?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  customerId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  stamp?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  system?: Resolver<ResolversTypes['System'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type CopyValueResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['CopyValue'] = ResolversParentTypes['CopyValue']> = ResolversObject<{
@@ -585,6 +694,7 @@ export type DataIssueEdgeResolvers<ContextType = IdentityContext, ParentType ext
 
 export type DataQualityResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['DataQuality'] = ResolversParentTypes['DataQuality']> = ResolversObject<{
   disagreements?: Resolver<ResolversTypes['DisagreementConnection'], ParentType, ContextType, RequireFields<DataQualityDisagreementsArgs, 'first'>>;
+  drift?: Resolver<ResolversTypes['DriftConnection'], ParentType, ContextType, RequireFields<DataQualityDriftArgs, 'first'>>;
   issues?: Resolver<ResolversTypes['DataIssueConnection'], ParentType, ContextType, RequireFields<DataQualityIssuesArgs, 'first'>>;
   summary?: Resolver<Array<ResolversTypes['FieldDisagreementCount']>, ParentType, ContextType>;
 }>;
@@ -606,6 +716,27 @@ export type DisagreementConnectionResolvers<ContextType = IdentityContext, Paren
 export type DisagreementEdgeResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['DisagreementEdge'] = ResolversParentTypes['DisagreementEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Disagreement'], ParentType, ContextType>;
+}>;
+
+export type DriftResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['Drift'] = ResolversParentTypes['Drift']> = ResolversObject<{
+  copyValue?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  customer?: Resolver<ResolversTypes['Customer'], ParentType, ContextType>;
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ownerValue?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  seenAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sourceField?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  system?: Resolver<ResolversTypes['System'], ParentType, ContextType>;
+}>;
+
+export type DriftConnectionResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['DriftConnection'] = ResolversParentTypes['DriftConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['DriftEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type DriftEdgeResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['DriftEdge'] = ResolversParentTypes['DriftEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Drift'], ParentType, ContextType>;
 }>;
 
 export type FieldDisagreementCountResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['FieldDisagreementCount'] = ResolversParentTypes['FieldDisagreementCount']> = ResolversObject<{
@@ -650,7 +781,9 @@ export type MatchRuleResolvers<ContextType = IdentityContext, ParentType extends
 
 export type MutationResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   identityApplyRecords?: Resolver<ResolversTypes['ApplyRecordsResult'], ParentType, ContextType, RequireFields<MutationIdentityApplyRecordsArgs, 'complete' | 'records' | 'system'>>;
+  identityClaimCopies?: Resolver<Array<ResolversTypes['Boolean']>, ParentType, ContextType, RequireFields<MutationIdentityClaimCopiesArgs, 'claims'>>;
   identityLinkRecords?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationIdentityLinkRecordsArgs, 'records'>>;
+  identityMoveRecord?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationIdentityMoveRecordArgs, 'fields' | 'from' | 'system' | 'to'>>;
   mergeCustomers?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationMergeCustomersArgs, 'merged' | 'survivor'>>;
   resolveMatch?: Resolver<ResolversTypes['MatchCandidate'], ParentType, ContextType, RequireFields<MutationResolveMatchArgs, 'decision' | 'id'>>;
   unlinkRecord?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationUnlinkRecordArgs, 'nativeId' | 'system'>>;
@@ -694,6 +827,7 @@ export type SyncStateResolvers<ContextType = IdentityContext, ParentType extends
 
 export type Resolvers<ContextType = IdentityContext> = ResolversObject<{
   ApplyRecordsResult?: ApplyRecordsResultResolvers<ContextType>;
+  CopyEvent?: CopyEventResolvers<ContextType>;
   CopyValue?: CopyValueResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   CustomerConnection?: CustomerConnectionResolvers<ContextType>;
@@ -705,6 +839,9 @@ export type Resolvers<ContextType = IdentityContext> = ResolversObject<{
   Disagreement?: DisagreementResolvers<ContextType>;
   DisagreementConnection?: DisagreementConnectionResolvers<ContextType>;
   DisagreementEdge?: DisagreementEdgeResolvers<ContextType>;
+  Drift?: DriftResolvers<ContextType>;
+  DriftConnection?: DriftConnectionResolvers<ContextType>;
+  DriftEdge?: DriftEdgeResolvers<ContextType>;
   FieldDisagreementCount?: FieldDisagreementCountResolvers<ContextType>;
   IdentityStatus?: IdentityStatusResolvers<ContextType>;
   MatchCandidate?: MatchCandidateResolvers<ContextType>;

@@ -49,7 +49,7 @@ function cursorOf<S extends readonly ('string' | 'number')[]>(after: string | nu
 }
 
 /** Query.dataQuality and its types, over `store`. */
-export function qualityResolvers(store: QualityStore): Pick<Resolvers, 'DataQuality'> & { Query: Pick<NonNullable<Resolvers['Query']>, 'dataQuality'> } {
+export function qualityResolvers(store: QualityStore): Pick<Resolvers, 'DataQuality' | 'Drift'> & { Query: Pick<NonNullable<Resolvers['Query']>, 'dataQuality'> } {
   return {
     Query: {
       // Each field below reads the report; it is computed once per change of the store.
@@ -65,6 +65,14 @@ export function qualityResolvers(store: QualityStore): Pick<Resolvers, 'DataQual
         const out = page(items, disagreementKey, compareDisagreements, n, cursorOf(after, ['number', 'string', 'number'] as const, 'dataQuality.disagreements()') as DisagreementKey | null);
         return { ...out, edges: out.edges.map((e) => ({ cursor: e.cursor, node: { ...e.node, owner: upper(e.node.owner), copies: e.node.copies.map((c) => ({ ...c, system: upper(c.system) })) } })) };
       },
+      // Drift is what the sync saw happen (copies.ts), not computed from the latest records: read from its own table.
+      drift: (_dq, { first, after }, ctx) => {
+        const n = pageSize(first, 'dataQuality.drift');
+        const from = after ? (cursorOf(after, ['number'] as const, 'dataQuality.drift()') as [number])[0] : 0;
+        const got = ctx.store.copies.drift(from, n);
+        const edges = got.rows.map((node) => ({ cursor: encodeCursor([node.n]), node }));
+        return { edges, pageInfo: { hasNextPage: got.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: got.total };
+      },
       issues: (_dq, { kind, first, after }) => {
         if (kind != null && !ISSUE_KINDS.includes(kind)) throw badInput(`dataQuality.issues(kind:) "${kind}" is no issue kind; the kinds are: ${ISSUE_KINDS.join(', ')}.`);
         const n = pageSize(first, 'dataQuality.issues');
@@ -72,6 +80,14 @@ export function qualityResolvers(store: QualityStore): Pick<Resolvers, 'DataQual
         const out = page(items, issueKey, compareIssues, n, cursorOf(after, ['number', 'string', 'string'] as const, 'dataQuality.issues()') as IssueKey | null);
         return { ...out, edges: out.edges.map((e) => ({ cursor: e.cursor, node: { ...e.node, system: upper(e.node.system) } })) };
       },
+    },
+    Drift: {
+      customer: async (d, _args, ctx) => (await ctx.byId.load(d.customer_id))!,
+      system: (d) => upper(d.system),
+      sourceField: (d) => d.source_field,
+      copyValue: (d) => d.copy_value,
+      ownerValue: (d) => d.owner_value,
+      seenAt: (d) => d.seen_at,
     },
   };
 }
