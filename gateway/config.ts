@@ -158,6 +158,22 @@ export interface WorkflowSettings {
   onboardingApprovalTimeoutMs: number;
   /** First pause between checks of a held partner, in ms, doubled up to 15 minutes (`ONBOARDING_RECHECK_MS`). Default 2000. */
   onboardingRecheckMs: number;
+  /**
+   * Policies of copies that override the model's (`COPY_POLICIES`, e.g. `name.marketing=ENFORCE,phone.marketing=REPORT`),
+   * keyed `<field>.<system>`. Default none: each copy has the policy schema/model.ts declares (REPORT unless it says).
+   */
+  copyPolicies: Record<string, 'REPORT' | 'ENFORCE'>;
+}
+
+/** `COPY_POLICIES`: `<field>.<system>=REPORT|ENFORCE`, comma-separated. */
+function copyPolicies(raw: string | undefined): Record<string, 'REPORT' | 'ENFORCE'> {
+  const out: Record<string, 'REPORT' | 'ENFORCE'> = {};
+  for (const part of (raw ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z]+)\.([a-z]+)=(REPORT|ENFORCE)$/.exec(part);
+    if (!m) throw new Error(`COPY_POLICIES must be <field>.<system>=REPORT|ENFORCE, comma-separated (e.g. name.marketing=ENFORCE); got "${part}".`);
+    out[`${m[1]}.${m[2]}`] = m[3] as 'REPORT' | 'ENFORCE';
+  }
+  return out;
 }
 
 export interface JwtConfig {
@@ -290,6 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
       queuedRetryDelayMs: int(env.QUEUED_RETRY_DELAY_MS, 1000, 'QUEUED_RETRY_DELAY_MS'),
       onboardingApprovalTimeoutMs: positive(env.ONBOARDING_APPROVAL_TIMEOUT_MS, 24 * 60 * 60 * 1000, 'ONBOARDING_APPROVAL_TIMEOUT_MS'),
       onboardingRecheckMs: positive(env.ONBOARDING_RECHECK_MS, 2000, 'ONBOARDING_RECHECK_MS'),
+      copyPolicies: copyPolicies(env.COPY_POLICIES),
     },
   };
 }

@@ -210,7 +210,7 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
     const runner = new StepRunner(client);
     const systemUrls = Object.fromEntries(SYSTEMS.map((s) => [s, systems[s].url])) as Record<SystemName, string>;
     const feeds = new SyncFeeds(feedConnectors(systemUrls, credentials, systemPolicies, log), client);
-    const engine = await WorkflowEngine.start(config, { runner, ledger, settings: config.workflows, log, sync: feeds });
+    const engine = await WorkflowEngine.start(config, { runner, ledger, settings: config.workflows, log, sync: feeds, lock: locking.lock });
     engineStarted = engine;
     const sync = new SyncScheduler({ engine, feeds, intervalMs: config.syncIntervalMs, deployment: [subgraphs.identity.url, ...SYSTEMS.map((s) => systemUrls[s])].join(' '), log, roundRetentionMs: opts.syncRoundRetentionMs });
     syncStarted = sync;

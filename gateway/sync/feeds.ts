@@ -9,6 +9,17 @@ import type { ChangePage } from '../../subgraphs/kit/change-feed.js';
 import { SystemError } from '../../subgraphs/kit/system-error.js';
 import type { SubgraphClient } from '../federation/subgraph-client.js';
 
+/** What a stored page means for the copies (subgraphs/identity/copies.ts): an owner change, or a copy that drifted. */
+export interface CopyEvent {
+  kind: 'OWNER_CHANGE' | 'DRIFT';
+  customerId: string;
+  field: string;
+  system: SystemName;
+  value: string;
+  stamp: number;
+  copyStamp: number | null;
+}
+
 /** A connector's change feed, as each one offers it (subgraphs/<system>/connector.ts). */
 export interface ChangeFeed {
   changes(cursor: string | null): AsyncGenerator<ChangePage<object>>;
@@ -16,7 +27,7 @@ export interface ChangeFeed {
 
 /** What one step of a sync did. */
 export type PageOutcome =
-  | { ok: true; records: number; changed: number; cursor: string | null; done: boolean }
+  | { ok: true; records: number; changed: number; cursor: string | null; done: boolean; events: CopyEvent[] }
   | { ok: false; system: string; code: string; message: string };
 
 /** Each system's native id of a record its feed delivered. */
@@ -28,7 +39,7 @@ const NATIVE_ID: Record<SystemName, (record: any) => string> = {
 };
 
 const APPLY = `mutation($system: System!, $records: [SourceRecordInput!]!, $cursor: String, $complete: Boolean) {
-  identityApplyRecords(system: $system, records: $records, cursor: $cursor, complete: $complete) { changed }
+  identityApplyRecords(system: $system, records: $records, cursor: $cursor, complete: $complete) { changed events { kind customerId field system value stamp copyStamp } }
 }`;
 
 type Failure = Extract<PageOutcome, { ok: false }>;
@@ -74,7 +85,7 @@ export class SyncFeeds {
     const records = (page?.records ?? []).map((r) => ({ nativeId: NATIVE_ID[system](r), fields: JSON.stringify(r) }));
     const after = page ? page.cursor : cursor;
     // An idempotent write: the same page stored twice is stored once, so the client may retry it.
-    const r = await this.client.execute<{ identityApplyRecords: { changed: number } }>(
+    const r = await this.client.execute<{ identityApplyRecords: { changed: number; events: (Omit<CopyEvent, 'system'> & { system: string })[] } }>(
       'identity',
       APPLY,
       { system: system.toUpperCase(), records, cursor: after, complete: page === null },
@@ -82,6 +93,7 @@ export class SyncFeeds {
     );
     if (!r.ok) return failure(r.error, 'identity');
     this.read.set(system, (this.read.get(system) ?? 0) + records.length);
-    return { ok: true, records: records.length, changed: r.data.identityApplyRecords.changed, cursor: after, done: page === null };
+    const events = r.data.identityApplyRecords.events.map((e) => ({ ...e, system: e.system.toLowerCase() as SystemName }));
+    return { ok: true, records: records.length, changed: r.data.identityApplyRecords.changed, cursor: after, done: page === null, events };
   }
 }

@@ -15,9 +15,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { Logger } from 'pino';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
+import { ownershipMap } from '../../schema/ownership.js';
 import type { WorkflowEngine } from '../workflows/engine.js';
 import { runtimeOf } from '../workflows/runtime.js';
-import type { PageOutcome, SyncFeeds } from './feeds.js';
+import { enforced, startPropagation } from '../workflows/propagate.js';
+import type { CopyEvent, PageOutcome, SyncFeeds } from './feeds.js';
 
 /** How a round ended. */
 export type RoundOutcome =
@@ -39,12 +41,33 @@ async function syncRound(runtime: string, system: SystemName): Promise<RoundOutc
     if (!page.ok) return { ...page, records, cursor, fullSynced: !full };
     records += page.records;
     changed += page.changed;
+    await propagateEvents(runtime, page.events);
     cursor = page.cursor;
     if (page.records) rt.log.info({ component: 'sync', system, full, records, changed }, full ? 'full sync: page stored' : 'sync: page stored');
     if (page.done) return { ok: true, records, changed, cursor, full };
   }
 }
 const round = DBOS.registerWorkflow(syncRound, { name: 'canon.sync' });
+
+/**
+ * What a page showed for the copies, acted on from the round (so the start is as durable as the page): an owner's
+ * change is propagated to its copies; a drifted copy under ENFORCE is set back to the owner's value (under REPORT
+ * identity has listed it, and nothing more happens). Nothing ever goes from a copy to the owner.
+ */
+async function propagateEvents(runtime: string, events: readonly CopyEvent[]): Promise<void> {
+  for (const e of events) {
+    if (e.kind === 'OWNER_CHANGE') await startPropagation(runtime, { customerId: e.customerId, field: e.field, owner: e.system, value: e.value, stamp: e.stamp, origin: 'feed' });
+    else if (enforced(runtime, e.field, e.system)) {
+      const owner = ownerOf(e.field);
+      if (owner) await startPropagation(runtime, { customerId: e.customerId, field: e.field, owner, value: e.value, stamp: e.stamp, origin: 'enforce', drifted: { system: e.system, stamp: e.copyStamp } });
+    }
+  }
+}
+
+function ownerOf(field: string): SystemName | null {
+  const o = ownershipMap().get(field);
+  return o && o !== 'identity' ? o : null;
+}
 
 /** What /health reports of one system's sync. */
 export interface SyncStatus {

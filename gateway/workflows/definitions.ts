@@ -5,6 +5,7 @@
 // is what ran. To add a workflow: write its module in this folder, register it with DBOS there, and list it here.
 
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
+import { customerFields } from '../../schema/ownership.js';
 import type { Mode } from '../operations/ledger.js';
 import { ONBOARDING_STEPS } from './onboarding.js';
 
@@ -14,7 +15,20 @@ export interface StepDefinition {
   system: SystemName | 'identity';
   action: string;
   /** Steps that must have succeeded before this one starts; empty: it starts with the workflow (in parallel with the others). */
-  after: string[];
+  after: string[  {
+    name: 'propagate',
+    description:
+      "Writes one owner change (canon's own write to the owner, or a change the owner's feed showed) to every copy the model declares for the field, each from its system's queue under the key <operation id>:<system>:setCopies; under ENFORCE, sets a drifted copy back to the owner's value. Never writes the owner. A copy a later owner change has claimed is SKIPPED (that change writes it); a member whose address changes moves to its new subscriber hash, and identity's crosswalk follows.",
+    defaultMode: 'QUEUED',
+    steps: COPY_SYSTEMS.map((s) => ({
+      name: `${s}.setCopies`,
+      system: s,
+      action: 'setCopies',
+      after: [],
+      precondition: `the field has a copy in ${s}, the customer has a ${s} record, and no later owner change has claimed the copy`,
+    })),
+  },
+];
   /** What must hold before it runs, in words; null when nothing. */
   precondition: string | null;
 }
@@ -23,8 +37,24 @@ export interface WorkflowDefinition {
   name: string;
   description: string;
   defaultMode: Mode;
-  steps: StepDefinition[];
+  steps: StepDefinition[  {
+    name: 'propagate',
+    description:
+      "Writes one owner change (canon's own write to the owner, or a change the owner's feed showed) to every copy the model declares for the field, each from its system's queue under the key <operation id>:<system>:setCopies; under ENFORCE, sets a drifted copy back to the owner's value. Never writes the owner. A copy a later owner change has claimed is SKIPPED (that change writes it); a member whose address changes moves to its new subscriber hash, and identity's crosswalk follows.",
+    defaultMode: 'QUEUED',
+    steps: COPY_SYSTEMS.map((s) => ({
+      name: `${s}.setCopies`,
+      system: s,
+      action: 'setCopies',
+      after: [],
+      precondition: `the field has a copy in ${s}, the customer has a ${s} record, and no later owner change has claimed the copy`,
+    })),
+  },
+];
 }
+
+/** The systems keeping a copy of some field, in system order. */
+const COPY_SYSTEMS = SYSTEMS.filter((s) => [...customerFields().values()].some((f) => f.copies?.some((c) => c.system === s)));
 
 const update = (s: SystemName): StepDefinition => ({ name: `${s}.updateCustomer`, system: s, action: 'updateCustomer', after: [], precondition: `the input names a field ${s} owns, and ${s} holds the customer` });
 
@@ -73,5 +103,18 @@ export const WORKFLOWS: readonly WorkflowDefinition[] = [
       "Writes many customers' changes, each validated first, through each owning system's batch API: one step per system and batch of at most 100 records, all in parallel. A record its system refuses fails alone (its step's items name it); progress counts the records.",
     defaultMode: 'QUEUED',
     steps: SYSTEMS.map((s) => ({ name: `${s}.bulkUpdateCustomers`, system: s, action: 'bulkUpdateCustomers', after: [], precondition: `the updates name fields ${s} owns; one step per 100 of its records` })),
+  },
+  {
+    name: 'propagate',
+    description:
+      "Writes one owner change (canon's own write to the owner, or a change the owner's feed showed) to every copy the model declares for the field, each from its system's queue under the key <operation id>:<system>:setCopies; under ENFORCE, sets a drifted copy back to the owner's value. Never writes the owner. A copy a later owner change has claimed is SKIPPED (that change writes it); a member whose address changes moves to its new subscriber hash, and identity's crosswalk follows.",
+    defaultMode: 'QUEUED',
+    steps: COPY_SYSTEMS.map((s) => ({
+      name: `${s}.setCopies`,
+      system: s,
+      action: 'setCopies',
+      after: [],
+      precondition: `the field has a copy in ${s}, the customer has a ${s} record, and no later owner change has claimed the copy`,
+    })),
   },
 ];

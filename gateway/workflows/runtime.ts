@@ -9,6 +9,7 @@ import type { WorkflowSettings } from '../config.js';
 import type { Ledger } from '../operations/ledger.js';
 import type { StepRunner } from '../writes/steps.js';
 import type { SyncFeeds } from '../sync/feeds.js';
+import type { RecordLock } from '../../subgraphs/kit/record-lock.js';
 
 export interface WorkflowRuntime {
   runner: StepRunner;
@@ -17,6 +18,8 @@ export interface WorkflowRuntime {
   log: Logger;
   /** What sync rounds read and store with (gateway/sync/); absent in a gateway that syncs nothing. */
   sync?: SyncFeeds;
+  /** The write lock propagation takes per copy record (in process, or Redis across gateways). */
+  lock?: RecordLock;
 }
 
 const runtimes = new Map<string, WorkflowRuntime>();

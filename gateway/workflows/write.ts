@@ -13,6 +13,8 @@ import { recordRetry, Recorder, type OperationMeta, type StepState } from '../op
 import type { WriteStep } from '../writes/steps.js';
 import { OPERATIONS_QUEUE, systemQueue, type WorkflowEngine } from './engine.js';
 import { runtimeOf, type WorkflowRuntime } from './runtime.js';
+import { startPropagation } from './propagate.js';
+import { versionStamp } from '../../subgraphs/identity/copies.js';
 
 export interface WriteRun {
   /** The runtime key (runtime.ts). */
@@ -76,7 +78,24 @@ async function writeWorkflow(run: WriteRun): Promise<WriteResult> {
   } else {
     await Promise.all(steps.map(async (s, i) => (s.status === 'SUCCEEDED' ? undefined : ended(i, await sendStep(rt, s)))));
   }
+  await propagateOwnerWrites(run.runtime, run.meta.customerId, steps);
   return { operationId: recorder.id, steps };
+}
+
+/**
+ * Each field an owner step wrote, propagated to its copies (propagate.ts), stamped with the owner's new version.
+ * The owner's feed shows the same change later under the same stamp, and then joins this propagation.
+ */
+async function propagateOwnerWrites(runtime: string, customerId: string | null, steps: readonly WriteStep[]): Promise<void> {
+  if (!customerId) return;
+  for (const s of steps) {
+    if (s.action !== 'updateCustomer' || s.status !== 'SUCCEEDED') continue;
+    const stamp = versionStamp(s.system, s.result);
+    if (stamp === null) continue;
+    for (const [field, value] of Object.entries(s.input)) {
+      if (typeof value === 'string' && value !== '') await startPropagation(runtime, { customerId, field, owner: s.system, value, stamp, origin: 'write' });
+    }
+  }
 }
 const write = DBOS.registerWorkflow(writeWorkflow, { name: 'canon.write' });
 

@@ -229,16 +229,23 @@ export class IdentityResolution {
 
   /**
    * A record whose native id changed in its system (a marketing member moved to its new address's subscriber hash
-   * by canon's propagation): the record under `to`, with `fields` as the system answered, takes the place of `from`
-   * in its customer, with its claims and drift; `from` is gone. Answers the customer. Idempotent: a move already
-   * made (only `to` known) stores `fields` again.
+   * by canon's propagation): the record under `to` takes the place of `from` in its customer, with its claims and
+   * drift; `from` is gone. `changed` holds the native fields that changed with it (its id, its address), set on the
+   * snapshot until the feed brings the record. Answers the customer. Idempotent: a move already made (only `to`
+   * known) sets `changed` again.
    */
-  move(system: SystemName, from: string, to: string, fields: string): string {
+  move(system: SystemName, from: string, to: string, changed: string): string {
     return this.run(() => {
       const old = this.store.record(system, from);
       const moved = this.store.record(system, to);
       const customer = old?.customer_id ?? moved?.customer_id;
       if (!customer) throw new ResolutionError('NOT_FOUND', `identity knows no ${system} record ${from}`);
+      let fields: string;
+      try {
+        fields = JSON.stringify({ ...JSON.parse((moved ?? old)!.fields_json), ...JSON.parse(changed) });
+      } catch {
+        throw new ResolutionError('BAD_USER_INPUT', `${system} record ${from}: the changed fields must be a JSON object`);
+      }
       const input = inputOf(system, to, fields);
       const at = now();
       if (!old || from === to) {
