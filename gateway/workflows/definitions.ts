@@ -15,20 +15,7 @@ export interface StepDefinition {
   system: SystemName | 'identity';
   action: string;
   /** Steps that must have succeeded before this one starts; empty: it starts with the workflow (in parallel with the others). */
-  after: string[  {
-    name: 'propagate',
-    description:
-      "Writes one owner change (canon's own write to the owner, or a change the owner's feed showed) to every copy the model declares for the field, each from its system's queue under the key <operation id>:<system>:setCopies; under ENFORCE, sets a drifted copy back to the owner's value. Never writes the owner. A copy a later owner change has claimed is SKIPPED (that change writes it); a member whose address changes moves to its new subscriber hash, and identity's crosswalk follows.",
-    defaultMode: 'QUEUED',
-    steps: COPY_SYSTEMS.map((s) => ({
-      name: `${s}.setCopies`,
-      system: s,
-      action: 'setCopies',
-      after: [],
-      precondition: `the field has a copy in ${s}, the customer has a ${s} record, and no later owner change has claimed the copy`,
-    })),
-  },
-];
+  after: string[];
   /** What must hold before it runs, in words; null when nothing. */
   precondition: string | null;
 }
@@ -37,20 +24,7 @@ export interface WorkflowDefinition {
   name: string;
   description: string;
   defaultMode: Mode;
-  steps: StepDefinition[  {
-    name: 'propagate',
-    description:
-      "Writes one owner change (canon's own write to the owner, or a change the owner's feed showed) to every copy the model declares for the field, each from its system's queue under the key <operation id>:<system>:setCopies; under ENFORCE, sets a drifted copy back to the owner's value. Never writes the owner. A copy a later owner change has claimed is SKIPPED (that change writes it); a member whose address changes moves to its new subscriber hash, and identity's crosswalk follows.",
-    defaultMode: 'QUEUED',
-    steps: COPY_SYSTEMS.map((s) => ({
-      name: `${s}.setCopies`,
-      system: s,
-      action: 'setCopies',
-      after: [],
-      precondition: `the field has a copy in ${s}, the customer has a ${s} record, and no later owner change has claimed the copy`,
-    })),
-  },
-];
+  steps: StepDefinition[];
 }
 
 /** The systems keeping a copy of some field, in system order. */
