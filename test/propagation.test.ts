@@ -1,0 +1,195 @@
+// Propagation from owners to copies: owner changes (through canon, or in the owner itself) reach every copy once, canon's own copy writes coming back are no drift, copies changed in their own system are drift that never reaches the owner (set back under ENFORCE), the later of two owner changes wins, and an email change moves the marketing member.
+
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../gateway/config.js';
+import { writeIfNewest, type CopyClaim } from '../gateway/propagation/ordering.js';
+import { copyWriteProblems } from '../gateway/propagation/plan.js';
+import { InProcessLock, type RecordLock } from '../subgraphs/kit/record-lock.js';
+import { createRng } from '../subgraphs/sandbox-kit/server.js';
+import { MARKETING_LIST_ID, subscriberHash } from '../subgraphs/marketing/sandbox/index.js';
+import type { SystemName } from '../schema/model.js';
+import { startTestStack, type TestStack } from './support/stack.js';
+import { until } from './support/until.js';
+
+describe('the ordering rule', () => {
+  /** A copy written by `n` owner changes (stamps 1..n) that start in a seeded order and stall for seeded turns at each await. */
+  async function race(seed: number, lock: RecordLock, n = 6): Promise<{ final: string | null; newest: string }> {
+    const rng = createRng(seed);
+    const turns = () => Array.from({ length: Math.floor(rng() * 4) }).reduce<Promise<void>>((p) => p.then(() => new Promise((r) => setImmediate(r))), Promise.resolve());
+    const claims = new Map<string, number>();
+    let copy: string | null = null;
+    const write = {
+      lock,
+      claim: async (c: CopyClaim) => {
+        await turns();
+        const held = claims.get(c.nativeId);
+        if (held !== undefined && held > c.stamp) return false;
+        claims.set(c.nativeId, c.stamp);
+        return true;
+      },
+      send: async (c: CopyClaim) => {
+        await turns();
+        copy = c.value;
+        await turns();
+      },
+    };
+    const changes = Array.from({ length: n }, (_, i) => ({ system: 'marketing', nativeId: 'm1', field: 'name', value: `Name ${i + 1}`, stamp: i + 1, operationId: `op${i + 1}` }));
+    const order = [...changes].sort(() => rng() - 0.5);
+    await Promise.all(order.map(async (c) => { await turns(); await writeIfNewest(write, c); }));
+    return { final: copy, newest: `Name ${n}` };
+  }
+
+  it('leaves the copy with the newest owner change whatever order 300 seeded interleavings run in', async () => {
+    const wrong: number[] = [];
+    for (let seed = 1; seed <= 300; seed++) {
+      const r = await race(seed, new InProcessLock());
+      if (r.final !== r.newest) wrong.push(seed);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('needs its lock: without one, some of the same interleavings end with an older value', async () => {
+    const none: RecordLock = { run: (_key, fn) => fn() };
+    let stale = 0;
+    for (let seed = 1; seed <= 300; seed++) if ((await race(seed, none)).final !== 'Name 6') stale++;
+    expect(stale).toBeGreaterThan(0);
+  });
+
+  it('has a copy mutation for every copy the model declares', () => {
+    expect(copyWriteProblems()).toEqual([]);
+  });
+});
+
+let stack: TestStack;
+beforeAll(async () => {
+  // The marketing phone copy is enforced here; every other copy keeps the model's REPORT.
+  stack = await startTestStack({ seedSize: 120, workflows: { ...loadConfig({}).workflows, queuedRetryDelayMs: 10, onboardingRecheckMs: 50, copyPolicies: { 'phone.marketing': 'ENFORCE' } } });
+}, 120_000);
+afterAll(() => stack?.stop());
+beforeEach(() => stack.reset());
+
+type Ids = Record<SystemName, string>;
+let pool: { id: string; sourceIds: Ids }[] = [];
+/** A customer with a record in every system that no other test has used. */
+async function freshCustomer(): Promise<{ id: string; sourceIds: Ids }> {
+  if (!pool.length) pool = await stack.customersInEverySystem(120);
+  return pool.shift()!;
+}
+
+const member = (hash: string) => stack.systemFetch('marketing', `/3.0/lists/${MARKETING_LIST_ID}/members/${hash}`).then(async (r) => (r.status === 404 ? null : r.json()));
+const writes = async () => {
+  const s = await stack.systemStats();
+  return { crm: s.crm.writes, erp: s.erp.writes, marketing: s.marketing.writes, support: s.support.writes };
+};
+const UPDATE = 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { results { system status } } }';
+const DRIFT = '{ dataQuality { drift(first: 1000) { edges { cursor node { customer { id } field system sourceField copyValue ownerValue seenAt } } pageInfo { hasNextPage endCursor } totalCount } } }';
+const driftOf = async (id: string) => ((await stack.gql(DRIFT)).data.dataQuality.drift.edges as any[]).map((e) => e.node).filter((n) => n.customer.id === id);
+const propagations = async (id: string) => {
+  const r = await stack.gql('{ operations(first: 200) { edges { node { id workflow customerId status steps { name status idempotencyKey } } } } }');
+  return (r.data.operations.edges as any[]).map((e) => e.node).filter((o) => o.workflow === 'propagate' && o.customerId === id);
+};
+/** The customer's propagate operations once none is PENDING (the copy lands before the workflow records its end). */
+const ended = (id: string, n: number) =>
+  until(`${n} propagations of ${id} ended`, async () => {
+    const ops = await propagations(id);
+    return ops.length === n && ops.every((o) => o.status !== 'PENDING') ? ops : null;
+  });
+/** A few sync rounds, as the interval would run them: what the systems' feeds show of canon's own writes. */
+const rounds = async (n = 3) => {
+  for (let i = 0; i < n; i++) await stack.sync.syncNow();
+};
+
+describe('propagate', () => {
+  it("writes a name changed through canon to marketing's FNAME and LNAME once, and the sync rounds after it write nothing more", async () => {
+    const c = await freshCustomer();
+    const r = await stack.gql(UPDATE, { id: c.id, input: { name: 'Ottilie Quast-Brenner' } });
+    expect(r.data.updateCustomer.results).toEqual([{ system: 'CRM', status: 'SUCCEEDED' }]);
+    const m = await until('the marketing copy of the name', async () => {
+      const got = await member(c.sourceIds.marketing);
+      return got?.merge_fields.FNAME === 'Ottilie' ? got : null;
+    });
+    expect(m.merge_fields.LNAME).toBe('Quast-Brenner');
+    await rounds();
+    expect(await writes()).toEqual({ crm: 1, erp: 0, marketing: 1, support: 0 });
+    expect(await driftOf(c.id)).toEqual([]);
+    const ops = await ended(c.id, 1);
+    expect(ops.map((o) => [o.status, o.steps])).toEqual([['SUCCEEDED', [{ name: 'marketing.setCopies', status: 'SUCCEEDED', idempotencyKey: `${ops[0].id}:marketing:setCopies` }]]]);
+  });
+
+  it('writes a name changed in the CRM itself, not through canon, to marketing', async () => {
+    const c = await freshCustomer();
+    await stack.systemApi('crm', 'PATCH', `/crm/v3/objects/contacts/${c.sourceIds.crm}`, { properties: { firstname: 'Radka', lastname: 'Ionescu' } });
+    await stack.sync.syncNow();
+    await until('the marketing copy of the CRM change', async () => (await member(c.sourceIds.marketing))?.merge_fields.LNAME === 'Ionescu');
+    await rounds();
+    expect((await member(c.sourceIds.marketing)).merge_fields.FNAME).toBe('Radka');
+    // The PATCH the test sent, and canon's one write of the copy.
+    expect(await writes()).toEqual({ crm: 1, erp: 0, marketing: 1, support: 0 });
+  });
+
+  it('lists a copy changed in marketing as drift and never writes the CRM', async () => {
+    const c = await freshCustomer();
+    const owner = (await stack.gql('query($id: ID!) { customer(id: $id) { name } }', { id: c.id })).data.customer.name;
+    await stack.systemApi('marketing', 'PATCH', `/3.0/lists/${MARKETING_LIST_ID}/members/${c.sourceIds.marketing}`, { merge_fields: { FNAME: 'Someone', LNAME: 'Else' } });
+    await rounds();
+    const drift = await driftOf(c.id);
+    expect(drift.map(({ seenAt, ...d }) => ({ ...d, seen: typeof seenAt }))).toEqual([
+      { customer: { id: c.id }, field: 'name', system: 'MARKETING', sourceField: 'merge_fields.FNAME + merge_fields.LNAME', copyValue: 'Someone Else', ownerValue: owner, seen: 'string' },
+    ]);
+    // REPORT: the copy is left as it is, and the owner keeps its value.
+    expect(await writes()).toEqual({ crm: 0, erp: 0, marketing: 1, support: 0 });
+    expect((await stack.gql('query($id: ID!) { customer(id: $id) { name } }', { id: c.id })).data.customer.name).toBe(owner);
+    expect(await propagations(c.id)).toEqual([]);
+  });
+
+  it('sets an ENFORCE copy changed in marketing back to the owner, once, as a propagate operation', async () => {
+    const c = await freshCustomer();
+    const phone = '+4930901820';
+    await stack.gql(UPDATE, { id: c.id, input: { phone } });
+    await until('the phone copy', async () => (await member(c.sourceIds.marketing))?.merge_fields.PHONE === phone);
+    await stack.resetStats();
+    await stack.systemApi('marketing', 'PATCH', `/3.0/lists/${MARKETING_LIST_ID}/members/${c.sourceIds.marketing}`, { merge_fields: { PHONE: '030 1234567' } });
+    await stack.sync.syncNow();
+    await until('the phone copy set back', async () => (await member(c.sourceIds.marketing))?.merge_fields.PHONE === phone);
+    await rounds();
+    expect(await writes()).toEqual({ crm: 0, erp: 0, marketing: 2, support: 0 });
+    // The phone write's propagation, and the one that set the copy back.
+    const ops = await ended(c.id, 2);
+    expect(ops.filter((o) => o.id.startsWith('enforce.')).map((o) => [o.status, o.steps.map((s: any) => [s.name, s.status])])).toEqual([['SUCCEEDED', [['marketing.setCopies', 'SUCCEEDED']]]]);
+    // Set back, it is no drift any more.
+    expect(await driftOf(c.id)).toEqual([]);
+  });
+
+  it('leaves the copy with the later of two quick owner changes', async () => {
+    const c = await freshCustomer();
+    const q = 'mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input, mode: QUEUED) { operation { id } } }';
+    await stack.gql(q, { id: c.id, input: { name: 'Early Bird' } });
+    await stack.gql(q, { id: c.id, input: { name: 'Late Owl' } });
+    await until('the CRM holding the later name', async () => (await stack.gql('query($id: ID!) { customer(id: $id) { name } }', { id: c.id })).data.customer.name === 'Late Owl');
+    await rounds();
+    await ended(c.id, 2);
+    const m = await member(c.sourceIds.marketing);
+    expect([m.merge_fields.FNAME, m.merge_fields.LNAME]).toEqual(['Late', 'Owl']);
+  });
+
+  it('moves the marketing member when the email changes, and the crosswalk follows; nothing is duplicated', async () => {
+    const c = await freshCustomer();
+    const count = async () => (await stack.systemApi('marketing', 'GET', `/3.0/lists/${MARKETING_LIST_ID}/members?count=0`)).total_items as number;
+    const before = await count();
+    const old = await member(c.sourceIds.marketing);
+    const email = `moved.${c.id}@example.org`;
+    await stack.gql(UPDATE, { id: c.id, input: { email } });
+    const hash = subscriberHash(email);
+    const moved = await until('the member at its new address', () => member(hash));
+    expect({ email: moved.email_address, status: moved.status, merge: moved.merge_fields }).toEqual({ email, status: old.status, merge: old.merge_fields });
+    expect(await member(c.sourceIds.marketing)).toBeNull();
+    const ids = async () => (await stack.gql('query($id: ID!) { customer(id: $id) { sourceIds { marketing } records { system nativeId } } }', { id: c.id })).data.customer;
+    await until('the crosswalk naming the new member', async () => (await ids()).sourceIds.marketing === hash);
+    await rounds();
+    const after = await ids();
+    expect(after.records.filter((r: any) => r.system === 'MARKETING')).toEqual([{ system: 'MARKETING', nativeId: hash }]);
+    expect(await count()).toBe(before);
+    expect((await writes()).marketing).toBe(1);
+    expect(await driftOf(c.id)).toEqual([]);
+  });
+});
