@@ -51,9 +51,12 @@ describe('workflows', () => {
       ['retryOperation', 'REALTIME'],
       ['onboardCustomer', 'REALTIME'],
       ['bulkUpdateCustomers', 'QUEUED'],
+      ['propagate', 'QUEUED'],
     ]);
     expect(res.data.workflows[0].steps.map((s: any) => [s.name, s.system, s.after])).toEqual(SYSTEMS.map((s) => [`${s}.updateCustomer`, s, []]));
     expect(res.data.workflows[1].steps[0]).toEqual({ name: 'support.createTicket', system: 'support', action: 'createTicket', after: [], precondition: 'the customer has a support organization' });
+    // One step per system that keeps a copy of some field; never the ERP, which keeps none.
+    expect(res.data.workflows[5].steps.map((s: any) => [s.name, s.after])).toEqual([['crm.setCopies', []], ['marketing.setCopies', []], ['support.setCopies', []]]);
   });
 });
 

@@ -12,7 +12,6 @@
 
 import type Database from 'better-sqlite3';
 import type { SystemName } from '../../schema/model.js';
-import type { IdentityStore } from './connector.js';
 import { agree, comparisons, copyValue, readPath, servedValue, type Comparison, type NativeRecord } from './quality/comparisons.js';
 
 export const COPIES_DDL = `
@@ -166,6 +165,12 @@ export class CopyState {
   }
 }
 
+/** What copyEvents reads of the identity store (connector.ts's IdentityStore; named here so neither imports the other). */
+export interface RecordSource {
+  record(system: SystemName, nativeId: string): { customer_id: string | null; is_primary: 0 | 1; fields_json: string } | null;
+  recordsOf(customerIds: readonly string[]): { system: SystemName; nativeId: string; primary: boolean }[][];
+}
+
 /** A record as the feed delivered it, before and after. */
 export interface RecordChange {
   nativeId: string;
@@ -188,7 +193,7 @@ function ownerValueOf(c: Comparison, record: NativeRecord): { value: string | nu
  * drift here). Only records canon reads for their customer (primaries) count; an echo of canon's own claim is
  * neither. Runs inside the transaction that stores the records.
  */
-export function copyEvents(store: IdentityStore, state: CopyState, system: SystemName, changes: readonly RecordChange[], seenAt: string): PropagationEvent[] {
+export function copyEvents(store: RecordSource, state: CopyState, system: SystemName, changes: readonly RecordChange[], seenAt: string): PropagationEvent[] {
   const events: PropagationEvent[] = [];
   const all = comparisons();
   for (const ch of changes) {

@@ -113,8 +113,7 @@ export class IdentityResolution {
           this.store.touchRecord(system, r.nativeId, at);
           continue;
         }
-        // Only a record seen before has changed: a first delivery (the full sync) is no change to propagate.
-        if (before !== undefined) seenBefore.push({ nativeId: r.nativeId, before, after: r.fields });
+        if (before !== undefined) seenBefore.push({ nativeId: r.nativeId, before, after: r.fields }); // a first delivery is no change
         this.store.upsertRecord(system, r.nativeId, r.fields, at);
         changed.push(inputs.get(r.nativeId)!);
       }
@@ -128,18 +127,16 @@ export class IdentityResolution {
           if (mate) mates.set(ref, mate);
         }
         const changes = [this.matcher.apply(unique)];
-        // Links are sticky: a record whose new values no longer match its customer's other records (a copy's name
-        // edited in its own system, say) stays with it. Only unlinkRecord, or the record joining another customer's
-        // records, takes it away.
+        // Links are sticky: a record whose new values match its customer's other records no more (a copy's name edited
+        // in its own system) stays with it; only unlinkRecord, or joining another customer's records, takes it away.
         for (const [ref, mate] of mates) {
           const now = this.matcher.cluster(ref);
           if (now && now.records.length === 1 && this.matcher.cluster(mate) !== now) changes.push(this.decide(ref, mate, 'LINK', 'sticky'));
         }
         this.commit(changes);
       }
-      const events = copyEvents(this.store, this.store.copies, system, seenBefore, at);
       this.store.saveCursor(system, cursor, complete, records.length, at);
-      return { changed: unique.length, events };
+      return { changed: unique.length, events: copyEvents(this.store, this.store.copies, system, seenBefore, at) };
     });
   }
 
@@ -228,11 +225,9 @@ export class IdentityResolution {
   }
 
   /**
-   * A record whose native id changed in its system (a marketing member moved to its new address's subscriber hash
-   * by canon's propagation): the record under `to` takes the place of `from` in its customer, with its claims and
-   * drift; `from` is gone. `changed` holds the native fields that changed with it (its id, its address), set on the
-   * snapshot until the feed brings the record. Answers the customer. Idempotent: a move already made (only `to`
-   * known) sets `changed` again.
+   * A record whose native id changed in its system (a member moved to its new address's hash by propagation): `to`
+   * takes the place of `from` in its customer, with its claims and drift; `changed` (JSON: its id, its address) is
+   * set on the snapshot until the feed brings the record. Idempotent: once moved, `changed` is set again.
    */
   move(system: SystemName, from: string, to: string, changed: string): string {
     return this.run(() => {
@@ -246,15 +241,12 @@ export class IdentityResolution {
       } catch {
         throw new ResolutionError('BAD_USER_INPUT', `${system} record ${from}: the changed fields must be a JSON object`);
       }
-      const input = inputOf(system, to, fields);
-      const at = now();
+      const [fromRef, toRef, at] = [refOf(system, from), refOf(system, to), now()];
       if (!old || from === to) {
         this.store.upsertRecord(system, to, fields, at);
-        this.commit([this.matcher.apply([input])]);
-        return this.customerOf(refOf(system, to));
+        this.commit([this.matcher.apply([inputOf(system, to, fields)])]);
+        return this.customerOf(toRef);
       }
-      const fromRef = refOf(system, from);
-      const toRef = refOf(system, to);
       const mate = this.matcher.cluster(fromRef)?.records.find((r) => r !== fromRef && r !== toRef);
       const changes: MatchChange[] = [];
       // Decisions that named the old id name the new one from now on.
@@ -268,7 +260,7 @@ export class IdentityResolution {
       this.store.copies.moveRecord(system, from, to);
       this.store.upsertRecord(system, to, fields, at);
       this.store.setCustomer(system, to, customer);
-      changes.push(this.matcher.apply([input]));
+      changes.push(this.matcher.apply([inputOf(system, to, fields)]));
       if (mate && this.matcher.cluster(toRef) !== this.matcher.cluster(mate)) changes.push(this.decide(toRef, mate, 'LINK', 'merge'));
       this.commit(changes);
       return this.customerOf(toRef);
