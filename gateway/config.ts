@@ -163,6 +163,17 @@ export interface WorkflowSettings {
    * keyed `<field>.<system>`. Default none: each copy has the policy schema/model.ts declares (REPORT unless it says).
    */
   copyPolicies: Record<string, 'REPORT' | 'ENFORCE'>;
+  /**
+   * Whether owner changes are propagated to their copies (`COPY_PROPAGATION`, `on` or `off`). Default on. Off, canon
+   * writes only owners (another tool keeps the copies), and drift is still listed.
+   */
+  propagateCopies: boolean;
+}
+
+function onOff(raw: string | undefined, fallback: boolean, name: string): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'on' && raw !== 'off') throw new Error(`${name} must be on or off; got "${raw}".`);
+  return raw === 'on';
 }
 
 /** `COPY_POLICIES`: `<field>.<system>=REPORT|ENFORCE`, comma-separated. */
@@ -307,6 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
       onboardingApprovalTimeoutMs: positive(env.ONBOARDING_APPROVAL_TIMEOUT_MS, 24 * 60 * 60 * 1000, 'ONBOARDING_APPROVAL_TIMEOUT_MS'),
       onboardingRecheckMs: positive(env.ONBOARDING_RECHECK_MS, 2000, 'ONBOARDING_RECHECK_MS'),
       copyPolicies: copyPolicies(env.COPY_POLICIES),
+      propagateCopies: onOff(env.COPY_PROPAGATION, true, 'COPY_PROPAGATION'),
     },
   };
 }
@@ -329,8 +341,9 @@ export function testConfig(dataDir: string, overrides: Partial<CanonConfig> = {}
     rateLimitPerSecond: 1_000_000,
     systemPorts: zero(base.systemPorts) as CanonConfig['systemPorts'],
     subgraphPorts: zero(base.subgraphPorts) as CanonConfig['subgraphPorts'],
-    // Tests retry queued steps without waiting a second between calls.
-    workflows: { ...base.workflows, queuedRetryDelayMs: 10, onboardingRecheckMs: 50 },
+    // Tests retry queued steps without waiting a second between calls. No propagation to copies, as no sync round:
+    // tests count what each system receives; tests of propagation turn it on.
+    workflows: { ...base.workflows, queuedRetryDelayMs: 10, onboardingRecheckMs: 50, propagateCopies: false },
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 // Propagation from owners to copies: owner changes (through canon, or in the owner itself) reach every copy once, canon's own copy writes coming back are no drift, copies changed in their own system are drift that never reaches the owner (set back under ENFORCE), the later of two owner changes wins, and an email change moves the marketing member.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../gateway/config.js';
+import { testConfig } from '../gateway/config.js';
 import { writeIfNewest, type CopyClaim } from '../gateway/propagation/ordering.js';
 import { copyWriteProblems } from '../gateway/propagation/plan.js';
 import { InProcessLock, type RecordLock } from '../subgraphs/kit/record-lock.js';
@@ -63,7 +63,7 @@ describe('the ordering rule', () => {
 let stack: TestStack;
 beforeAll(async () => {
   // The marketing phone copy is enforced here; every other copy keeps the model's REPORT.
-  stack = await startTestStack({ seedSize: 120, workflows: { ...loadConfig({}).workflows, queuedRetryDelayMs: 10, onboardingRecheckMs: 50, copyPolicies: { 'phone.marketing': 'ENFORCE' } } });
+  stack = await startTestStack({ seedSize: 120, workflows: { ...testConfig('').workflows, propagateCopies: true, copyPolicies: { 'phone.marketing': 'ENFORCE' } } });
 }, 120_000);
 afterAll(() => stack?.stop());
 beforeEach(() => stack.reset());

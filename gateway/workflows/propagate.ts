@@ -170,7 +170,7 @@ const propagate = DBOS.registerWorkflow(propagateWorkflow, { name: 'canon.propag
  */
 export async function startPropagation(runtime: string, change: OwnerChange): Promise<void> {
   const rt = runtimeOf(runtime);
-  if (!targets(rt, change).length) return;
+  if (!rt.settings.propagateCopies || !targets(rt, change).length) return;
   await DBOS.startWorkflow(propagate, { workflowID: propagateId(change), queueName: OPERATIONS_QUEUE })(runtime, change);
 }
 
