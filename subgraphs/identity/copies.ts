@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS copy_claims (
   native_id TEXT NOT NULL,
   field TEXT NOT NULL,
   value TEXT,
+  recent_json TEXT NOT NULL DEFAULT '[]',
   owner_stamp REAL NOT NULL,
   operation_id TEXT,
   claimed_at TEXT NOT NULL,
@@ -102,6 +103,12 @@ export interface CopyClaim {
   operationId: string | null;
 }
 
+/**
+ * How many of a copy's latest claims count as canon's own: two owner changes in quick succession write two values,
+ * and the feed may show the copy holding the older one after the newer was claimed. Both are echoes.
+ */
+const RECENT_CLAIMS = 5;
+
 export class CopyState {
   private readonly stmts;
 
@@ -109,9 +116,9 @@ export class CopyState {
     db.exec(COPIES_DDL);
     const p = (sql: string) => db.prepare(sql);
     this.stmts = {
-      claim: p('SELECT value, owner_stamp FROM copy_claims WHERE system = ? AND native_id = ? AND field = ?'),
-      saveClaim: p(`INSERT INTO copy_claims (system, native_id, field, value, owner_stamp, operation_id, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (system, native_id, field) DO UPDATE SET value = excluded.value, owner_stamp = excluded.owner_stamp, operation_id = excluded.operation_id, claimed_at = excluded.claimed_at`),
+      claim: p('SELECT value, recent_json, owner_stamp FROM copy_claims WHERE system = ? AND native_id = ? AND field = ?'),
+      saveClaim: p(`INSERT INTO copy_claims (system, native_id, field, value, recent_json, owner_stamp, operation_id, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (system, native_id, field) DO UPDATE SET value = excluded.value, recent_json = excluded.recent_json, owner_stamp = excluded.owner_stamp, operation_id = excluded.operation_id, claimed_at = excluded.claimed_at`),
       moveClaims: p('UPDATE OR REPLACE copy_claims SET native_id = ? WHERE system = ? AND native_id = ?'),
       moveDrift: p('UPDATE copy_drift SET native_id = ? WHERE system = ? AND native_id = ?'),
       addDrift: p(`INSERT INTO copy_drift (customer_id, field, system, native_id, source_field, copy_value, owner_value, seen_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'OPEN')`),
@@ -128,9 +135,10 @@ export class CopyState {
   claim(claims: readonly CopyClaim[]): boolean[] {
     return this.db.transaction(() =>
       claims.map((c) => {
-        const held = this.stmts.claim.get(c.system, c.nativeId, c.field) as { owner_stamp: number } | undefined;
+        const held = this.stmts.claim.get(c.system, c.nativeId, c.field) as { recent_json: string; owner_stamp: number } | undefined;
         if (held && held.owner_stamp > c.stamp) return false;
-        this.stmts.saveClaim.run(c.system, c.nativeId, c.field, c.value, c.stamp, c.operationId, new Date().toISOString());
+        const recent = [c.value, ...(held ? (JSON.parse(held.recent_json) as string[]).filter((v) => v !== c.value) : [])].slice(0, RECENT_CLAIMS);
+        this.stmts.saveClaim.run(c.system, c.nativeId, c.field, c.value, JSON.stringify(recent), c.stamp, c.operationId, new Date().toISOString());
         // canon is setting the copy to the owner's value: what drifted there is being put right.
         this.stmts.resolve.run(c.system, c.nativeId, c.field);
         return true;
@@ -138,9 +146,10 @@ export class CopyState {
     )();
   }
 
-  claimed(system: SystemName, nativeId: string, field: string): { value: string | null; stamp: number } | null {
-    const row = this.stmts.claim.get(system, nativeId, field) as { value: string | null; owner_stamp: number } | undefined;
-    return row ? { value: row.value, stamp: row.owner_stamp } : null;
+  /** What canon last claimed for a copy, and the values of its latest claims (newest first), or null before any. */
+  claimed(system: SystemName, nativeId: string, field: string): { value: string | null; recent: string[]; stamp: number } | null {
+    const row = this.stmts.claim.get(system, nativeId, field) as { value: string | null; recent_json: string; owner_stamp: number } | undefined;
+    return row ? { value: row.value, recent: JSON.parse(row.recent_json) as string[], stamp: row.owner_stamp } : null;
   }
 
   /** A record that changed its native id (a marketing member moved to its new address's hash) keeps its claims and drift. */
@@ -220,8 +229,12 @@ export function copyEvents(store: RecordSource, state: CopyState, system: System
         const fields = JSON.parse(ownerRecord.fields_json) as NativeRecord;
         const { value: ownerValue, region } = ownerValueOf(c, fields);
         const claimed = state.claimed(system, ch.nativeId, c.field);
-        // canon's own write coming back: neither drift nor anything to propagate.
-        if (now !== null && claimed?.value != null && agree(c.kind, claimed.value, now, region)) continue;
+        // canon's own write coming back (its latest, or one a later claim has overtaken): neither drift nor anything
+        // to propagate; a drift seen before it is over.
+        if (now !== null && claimed?.recent.some((v) => agree(c.kind, v, now, region))) {
+          state.resolveDrift(system, ch.nativeId, c.field);
+          continue;
+        }
         if (ownerValue === null || (now !== null && agree(c.kind, ownerValue, now, region))) {
           state.resolveDrift(system, ch.nativeId, c.field);
           continue;
