@@ -258,6 +258,19 @@ describe('marketing sandbox', () => {
     const badStatus = await send('PATCH', `${marketing.url}/3.0/lists/${MARKETING_LIST_ID}/members/${hash}`, { status: 'gone' });
     expect(badStatus.status).toBe(400);
   });
+
+  it('moves a member to its new address with PATCH email_address, and refuses an address another member has', async () => {
+    const [a, b] = identity(dataDir).primaries('marketing').slice(-2);
+    const before = await json(await authed(`${marketing.url}/3.0/lists/${MARKETING_LIST_ID}/members/${a}`));
+    const other = await json(await authed(`${marketing.url}/3.0/lists/${MARKETING_LIST_ID}/members/${b}`));
+    const taken = await send('PATCH', `${marketing.url}/3.0/lists/${MARKETING_LIST_ID}/members/${a}`, { email_address: other.email_address });
+    expect([taken.status, (await json(taken)).title]).toEqual([400, 'Member Exists']);
+    const email = 'Moved.Member@Example.org';
+    const moved = await json(await send('PATCH', `${marketing.url}/3.0/lists/${MARKETING_LIST_ID}/members/${a}`, { email_address: email, merge_fields: { FNAME: 'Moved' } }));
+    expect(moved).toMatchObject({ id: subscriberHash(email), email_address: email, status: before.status, merge_fields: { ...before.merge_fields, FNAME: 'Moved' }, timestamp_signup: before.timestamp_signup });
+    expect((await authed(`${marketing.url}/3.0/lists/${MARKETING_LIST_ID}/members/${a}`)).status).toBe(404);
+    expect((await json(await authed(`${marketing.url}/3.0/lists/${MARKETING_LIST_ID}/members/${subscriberHash(email)}`))).id).toBe(subscriberHash(email));
+  });
 });
 
 describe('support sandbox', () => {
