@@ -8,6 +8,7 @@ import { InProcessLock, type RecordLock } from '../subgraphs/kit/record-lock.js'
 import { createRng } from '../subgraphs/sandbox-kit/server.js';
 import { MARKETING_LIST_ID, subscriberHash } from '../subgraphs/marketing/sandbox/index.js';
 import type { SystemName } from '../schema/model.js';
+import { findChromium, openPage } from './support/browser.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { until } from './support/until.js';
 
@@ -69,6 +70,8 @@ afterAll(() => stack?.stop());
 beforeEach(() => stack.reset());
 
 type Ids = Record<SystemName, string>;
+/** What the page tests look at: the first test's propagation, and the drift the REPORT test leaves. */
+const seen: { operation?: string; drifted?: string } = {};
 let pool: { id: string; sourceIds: Ids }[] = [];
 /** A customer with a record in every system that no other test has used. */
 async function freshCustomer(): Promise<{ id: string; sourceIds: Ids }> {
@@ -113,6 +116,7 @@ describe('propagate', () => {
     expect(await writes()).toEqual({ crm: 1, erp: 0, marketing: 1, support: 0 });
     expect(await driftOf(c.id)).toEqual([]);
     const ops = await ended(c.id, 1);
+    seen.operation = ops[0].id;
     expect(ops.map((o) => [o.status, o.steps])).toEqual([['SUCCEEDED', [{ name: 'marketing.setCopies', status: 'SUCCEEDED', idempotencyKey: `${ops[0].id}:marketing:setCopies` }]]]);
   });
 
@@ -130,6 +134,7 @@ describe('propagate', () => {
   it('lists a copy changed in marketing as drift and never writes the CRM', async () => {
     const c = await freshCustomer();
     const owner = (await stack.gql('query($id: ID!) { customer(id: $id) { name } }', { id: c.id })).data.customer.name;
+    seen.drifted = c.id;
     await stack.systemApi('marketing', 'PATCH', `/3.0/lists/${MARKETING_LIST_ID}/members/${c.sourceIds.marketing}`, { merge_fields: { FNAME: 'Someone', LNAME: 'Else' } });
     await rounds();
     const drift = await driftOf(c.id);
@@ -192,4 +197,40 @@ describe('propagate', () => {
     expect((await writes()).marketing).toBe(1);
     expect(await driftOf(c.id)).toEqual([]);
   });
+});
+
+const chromium = await findChromium();
+if ('skip' in chromium) console.warn(chromium.skip);
+
+describe.skipIf('skip' in chromium)('the pages', () => {
+  it("shows a propagate operation in the console with the copy's native fields and values", async () => {
+    const { browser, page, pageErrors } = await openPage((chromium as { path: string }).path, `${stack.gateway.url}/console#op=${encodeURIComponent(seen.operation!)}`, { key: stack.devKey });
+    try {
+      await page.waitForSelector(`#detail[data-op-id="${seen.operation}"][data-state="ready"]`);
+      const step = page.locator('#detail .step[data-system="MARKETING"]');
+      expect(await step.locator('.action').textContent()).toBe('setCopies');
+      const copies = await step.locator('.step-copies dd').allTextContents();
+      expect(copies.slice(1)).toEqual(['Ottilie', 'Quast-Brenner']);
+      expect(await step.locator('.step-copies .source-field').allTextContents()).toEqual(['merge_fields.FNAME', 'merge_fields.LNAME']);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+
+  it("lists drift in the explorer's data-quality view", async () => {
+    const { browser, page, pageErrors } = await openPage((chromium as { path: string }).path, `${stack.gateway.url}/explorer#quality`, { key: stack.devKey });
+    try {
+      await page.waitForSelector('#quality-drift[data-state="loaded"]');
+      const row = page.locator(`#quality-drift tbody tr[data-customer="${seen.drifted}"]`);
+      expect(await row.getAttribute('data-field')).toBe('name');
+      expect(await row.getAttribute('data-system')).toBe('marketing');
+      expect(await row.locator('.copy-value .value').textContent()).toBe('Someone Else');
+      const total = (await stack.gql(DRIFT)).data.dataQuality.drift.totalCount;
+      expect(await page.locator('#quality-drift-count').textContent()).toBe(`${total} copies changed outside canon`);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });

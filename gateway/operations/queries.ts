@@ -14,6 +14,8 @@ function stepView(s: LedgerStep) {
     history: s.history ?? [],
     system: s.system === 'identity' ? null : s.system.toUpperCase(),
     items: s.items ?? [],
+    // A propagate step's input is the copy's native fields and the values it sets: what the console shows of it.
+    copies: s.action === 'setCopies' && s.nativeId ? Object.entries(s.input ?? {}).map(([sourceField, value]) => ({ nativeId: s.nativeId!, sourceField, value: String(value) })) : [],
   };
 }
 

@@ -12,7 +12,7 @@ const AUTO_REFRESH_MS = 5000;
 const OPERATION_FIELDS = `fragment ConsoleOperationFields on Operation {
   id traceId name kind app idempotencyKey inputHash status createdAt updatedAt workflow mode progress { total done failed }
   error { code message retryable }
-  steps { name startedAt system action status attempts durationMs idempotencyKey error { code message retryable } history { at attempts error { code message } } items { customerId nativeId status error { code message } } }
+  steps { name startedAt system action status attempts durationMs idempotencyKey error { code message retryable } history { at attempts error { code message } } items { customerId nativeId status error { code message } } copies { nativeId sourceField value } }
   retry { possible reason steps { system idempotencyKey } }
 }`;
 
@@ -405,6 +405,18 @@ function failedItems(step) {
   return h('ol', { class: 'step-items' }, ...shown, ...more);
 }
 
+/** A propagate step's copy: the record and each native field it sets, with the value. */
+function copyWrites(step) {
+  if (!step.copies || !step.copies.length) return null;
+  return h(
+    'dl',
+    { class: 'step-copies', dataset: { native: step.copies[0].nativeId } },
+    h('dt', {}, 'Copy in record'),
+    h('dd', {}, h('code', {}, step.copies[0].nativeId)),
+    ...step.copies.flatMap((c) => [h('dt', {}, h('code', { class: 'source-field' }, c.sourceField)), h('dd', { class: 'copy-value' }, c.value)]),
+  );
+}
+
 function stepItem(step, index) {
   return h(
     'li',
@@ -426,6 +438,7 @@ function stepItem(step, index) {
           step.error.retryable ? h('span', { class: 'retryable' }, 'retryable') : null,
         )
       : null,
+    copyWrites(step),
     failedItems(step),
     step.history && step.history.length
       ? h(

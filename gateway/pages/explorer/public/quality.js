@@ -1,4 +1,4 @@
-// The explorer's data-quality view: dataQuality from /graphql, as disagreements by field (owner's value against each differing copy) and issues (values canon cannot normalise).
+// The explorer's data-quality view: dataQuality from /graphql, as disagreements by field (owner's value against each differing copy), drift (copies changed in their own system) and issues (values canon cannot normalise).
 // Loaded when its tab is first opened; needs an app key with quality:read (or admin).
 
 import { $, h, post, systemBadge } from './shared/page.js';
@@ -17,7 +17,13 @@ const ISSUES_QUERY = `query ExplorerIssues($first: Int, $after: String) {
     pageInfo { hasNextPage endCursor } totalCount } }
 }`;
 
-const state = { loaded: false, field: null, after: null, issuesAfter: null };
+const DRIFT_QUERY = `query ExplorerDrift($first: Int, $after: String) {
+  dataQuality { drift(first: $first, after: $after) {
+    edges { cursor node { customer { id } field system sourceField copyValue ownerValue seenAt } }
+    pageInfo { hasNextPage endCursor } totalCount } }
+}`;
+
+const state = { loaded: false, field: null, after: null, issuesAfter: null, driftAfter: null };
 
 const badge = (system) => systemBadge(system.toLowerCase(), { dataset: { owner: system.toLowerCase() } });
 
@@ -93,6 +99,34 @@ async function loadIssues(append) {
   }
 }
 
+function driftRow(d) {
+  return h(
+    'tr',
+    { dataset: { customer: d.customer.id, field: d.field, system: d.system.toLowerCase() } },
+    h('td', { class: 'field' }, h('code', {}, d.customer.id)),
+    h('td', {}, h('code', {}, d.field)),
+    h('td', { class: 'copy-value' }, badge(d.system), ' ', h('span', { class: 'value' }, d.copyValue ?? '(cleared)'), ' ', h('code', { class: 'source-field' }, d.sourceField)),
+    h('td', { class: 'owner-value' }, h('span', { class: 'value' }, d.ownerValue ?? '')),
+    h('td', {}, h('time', { datetime: d.seenAt }, new Date(d.seenAt).toLocaleString())),
+  );
+}
+
+async function loadDrift(append) {
+  const tbody = $('#quality-drift tbody');
+  try {
+    const dq = await ask(DRIFT_QUERY, { first: PAGE, after: append ? state.driftAfter : null });
+    const conn = dq.drift;
+    if (!append) tbody.replaceChildren();
+    tbody.append(...conn.edges.map((e) => driftRow(e.node)));
+    state.driftAfter = conn.pageInfo.endCursor;
+    $('#quality-drift-more').hidden = !conn.pageInfo.hasNextPage;
+    $('#quality-drift-count').textContent = `${conn.totalCount} copies changed outside canon`;
+    $('#quality-drift').dataset.state = 'loaded';
+  } catch (e) {
+    showError('#quality-drift-note', e);
+  }
+}
+
 function selectField(field) {
   state.field = field;
   for (const c of document.querySelectorAll('#quality-fields .chip')) c.setAttribute('aria-pressed', String(c.dataset.field === (field ?? 'all')));
@@ -105,11 +139,12 @@ export async function loadQuality() {
   state.loaded = true;
   $('#quality-more').addEventListener('click', () => loadDisagreements(true));
   $('#quality-issues-more').addEventListener('click', () => loadIssues(true));
+  $('#quality-drift-more').addEventListener('click', () => loadDrift(true));
   try {
     renderSummary((await ask(SUMMARY_QUERY, {})).summary);
   } catch (e) {
     showError('#quality-fields', e);
     return;
   }
-  await Promise.all([loadDisagreements(false), loadIssues(false)]);
+  await Promise.all([loadDisagreements(false), loadDrift(false), loadIssues(false)]);
 }
