@@ -4,6 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testConfig } from '../gateway/config.js';
 import { writeIfNewest, type CopyClaim } from '../gateway/propagation/ordering.js';
 import { copyWriteProblems } from '../gateway/propagation/plan.js';
+import Database from 'better-sqlite3';
+import { CopyState, versionStamp } from '../subgraphs/identity/copies.js';
 import { InProcessLock, type RecordLock } from '../subgraphs/kit/record-lock.js';
 import { createRng } from '../subgraphs/sandbox-kit/server.js';
 import { MARKETING_LIST_ID, subscriberHash } from '../subgraphs/marketing/sandbox/index.js';
@@ -58,6 +60,35 @@ describe('the ordering rule', () => {
 
   it('has a copy mutation for every copy the model declares', () => {
     expect(copyWriteProblems()).toEqual([]);
+  });
+});
+
+describe('copy claims', () => {
+  const claim = (value: string, stamp: number) => ({ system: 'marketing' as const, nativeId: 'm1', field: 'name', value, stamp, operationId: `op${stamp}` });
+
+  it('refuses a claim older than the newest, and takes the same claim again (a step run twice)', () => {
+    const state = new CopyState(new Database(':memory:'));
+    expect(state.claim([claim('B', 2)])).toEqual([true]);
+    expect(state.claim([claim('A', 1)])).toEqual([false]);
+    expect(state.claim([claim('B', 2)])).toEqual([true]);
+    expect(state.claim([claim('C', 3)])).toEqual([true]);
+    expect(state.claimed('marketing', 'm1', 'name')).toEqual({ value: 'C', recent: ['C', 'B'], stamp: 3 });
+  });
+
+  it('closes the drift of a copy when canon claims it, and moves claims and drift with a record that changed its id', () => {
+    const state = new CopyState(new Database(':memory:'));
+    state.addDrift({ customer_id: 'cus_1', field: 'name', system: 'marketing', native_id: 'm1', source_field: 'merge_fields.FNAME + merge_fields.LNAME', copy_value: 'X', owner_value: 'Y', seen_at: '2026-12-03T00:00:00.000Z' });
+    expect(state.drift(0, 10).total).toBe(1);
+    state.moveRecord('marketing', 'm1', 'm2');
+    expect(state.drift(0, 10).rows.map((r) => r.native_id)).toEqual(['m2']);
+    expect(state.claim([{ ...claim('Y', 5), nativeId: 'm2' }])).toEqual([true]);
+    expect(state.drift(0, 10)).toEqual({ rows: [], hasNextPage: false, total: 0 });
+  });
+
+  it("orders the ERP's versions by the row version its entity tag carries, the others by time", () => {
+    expect(versionStamp('erp', 'W/"17"')).toBe(17);
+    expect(versionStamp('crm', '2026-12-03T06:45:09.195Z')).toBe(Date.parse('2026-12-03T06:45:09.195Z'));
+    expect(versionStamp('marketing', null)).toBeNull();
   });
 });
 
