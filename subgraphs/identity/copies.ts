@@ -104,10 +104,18 @@ export interface CopyClaim {
 }
 
 /**
- * How many of a copy's latest claims count as canon's own: two owner changes in quick succession write two values,
- * and the feed may show the copy holding the older one after the newer was claimed. Both are echoes.
+ * Which of a copy's claims count as canon's own besides the latest: two owner changes in quick succession write two
+ * values, and the feed may show the copy holding the older one after the newer was claimed; both are echoes. Older
+ * claims count for a while only (the feed shows a write within a few sync intervals), so that someone setting the
+ * copy back to a value canon wrote long ago is drift.
  */
 const RECENT_CLAIMS = 5;
+const ECHO_WINDOW_MS = 10 * 60_000;
+
+interface RecentClaim {
+  value: string;
+  at: number;
+}
 
 export class CopyState {
   private readonly stmts;
@@ -137,8 +145,10 @@ export class CopyState {
       claims.map((c) => {
         const held = this.stmts.claim.get(c.system, c.nativeId, c.field) as { recent_json: string; owner_stamp: number } | undefined;
         if (held && held.owner_stamp > c.stamp) return false;
-        const recent = [c.value, ...(held ? (JSON.parse(held.recent_json) as string[]).filter((v) => v !== c.value) : [])].slice(0, RECENT_CLAIMS);
-        this.stmts.saveClaim.run(c.system, c.nativeId, c.field, c.value, JSON.stringify(recent), c.stamp, c.operationId, new Date().toISOString());
+        const at = Date.now();
+        const earlier = held ? (JSON.parse(held.recent_json) as RecentClaim[]).filter((r) => r.value !== c.value && at - r.at < ECHO_WINDOW_MS) : [];
+        const recent = [{ value: c.value, at }, ...earlier].slice(0, RECENT_CLAIMS);
+        this.stmts.saveClaim.run(c.system, c.nativeId, c.field, c.value, JSON.stringify(recent), c.stamp, c.operationId, new Date(at).toISOString());
         // canon is setting the copy to the owner's value: what drifted there is being put right.
         this.stmts.resolve.run(c.system, c.nativeId, c.field);
         return true;
@@ -146,10 +156,16 @@ export class CopyState {
     )();
   }
 
-  /** What canon last claimed for a copy, and the values of its latest claims (newest first), or null before any. */
+  /**
+   * What canon last claimed for a copy, and the values that count as its echo (newest first: the latest claim's, and
+   * those of claims within the echo window before it), or null before any claim.
+   */
   claimed(system: SystemName, nativeId: string, field: string): { value: string | null; recent: string[]; stamp: number } | null {
     const row = this.stmts.claim.get(system, nativeId, field) as { value: string | null; recent_json: string; owner_stamp: number } | undefined;
-    return row ? { value: row.value, recent: JSON.parse(row.recent_json) as string[], stamp: row.owner_stamp } : null;
+    if (!row) return null;
+    const at = Date.now();
+    const recent = (JSON.parse(row.recent_json) as RecentClaim[]).filter((r, i) => i === 0 || at - r.at < ECHO_WINDOW_MS).map((r) => r.value);
+    return { value: row.value, recent, stamp: row.owner_stamp };
   }
 
   /** A record that changed its native id (a marketing member moved to its new address's hash) keeps its claims and drift. */
