@@ -110,6 +110,22 @@ describe('composeCanon', () => {
     expect(errors).toEqual(['Mutation.marketingUpdateMember in subgraph "marketing" writes Customer.email (input MarketingMemberInput.email), but its owner is "crm"; a write goes only to the owner.']);
   });
 
+  it("fails when a copy mutation takes a value that sets no copy the model declares, as the real ones pass", () => {
+    const errors = errorsOf(
+      withFixture('marketing', `
+        type Customer @key(fields: "marketingId") { marketingId: ID! emailConsent: EmailConsent marketingVersion: String }
+        enum EmailConsent { SUBSCRIBED UNSUBSCRIBED CLEANED PENDING }
+        input MarketingMergeFieldsInput { FNAME: String TAGS: String }
+        input MarketingCopyInput { marketingId: ID! mergeFields: MarketingMergeFieldsInput status: String }
+        type Result { marketingId: ID! }
+        type Mutation { marketingSetCopies(updates: [MarketingCopyInput!]!, idempotencyKey: String): [Result!]! @inaccessible }`),
+    );
+    expect(errors).toEqual([
+      'Mutation.marketingSetCopies in subgraph "marketing" takes mergeFields.TAGS, which sets no copy schema/model.ts declares in marketing; a copy mutation writes declared copies only.',
+      'Mutation.marketingSetCopies in subgraph "marketing" takes status, which sets no copy schema/model.ts declares in marketing; a copy mutation writes declared copies only.',
+    ]);
+  });
+
   it('fails when an enum disagrees with the model', () => {
     const errors = errorsOf(
       withFixture('marketing', `

@@ -16,7 +16,9 @@ import {
   type TypeNode,
 } from 'graphql';
 import { MODEL, type CanonicalModel } from '../../schema/model.js';
-import { enumTypes, isJoinKey, objectTypes, resolvedFields, validateModel, validateSystemRecords } from '../../schema/ownership.js';
+import { SYSTEMS, type SystemName } from '../../schema/model.js';
+import { copySourceFields, customerFields, enumTypes, isJoinKey, objectTypes, resolvedFields, validateModel, validateSystemRecords } from '../../schema/ownership.js';
+import { copyArguments } from '../propagation/plan.js';
 
 export interface SubgraphSource {
   name: string;
@@ -107,6 +109,50 @@ export function ownershipErrors(subgraphs: SubgraphSource[], model: CanonicalMod
   }
 
   errors.push(...mutationOwnershipErrors(subgraphs, model));
+  errors.push(...copyMutationErrors(subgraphs));
+  return errors;
+}
+
+/**
+ * A system's copy mutation (`marketingSetCopies`, which propagation calls) takes its arguments in the system's own
+ * names, so the owner check above does not see them as writes of canonical fields. It is held to the model instead:
+ * every value it takes must set a native field the model declares as a copy that system keeps, so it can never
+ * write a field of its own system's or another's that is no declared copy.
+ */
+export function copyMutationErrors(subgraphs: SubgraphSource[]): string[] {
+  const errors: string[] = [];
+  for (const sg of subgraphs) {
+    if (!(SYSTEMS as readonly string[]).includes(sg.name)) continue;
+    const system = sg.name as SystemName;
+    const spec = copyArguments(system);
+    const declared = new Set([...customerFields().values()].flatMap((f) => (f.copies ?? []).filter((c) => c.system === system).flatMap(copySourceFields)));
+    const inputs = new Map(sg.typeDefs.definitions.filter((d): d is InputObjectTypeDefinitionNode => d.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION).map((d) => [d.name.value, d]));
+    for (const node of objectNodes(sg.typeDefs, 'Mutation')) {
+      for (const m of node.fields ?? []) {
+        if (!m.name.value.endsWith('SetCopies')) continue;
+        const where = `Mutation.${m.name.value} in subgraph "${sg.name}"`;
+        if (!spec || spec.mutation !== m.name.value) {
+          errors.push(`${where} sets copies, but gateway/propagation/plan.ts names no such copy mutation for ${sg.name}.`);
+          continue;
+        }
+        const leaves = (typeName: string, prefix: string): string[] =>
+          (inputs.get(typeName)?.fields ?? []).flatMap((f) => {
+            const path = prefix ? `${prefix}.${f.name.value}` : f.name.value;
+            return inputs.has(namedType(f.type)) ? leaves(namedType(f.type), path) : [path];
+          });
+        for (const arg of m.arguments ?? []) {
+          if (arg.name.value === 'idempotencyKey') continue;
+          for (const path of leaves(namedType(arg.type), '')) {
+            if (path === spec.idArg) continue;
+            const native = spec.fields.get(path);
+            if (!native || !declared.has(native)) {
+              errors.push(`${where} takes ${path}, which sets no copy schema/model.ts declares in ${sg.name}${native ? ` (${native})` : ''}; a copy mutation writes declared copies only.`);
+            }
+          }
+        }
+      }
+    }
+  }
   return errors;
 }
 

@@ -50,6 +50,15 @@ const COPY_ARGS: Record<SystemName, { mutation: string; inputType: string; idArg
   support: { mutation: 'supportSetCopies', inputType: 'SupportCopyInput', idArg: 'supportId', fields: { name: 'organizationName' } },
 };
 
+/**
+ * The copy mutation of a system, and for each argument path it takes (`mergeFields.FNAME`) the native field it sets;
+ * null for a system that keeps no copies. What composition holds each subgraph's copy mutation to.
+ */
+export function copyArguments(system: SystemName): { mutation: string; idArg: string; fields: Map<string, string> } | null {
+  const spec = COPY_ARGS[system];
+  return spec ? { mutation: spec.mutation, idArg: spec.idArg, fields: new Map(Object.entries(spec.fields).map(([native, arg]) => [arg, native])) } : null;
+}
+
 /** The native fields of declared copies that no copy mutation takes: empty when every copy can be written. */
 export function copyWriteProblems(): string[] {
   const out: string[] = [];
