@@ -51,6 +51,11 @@ describe('retryPlan', () => {
     expect(retryPlan(running, NOW + INTERRUPTED_AFTER_MS)).toEqual({ possible: true, reason: null, refusal: null, steps: [1] });
   });
 
+  it('refuses a propagation with BAD_USER_INPUT: its copy writes are sent only under their claim', () => {
+    const op = operation('FAILED', [{ ...step('marketing', 'FAILED', unavailable), action: 'setCopies' }], { workflow: 'propagate' });
+    expect(retryPlan(op, Date.now())).toMatchObject({ possible: false, refusal: 'BAD_USER_INPUT', steps: [] });
+  });
+
   it('leaves out a step that has no native id to send to', () => {
     const op = operation('FAILED', [{ ...step('erp', 'FAILED', unavailable), nativeId: null }]);
     expect(retryPlan(op, NOW).possible).toBe(false);

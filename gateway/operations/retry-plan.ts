@@ -37,6 +37,11 @@ export function retryPlan(op: OperationRecord, now: number): RetryPlan {
   if (op.workflow === 'onboardCustomer' && op.status !== 'SUCCEEDED') {
     return none(`Operation ${op.id} is an onboarding: it is not retried step by step. Send onboardCustomer again; its steps find the records an earlier run created.`, ErrorCode.BAD_USER_INPUT);
   }
+  // A copy write is sent only under its copy's lock after its claim (gateway/propagation/ordering.ts); a retry
+  // sending it again outside that could overwrite a later owner change. Its steps retry from their queues already.
+  if (op.workflow === 'propagate' && op.status !== 'SUCCEEDED') {
+    return none(`Operation ${op.id} is a propagation: its copy writes were retried from their queues. The owner's next change writes the copy again (and a copy under ENFORCE is set back when it drifts).`, ErrorCode.BAD_USER_INPUT);
+  }
   const interrupted = op.status === 'PENDING' && now - Date.parse(op.updatedAt) > INTERRUPTED_AFTER_MS;
   if (op.status === 'PENDING' && !interrupted) return none(`Operation ${op.id} is still running (PENDING); retry it once it has ended.`, ErrorCode.IDEMPOTENCY_IN_PROGRESS);
   if (op.status === 'SUCCEEDED') return none(null);
