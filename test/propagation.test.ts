@@ -151,6 +151,25 @@ describe('propagate', () => {
     expect(ops.map((o) => [o.status, o.steps])).toEqual([['SUCCEEDED', [{ name: 'marketing.setCopies', status: 'SUCCEEDED', idempotencyKey: `${ops[0].id}:marketing:setCopies` }]]]);
   });
 
+  it('writes a legal name changed through canon to its three copies: the CRM company, the marketing COMPANY and the support organization', async () => {
+    const c = await freshCustomer();
+    const legalName = `Propagated Widgets ${c.id} GmbH`;
+    await stack.gql(UPDATE, { id: c.id, input: { legalName } });
+    const ops = await ended(c.id, 1);
+    expect(ops[0].steps.map((s: any) => [s.name, s.status])).toEqual([['crm.setCopies', 'SUCCEEDED'], ['marketing.setCopies', 'SUCCEEDED'], ['support.setCopies', 'SUCCEEDED']]);
+    const [crm, mk, sup] = await Promise.all([
+      stack.systemApi('crm', 'GET', `/crm/v3/objects/contacts/${c.sourceIds.crm}?properties=company`),
+      member(c.sourceIds.marketing),
+      stack.systemApi('support', 'GET', `/api/v2/organizations/${c.sourceIds.support}.json`),
+    ]);
+    expect([crm.properties.company, mk.merge_fields.COMPANY, sup.organization.name]).toEqual([legalName, legalName, legalName]);
+    await rounds();
+    // The ERP's write, and one batch write in each copy's system: the feeds' echoes of them are recognised.
+    expect(await writes()).toEqual({ crm: 1, erp: 1, marketing: 1, support: 1 });
+    expect(await driftOf(c.id)).toEqual([]);
+    expect(await ended(c.id, 1)).toHaveLength(1);
+  });
+
   it('writes a name changed in the CRM itself, not through canon, to marketing', async () => {
     const c = await freshCustomer();
     await stack.systemApi('crm', 'PATCH', `/crm/v3/objects/contacts/${c.sourceIds.crm}`, { properties: { firstname: 'Radka', lastname: 'Ionescu' } });
