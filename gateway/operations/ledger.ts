@@ -133,6 +133,8 @@ export function statusOf(steps: LedgerStep[]): OperationStatus {
   const ok = units.filter((u) => u === 'SUCCEEDED').length;
   const failed = units.filter((u) => u === 'FAILED').length;
   if (failed > 0 && steps.some((s) => s.status === 'SKIPPED')) return 'FAILED';
+  // Every step skipped with none failed: nothing was left to do (a propagation a later owner change overtook).
+  if (failed === 0 && units.every((u) => u === 'SKIPPED')) return 'SUCCEEDED';
   return failed === 0 && ok > 0 ? 'SUCCEEDED' : ok === 0 ? 'FAILED' : 'PARTIAL';
 }
 
