@@ -1,7 +1,7 @@
 // The PGlite pool adapter: one embedded session shared safely by many pg-style clients, as DBOS uses them.
 
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DBOS } from '@dbos-inc/dbos-sdk';
@@ -112,6 +112,15 @@ describe('PglitePool', () => {
       { channel: 'canon_test', payload: 'two' },
     ]);
     await pool.end();
+  });
+
+  it('creates a new database in a process of its own (the memory initdb takes leaves with it), and says where creating one failed', async () => {
+    const dir = tempDir();
+    const pool = await PglitePool.open({ dataDir: join(dir, 'fresh') });
+    expect((await pool.query('SELECT $1::text AS ok', ['yes'])).rows).toEqual([{ ok: 'yes' }]);
+    await pool.end();
+    writeFileSync(join(dir, 'a-file'), 'not a directory');
+    await expect(PglitePool.open({ dataDir: join(dir, 'a-file', 'db') })).rejects.toThrow(`Creating the workflow database at ${join(dir, 'a-file', 'db')} failed`);
   });
 
   it('keeps what was committed and loses the open transaction when its process is killed with SIGKILL', async () => {
