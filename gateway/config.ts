@@ -39,6 +39,21 @@ export interface CanonConfig {
   /** Port of each subgraph (`<NAME>_SUBGRAPH_PORT`). Defaults 4200 (identity), 4201–4204; 0 picks free ports. */
   subgraphPorts: Record<SystemName | 'identity', number>;
   /**
+   * Subgraphs served by services of their own (`<NAME>_SUBGRAPH_URL`, their /graphql URL, e.g.
+   * `CRM_SUBGRAPH_URL=http://crm-subgraph:4000/graphql`; `CONTROL_SUBGRAPH_URL` for canon's control subgraph): this
+   * process starts none of them and calls them there, presenting `serviceToken`. Default: none, every subgraph runs
+   * in this process. With CONTROL_SUBGRAPH_URL set, canonical writes, the ledger's fields, workflows and the sync run
+   * in that service, and the gateway runs no workflow engine.
+   */
+  subgraphUrls: Partial<Record<SubgraphName, string>>;
+  /**
+   * The secret canon's own services present to each other (`CANON_SERVICE_TOKEN`): a gateway (or the control
+   * service) calling a subgraph service sends `Authorization: Bearer <it>` and the app it already authenticated, and
+   * the subgraph takes that app's identity as given. Anyone else must send an app's own key or token. Default: none;
+   * required by `canon subgraph` and by a gateway with any `<NAME>_SUBGRAPH_URL`. Never logged, never in /health.
+   */
+  serviceToken: string | undefined;
+  /**
    * Timeouts, retries and circuit breaking from each connector to its system: each setting a value or a function
    * of the system (see subgraphs/kit/resilience.ts for every setting and its default). `SYSTEM_TIMEOUT_MS` sets the
    * budget of one call, retries included (default 5000).
@@ -127,6 +142,10 @@ export interface CanonConfig {
   /** Durable workflows (gateway/workflows): where their state lives and how queued work runs. */
   workflows: WorkflowSettings;
 }
+
+/** Every subgraph canon composes: identity, one per system, and canon's own control subgraph. */
+export type SubgraphName = SystemName | 'identity' | 'control';
+export const SUBGRAPH_NAMES: readonly SubgraphName[] = ['identity', ...SYSTEMS, 'control'];
 
 export interface WorkflowSettings {
   /**
@@ -232,6 +251,26 @@ function systemCredentials(env: NodeJS.ProcessEnv, urls: Partial<Record<SystemNa
   return out as Partial<AllSystemCredentials>;
 }
 
+/** `<NAME>_SUBGRAPH_URL` of each subgraph that has one: an http(s) URL without credentials (they have CANON_SERVICE_TOKEN). */
+function subgraphUrls(env: NodeJS.ProcessEnv): Partial<Record<SubgraphName, string>> {
+  const out: Partial<Record<SubgraphName, string>> = {};
+  for (const n of SUBGRAPH_NAMES) {
+    const name = `${n.toUpperCase()}_SUBGRAPH_URL`;
+    const raw = env[name];
+    if (!raw) continue;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new Error(`${name} must be the http(s) URL of that subgraph's /graphql, e.g. http://${n}-subgraph:4000/graphql; got a value that does not parse.`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${name} must be an http(s) URL; got protocol ${url.protocol}`);
+    if (url.username || url.password) throw new Error(`${name} must not carry credentials; canon's services present CANON_SERVICE_TOKEN.`);
+    out[n] = raw;
+  }
+  return out;
+}
+
 function int(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
@@ -257,6 +296,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
     systemUrls: urls,
     systemCredentials: systemCredentials(env, urls),
     subgraphPorts,
+    subgraphUrls: subgraphUrls(env),
+    serviceToken: env.CANON_SERVICE_TOKEN || undefined,
     systemResilience: { budgetMs: int(env.SYSTEM_TIMEOUT_MS, 5000, 'SYSTEM_TIMEOUT_MS') },
     subgraphResilience: { attemptTimeoutMs: 8000, budgetMs: int(env.SUBGRAPH_TIMEOUT_MS, 10_000, 'SUBGRAPH_TIMEOUT_MS'), maxAttempts: 2 },
     dedupeReads: env.DEDUPE_READS !== 'false',

@@ -151,7 +151,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     buildService: ({ name, url }) => {
       const schema = local.get(name);
       if (schema) return new LocalGraphQLDataSource(schema);
-      return new CanonDataSource({ name: name as Owner, url: url!, client: opts.client });
+      // canon's control subgraph served on its own needs to know who asked: the app, never its credential.
+      return new CanonDataSource({ name: name as Owner, url: url!, client: opts.client, forwardContext: name === 'control' });
     },
   });
   // Costs are computed on the API schema apps query.
