@@ -87,16 +87,17 @@ export function resolveCredentials(config: CanonConfig): AllSystemCredentials {
 }
 
 /**
- * The subgraph definitions for systems reachable at `systemUrls`: `policies` hold each system's timeouts, retries
- * and breaker; `lock` serialises writes to systems without conditional writes.
+ * The subgraph definitions for systems reachable at `systemUrls` (only those named): `policies` hold each system's
+ * timeouts, retries and breaker; `lock` serialises writes to systems without conditional writes.
  */
-export function systemSubgraphs(systemUrls: Record<SystemName, string>, credentials: AllSystemCredentials, policies: PolicyRegistry, lock: RecordLock, log: Logger): Record<SystemName, SubgraphDefinition> {
-  return {
-    crm: crmSubgraph({ baseUrl: systemUrls.crm, credentials: credentials.crm, policy: policies.for('crm'), lock, log }),
-    erp: erpSubgraph({ baseUrl: systemUrls.erp, credentials: credentials.erp, policy: policies.for('erp'), log }),
-    marketing: marketingSubgraph({ baseUrl: systemUrls.marketing, credentials: credentials.marketing, listId: MARKETING_LIST_ID, policy: policies.for('marketing'), lock, log }),
-    support: supportSubgraph({ baseUrl: systemUrls.support, credentials: credentials.support, policy: policies.for('support'), lock, log }),
+export function systemSubgraphs<S extends SystemName>(systemUrls: Record<S, string>, credentials: AllSystemCredentials, policies: PolicyRegistry, lock: RecordLock, log: Logger): Record<S, SubgraphDefinition> {
+  const build: { [K in SystemName]: (baseUrl: string) => SubgraphDefinition } = {
+    crm: (baseUrl) => crmSubgraph({ baseUrl, credentials: credentials.crm, policy: policies.for('crm'), lock, log }),
+    erp: (baseUrl) => erpSubgraph({ baseUrl, credentials: credentials.erp, policy: policies.for('erp'), log }),
+    marketing: (baseUrl) => marketingSubgraph({ baseUrl, credentials: credentials.marketing, listId: MARKETING_LIST_ID, policy: policies.for('marketing'), lock, log }),
+    support: (baseUrl) => supportSubgraph({ baseUrl, credentials: credentials.support, policy: policies.for('support'), lock, log }),
   };
+  return Object.fromEntries((Object.entries(systemUrls) as [S, string][]).map(([s, url]) => [s, build[s](url)])) as Record<S, SubgraphDefinition>;
 }
 
 /** The change feeds the sync reads, one connector per system (the subgraphs keep their own), under the same policies. */
@@ -245,7 +246,7 @@ export async function startService(config: CanonConfig, front: Front, opts: Stac
       started.push(sandbox);
     }
     const systemUrlOf = (s: SystemName) => systems[s]?.url ?? '';
-    const localDefs = systemSubgraphs(Object.fromEntries(SYSTEMS.filter((s) => !remote[s]).map((s) => [s, systemUrlOf(s)])) as Record<SystemName, string>, credentials, systemPolicies, locking.lock, log);
+    const localDefs: Partial<Record<SystemName, SubgraphDefinition>> = systemSubgraphs(Object.fromEntries(SYSTEMS.filter((s) => !remote[s]).map((s) => [s, systemUrlOf(s)])) as Record<SystemName, string>, credentials, systemPolicies, locking.lock, log);
     const defs = {} as Record<Owner, SubgraphDefinition>;
     const subgraphs = {} as Record<Owner, RunningSubgraph>;
     for (const name of OWNERS) {
@@ -255,7 +256,7 @@ export async function startService(config: CanonConfig, front: Front, opts: Stac
         subgraphs[name] = { name, port: Number(new URL(url).port), url, stats: () => ({ requests: 0, byOperation: {} }), close: async () => undefined };
         continue;
       }
-      defs[name] = name === 'identity' ? identitySubgraph({ file: join(config.dataDir, 'identity.sqlite') }) : localDefs[name];
+      defs[name] = name === 'identity' ? identitySubgraph({ file: join(config.dataDir, 'identity.sqlite') }) : localDefs[name]!;
       subgraphs[name] = await startSubgraphServer(defs[name], { port: config.subgraphPorts[name], host: config.host, maxBodyBytes: config.maxBodyBytes });
       started.push(subgraphs[name]);
     }

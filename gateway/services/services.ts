@@ -2,7 +2,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SYSTEMS, type Owner, type SystemName } from '../../schema/model.js';
+import type { Owner, SystemName } from '../../schema/model.js';
 import { PolicyRegistry } from '../../subgraphs/kit/resilience.js';
 import { startSubgraphServer } from '../../subgraphs/kit/server.js';
 import { createLogger, startTelemetry } from '../../subgraphs/kit/telemetry.js';
@@ -65,9 +65,7 @@ export async function startSubgraphService(config: CanonConfig, name: Owner): Pr
       // In Redis with REDIS_URL: every replica of this subgraph and the control service share it.
       const locking = await recordLock(config);
       held.push(locking);
-      const urls = Object.fromEntries(SYSTEMS.map((s) => [s, s === system ? url : ''])) as Record<SystemName, string>;
-      // One definition is served; the others' connectors are built and never called.
-      def = systemSubgraphs(urls, resolveCredentials(config), new PolicyRegistry(config.systemResilience), locking.lock, log)[system];
+      def = systemSubgraphs({ [system]: url } as Record<SystemName, string>, resolveCredentials(config), new PolicyRegistry(config.systemResilience), locking.lock, log)[system];
     }
     const server = await startSubgraphServer(def, { port: config.port, host: config.host, maxBodyBytes: config.maxBodyBytes, access: subgraphAccess({ name, serviceToken: config.serviceToken, authenticator }) });
     return {
