@@ -21,6 +21,7 @@ const HELP: Record<string, string> = {
   sandbox SYSTEM    one sandbox system on PORT: ${SYSTEMS.join(', ')}
   seed              seed the sandboxes' data under DATA_DIR (canon seed --help)
   compose           write the supergraph another router can serve (canon compose --help)
+  apps              create, list and revoke the apps that may call canon (canon apps --help)
 
 ${PEERS}`,
   start: `usage: canon start
@@ -51,6 +52,10 @@ ${PEERS}`,
 Serves the system's stand-in (HubSpot-, OData-, Mailchimp- or Zendesk-shaped) on PORT (default 4000), on
 DATA_DIR/<system>.sqlite (seeded on first start: SEED, SEED_SIZE), requiring the credentials canon presents:
 <SYSTEM>'s variables (CRM_TOKEN, …) or DATA_DIR/sandbox-credentials.json.`,
+  apps: `usage: canon apps create NAME --scopes a,b [--rate N] | list | revoke NAME
+
+Manages the apps that may call canon, in the store every gateway and subgraph service reads (DATABASE_URL, or
+DATA_DIR/canon.sqlite). create prints the new app's key once.`,
 };
 
 /** What start-up says of the dev app: its key once, when it is made; afterwards only where it is kept. */
@@ -135,7 +140,12 @@ export async function runCanon(argv: string[]): Promise<void> {
   }
   if (command === 'seed') return delegate(new URL('../../subgraphs/sandbox-kit/seed-cli.ts', import.meta.url).href, args);
   if (command === 'compose') return delegate(new URL('../federation/compose-cli.ts', import.meta.url).href, args);
-  if (!HELP[command]) usageError(`unknown command "${command}"; one of start, gateway, subgraph, sandbox, seed, compose`);
+  if (command === 'apps' && (args.includes('--help') || args.includes('-h'))) {
+    console.log(HELP.apps);
+    return;
+  }
+  if (command === 'apps') return delegate(new URL('../security/apps-cli.ts', import.meta.url).href, args);
+  if (!HELP[command]) usageError(`unknown command "${command}"; one of start, gateway, subgraph, sandbox, seed, compose, apps`);
   if (args.includes('--help') || args.includes('-h')) {
     console.log(HELP[command]);
     return;
