@@ -139,6 +139,12 @@ export interface CanonConfig {
    * fresh checkout works with no setup (`DEV_APP`, 'false' to turn off, e.g. on a shared deployment). Default true.
    */
   devApp: boolean;
+  /**
+   * How long a stopping gateway (or control service) lets requests in flight finish, in ms (`SHUTDOWN_GRACE_MS`).
+   * Default 10000. On SIGTERM it stops accepting connections at once, answers what it holds with
+   * `Connection: close`, cuts what is left after this, and leaves its unfinished workflows to the other replicas.
+   */
+  shutdownGraceMs: number;
   /** Durable workflows (gateway/workflows): where their state lives and how queued work runs. */
   workflows: WorkflowSettings;
 }
@@ -169,6 +175,16 @@ export interface WorkflowSettings {
    * PGlite: 50 ms kept 0.22 of a core busy with nothing to do, 500 ms 0.07).
    */
   queuePollMs: number;
+  /**
+   * How often this executor beats its heartbeat in the workflow database and looks for executors whose beat stopped,
+   * in ms (`EXECUTOR_HEARTBEAT_MS`). Default 5000. Only on PostgreSQL (DATABASE_URL), where other replicas share it.
+   */
+  heartbeatMs: number;
+  /**
+   * How long an executor's heartbeat may be silent before a surviving replica takes over its unfinished workflows, in
+   * ms (`EXECUTOR_TAKEOVER_MS`). Default 30000. A replica stopping gracefully hands them over at once.
+   */
+  takeoverAfterMs: number;
   /** Calls a queued step makes toward its system before it fails for good (`QUEUED_MAX_ATTEMPTS`). Default 5. */
   queuedMaxAttempts: number;
   /** First pause between those calls, in ms, doubled each time; a longer Retry-After wins (`QUEUED_RETRY_DELAY_MS`). Default 1000. */
@@ -321,12 +337,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
     operationCacheMiB: positive(env.OPERATION_CACHE_MIB, 30, 'OPERATION_CACHE_MIB'),
     introspectionNeedsScope: env.NODE_ENV === 'production',
     devApp: env.DEV_APP !== 'false',
+    shutdownGraceMs: int(env.SHUTDOWN_GRACE_MS, 10_000, 'SHUTDOWN_GRACE_MS'),
     workflows: {
       executorId: env.CANON_EXECUTOR_ID || 'local',
       schema: env.WORKFLOWS_SCHEMA || (env.DATABASE_SCHEMA && env.DATABASE_SCHEMA !== 'public' ? `${env.DATABASE_SCHEMA}_workflows` : 'canon_workflows'),
       realtimeWaitMs: positive(env.REALTIME_WAIT_MS, 15_000, 'REALTIME_WAIT_MS'),
       systemConcurrency: Object.fromEntries(SYSTEMS.map((s) => [s, positive(env[`${s.toUpperCase()}_CONCURRENCY`], 4, `${s.toUpperCase()}_CONCURRENCY`)])) as Record<SystemName, number>,
       queuePollMs: positive(env.QUEUE_POLL_MS, 200, 'QUEUE_POLL_MS'),
+      heartbeatMs: positive(env.EXECUTOR_HEARTBEAT_MS, 5000, 'EXECUTOR_HEARTBEAT_MS'),
+      takeoverAfterMs: positive(env.EXECUTOR_TAKEOVER_MS, 30_000, 'EXECUTOR_TAKEOVER_MS'),
       queuedMaxAttempts: positive(env.QUEUED_MAX_ATTEMPTS, 5, 'QUEUED_MAX_ATTEMPTS'),
       queuedRetryDelayMs: int(env.QUEUED_RETRY_DELAY_MS, 1000, 'QUEUED_RETRY_DELAY_MS'),
       onboardingApprovalTimeoutMs: positive(env.ONBOARDING_APPROVAL_TIMEOUT_MS, 24 * 60 * 60 * 1000, 'ONBOARDING_APPROVAL_TIMEOUT_MS'),
@@ -351,6 +370,8 @@ export function testConfig(dataDir: string, overrides: Partial<CanonConfig> = {}
     // After the full sync, no round: tests count what each system receives. Tests of the sync pass a short interval.
     syncIntervalMs: 3_600_000,
     rateLimitPerSecond: 1_000_000,
+    // Tests close stacks with requests of theirs still hanging (faults): cut them at once, as before.
+    shutdownGraceMs: 0,
     systemPorts: zero(base.systemPorts) as CanonConfig['systemPorts'],
     subgraphPorts: zero(base.subgraphPorts) as CanonConfig['subgraphPorts'],
     // Tests retry queued steps without waiting a second between calls.

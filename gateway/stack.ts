@@ -296,6 +296,7 @@ export async function startService(config: CanonConfig, front: Front, opts: Stac
         maxBodyBytes: config.maxBodyBytes,
         operationCacheMiB: config.operationCacheMiB,
         security: { authenticator, rateLimits, trusted, limits: new QueryLimiter(config.queryLimits), modelNeedsScope: config.introspectionNeedsScope },
+        shutdownGraceMs: config.shutdownGraceMs,
       });
     }
     // After the front: /health says `starting` while the first full sync runs.
@@ -355,6 +356,7 @@ async function serveControl(config: CanonConfig, control: SubgraphDefinition, au
     port: config.port,
     host: config.host,
     maxBodyBytes: config.maxBodyBytes,
+    shutdownGraceMs: config.shutdownGraceMs,
     access: subgraphAccess({ name: 'control', serviceToken: config.serviceToken, authenticator, rules }),
     health: async () => {
       const report = await health(targets);

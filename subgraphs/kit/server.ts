@@ -6,6 +6,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { execute, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { ErrorCode } from '../../schema/errors.js';
 import { BodyTooLargeError, DEFAULT_BODY_LIMIT_BYTES, readBody, sendJson } from './http-io.js';
+import { drainable } from './drain.js';
 import type { SubgraphDefinition } from './subgraph.js';
 import { toGraphQLError } from './system-error.js';
 import { extractTrace, inSpan, SpanKind } from './telemetry.js';
@@ -117,6 +118,8 @@ export interface SubgraphServerOptions {
   access?: SubgraphAccess;
   /** What GET /health answers, and with which status. Default 200 `{ status: 'ok', subgraph }`. */
   health?: () => Promise<{ status: number; body: unknown }>;
+  /** How long `close` lets requests in flight finish, in ms (subgraphs/kit/drain.ts). Default 0: they are cut at once, as the in-process stack wants. */
+  shutdownGraceMs?: number;
 }
 
 /** Starts `def` on `port` (0 picks a free one) at 127.0.0.1, serving POST /graphql, GET /health and GET|DELETE /_admin/stats. */
@@ -126,6 +129,7 @@ export async function startSubgraphServer(def: SubgraphDefinition, opts: Subgrap
   let stats: SubgraphStats = { requests: 0, byOperation: {} };
 
   const server: Server = createServer(async (req, res) => {
+    drain.track(req, res);
     try {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/health') {
@@ -177,6 +181,7 @@ export async function startSubgraphServer(def: SubgraphDefinition, opts: Subgrap
       else res.destroy();
     }
   });
+  const drain = drainable(server);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -189,8 +194,7 @@ export async function startSubgraphServer(def: SubgraphDefinition, opts: Subgrap
     url: `http://127.0.0.1:${port}/graphql`,
     stats: () => structuredClone(stats),
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await drain.close(opts.shutdownGraceMs ?? 0);
       await def.close?.();
     },
   };
