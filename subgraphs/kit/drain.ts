@@ -14,23 +14,24 @@ export interface Drainable {
 }
 
 export function drainable(server: Server): Drainable {
-  let inFlight = 0;
+  const inFlight = new Set<ServerResponse>();
   let closing = false;
   let wake: (() => void) | null = null;
   return {
     track(_req, res) {
-      inFlight++;
+      inFlight.add(res);
       if (closing) res.setHeader('connection', 'close');
       res.once('close', () => {
-        inFlight--;
-        if (inFlight === 0) wake?.();
+        inFlight.delete(res);
+        if (inFlight.size === 0) wake?.();
       });
     },
     async close(graceMs) {
       closing = true;
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      if (inFlight > 0) {
+      if (inFlight.size > 0) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([new Promise<void>((resolve) => (wake = resolve)), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
         clearTimeout(timer);
