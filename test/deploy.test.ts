@@ -37,6 +37,8 @@ const tmp = scratch();
 const processes: CanonProcess[] = [];
 let hive: ChildProcess | undefined;
 
+let serviceToken = '';
+
 interface Topology {
   systems: Record<SystemName, string>;
   subgraphs: Record<string, string>;
@@ -96,7 +98,7 @@ beforeAll(async () => {
     DATABASE_SCHEMA: schema,
     WORKFLOWS_SCHEMA: tmp.schema('deploywf'),
     REDIS_URL,
-    CANON_SERVICE_TOKEN: randomUUID(),
+    CANON_SERVICE_TOKEN: (serviceToken = randomUUID()),
     DEV_APP: 'false',
     LOG_LEVEL: 'warn',
     SYNC_INTERVAL_MS: '3600000',
@@ -179,6 +181,9 @@ describe.skipIf(!!skip)('canon as separate processes', () => {
     }
     const bad = await post(topo.subgraphs.crm!, '{ __typename }', {}, as('not-a-key'));
     expect([bad.status, bad.body.errors[0].extensions.code]).toEqual([401, 'UNAUTHENTICATED']);
+    // Naming an app and its scopes is canon's services' privilege: without the service token the names count for nothing.
+    const forged = await post(topo.subgraphs.control!, '{ operations(first: 1) { edges { node { id } } } }', {}, { ...as('not-a-key'), 'canon-app': 'deploy-all', 'canon-scopes': 'operations:read admin' });
+    expect([forged.status, forged.body.errors[0].extensions.code]).toEqual([401, 'UNAUTHENTICATED']);
     const viaHive = await post(topo.hive, CUSTOMERS);
     expect(viaHive.body.data?.customers ?? null).toBeNull();
     expect(viaHive.body.errors.length).toBeGreaterThan(0);
@@ -202,6 +207,13 @@ describe.skipIf(!!skip)('canon as separate processes', () => {
     expect(res.body.data?.updateCustomer ?? null).toBeNull();
     expect(res.body.errors[0].extensions.code).toBe('FORBIDDEN');
     expect(await writes()).toEqual(before);
+  });
+
+  it('keeps the service token out of /health and out of every service\'s output', async () => {
+    const health = await Promise.all([...topo.gateways.map((g) => g.replace(/\/graphql$/, '/health')), topo.subgraphs.control!.replace(/\/graphql$/, '/health')].map((u) => fetch(u).then((r) => r.text())));
+    expect(health.filter((h) => h.includes(serviceToken))).toEqual([]);
+    expect(health.map((h) => JSON.parse(h).status)).toEqual(['ok', 'ok', 'ok']);
+    expect(processes.filter((p) => p.output.join('').includes(serviceToken)).length).toBe(0);
   });
 
   it('replays on gateway B a key first used on gateway A', async () => {
