@@ -48,7 +48,7 @@ import { TrustedDocuments } from './security/trusted-documents.js';
 import { ScopeRules } from './security/scopes.js';
 import { CompositionError } from './http/errors.js';
 import { health, type HealthTargets } from './http/health.js';
-import { subgraphAccess } from './services/access.js';
+import { subgraphAccess, type AccessOptions } from './services/access.js';
 import { composeConfigured, remoteSubgraph } from './services/schemas.js';
 
 export interface Stack {
@@ -280,7 +280,7 @@ export async function startService(config: CanonConfig, front: Front, opts: Stac
     const systemList = SYSTEMS.filter((s) => systems[s]).map((s) => ({ name: s, url: systemUrlOf(s) }));
     let served: RunningGateway;
     if (front === 'control') {
-      served = await serveControl(config, control!, authenticator, syncTargets!, systemList, subgraphs);
+      served = await serveControl(config, control!, { authenticator, idempotency: { store: idempotency, ledger } }, syncTargets!, systemList, subgraphs);
     } else {
       served = await startGateway({
         port: config.port,
@@ -347,7 +347,7 @@ function syncHealth(sync: SyncScheduler, client: SubgraphClient): NonNullable<He
  * The control subgraph as a service: GraphQL on config.port under canon's access rule, and /health as the gateway
  * reports it (503 while `starting`, so a readiness probe waits for the first full sync).
  */
-async function serveControl(config: CanonConfig, control: SubgraphDefinition, authenticator: Authenticator, sync: NonNullable<HealthTargets['sync']>, systems: { name: string; url: string }[], subgraphs: Record<Owner, RunningSubgraph>): Promise<RunningGateway> {
+async function serveControl(config: CanonConfig, control: SubgraphDefinition, access: Pick<AccessOptions, 'authenticator' | 'idempotency'>, sync: NonNullable<HealthTargets['sync']>, systems: { name: string; url: string }[], subgraphs: Record<Owner, RunningSubgraph>): Promise<RunningGateway> {
   const composed = composeConfigured(config);
   if (!composed.ok) throw new CompositionError(composed.errors);
   const rules = new ScopeRules(composed.supergraphSdl, { modelNeedsScope: config.introspectionNeedsScope });
@@ -357,7 +357,7 @@ async function serveControl(config: CanonConfig, control: SubgraphDefinition, au
     host: config.host,
     maxBodyBytes: config.maxBodyBytes,
     shutdownGraceMs: config.shutdownGraceMs,
-    access: subgraphAccess({ name: 'control', serviceToken: config.serviceToken, authenticator, rules }),
+    access: subgraphAccess({ name: 'control', serviceToken: config.serviceToken, rules, ...access }),
     health: async () => {
       const report = await health(targets);
       return { status: report.status === 'starting' ? 503 : 200, body: report };

@@ -173,6 +173,18 @@ describe.skipIf(!!skip)('canon as separate processes', () => {
     expect(read.body.data.customer.name).toBe(name);
   });
 
+  it('runs an updateCustomer sent twice through Hive Gateway under one Idempotency-Key once', async () => {
+    const id = (await withCrmRecord())[3];
+    const key = randomUUID();
+    const before = await writes();
+    const send = () => post(topo.hive, UPDATE, { id, input: { name: `Hive keyed ${key.slice(0, 8)}` } }, { ...as(topo.key), 'idempotency-key': key });
+    const first = await send();
+    const again = await send();
+    expect([first.body.errors, again.body.errors]).toEqual([undefined, undefined]);
+    expect(again.body.data).toEqual(first.body.data);
+    expect(await writes()).toEqual({ ...before, crm: before.crm + 1 });
+  });
+
   it('refuses a request without a credential at every subgraph service and through Hive, and no system is called', async () => {
     const before = await json(`${topo.systems.crm}/_admin/stats`);
     for (const name of ['identity', ...SYSTEMS, 'control']) {

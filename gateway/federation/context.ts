@@ -29,7 +29,10 @@ export interface GatewayContext {
  * which present CANON_SERVICE_TOKEN and name the app they already authenticated and scope-checked, or an app
  * itself, whose credential another router forwarded and the subgraph verified.
  */
-export type Caller = { kind: 'service'; app: string | null; scopes: ReadonlySet<string> } | { kind: 'app'; app: string; scopes: ReadonlySet<string> };
+export type Caller =
+  | { kind: 'service'; app: string | null; scopes: ReadonlySet<string> }
+  /** `resume`: the control service's replay store says an earlier run under the request's key failed retryably. */
+  | { kind: 'app'; app: string; scopes: ReadonlySet<string>; resume?: boolean };
 
 /**
  * The headers that carry a request's context from canon's gateway to the control subgraph served as a service: the
@@ -50,7 +53,8 @@ const one = (v: string | string[] | undefined): string | undefined => (Array.isA
 /**
  * The control service's request context, rebuilt from who called and the headers they sent. An app calling through
  * another router sends its own Idempotency-Key (the operation id derives from it, so a repeat joins the same
- * workflow); only canon's own services may say a run resumes an earlier one or name the operation id.
+ * workflow, and the control service's own replay store decides whether the run resumes an earlier one); only canon's
+ * own services may name the operation id or say a run resumes by header.
  */
 export function contextFromCaller(caller: Caller, headers: IncomingHttpHeaders, traceId: string | null, newId: () => string): GatewayContext {
   const { authorization: _, ...withoutCredential } = headers;
@@ -58,7 +62,7 @@ export function contextFromCaller(caller: Caller, headers: IncomingHttpHeaders, 
   return {
     headers: withoutCredential,
     idempotencyKey: one(headers[CONTEXT_HEADERS.key]) ?? null,
-    resume: service && one(headers[CONTEXT_HEADERS.resume]) === 'true',
+    resume: caller.kind === 'service' ? one(headers[CONTEXT_HEADERS.resume]) === 'true' : caller.resume === true,
     operationId: (service && one(headers[CONTEXT_HEADERS.operationId])) || newId(),
     traceId,
     app: caller.app,

@@ -10,7 +10,8 @@
 //   · a system subgraph answers a query only for an app holding its `read:<system>`, else FORBIDDEN, so none of
 //     that system's fields is read; its own mutations (@inaccessible, canon's write steps) only for canon's services;
 //   · control applies canon's whole scope rules (gateway/security/scopes.ts) to the operation, as the gateway does:
-//     a write lacking any write scope is refused whole, an unreadable field is null with FORBIDDEN.
+//     a write lacking any write scope is refused whole, an unreadable field is null with FORBIDDEN; and a mutation
+//     sent with an Idempotency-Key is replayed, refused or run once, from the same store canon's gateways use.
 // Guarantee: without the service token or a valid app credential
 // the answer is 401 UNAUTHENTICATED and no resolver runs.
 
@@ -26,6 +27,9 @@ import { CONTEXT_HEADERS, type Caller } from '../federation/context.js';
 import type { Authenticator } from '../security/authenticate.js';
 import { scopedExecutor } from '../security/field-filter.js';
 import { holds, parseScopes, type ScopeRules } from '../security/scopes.js';
+import { answerIdempotently, isMutation } from '../http/idempotent.js';
+import type { IdempotencyStore } from '../operations/idempotency.js';
+import type { Ledger } from '../operations/ledger.js';
 
 export interface AccessOptions {
   /** The subgraph served. */
@@ -36,6 +40,11 @@ export interface AccessOptions {
   authenticator: Authenticator;
   /** The supergraph's scope rules, for the control subgraph. */
   rules?: ScopeRules;
+  /**
+   * For the control subgraph: where keyed mutations of apps calling through another router are replayed from, as
+   * canon's gateway replays them (gateway/http/idempotent.ts), and the ledger that says whether a run may continue.
+   */
+  idempotency?: { store: IdempotencyStore; ledger: Ledger };
 }
 
 /** Constant-time comparison of a presented token with the service token (digests, so lengths never differ). */
@@ -92,6 +101,16 @@ export function subgraphAccess(opts: AccessOptions): SubgraphAccess {
         }
       }
       return run();
+    },
+
+    // Behind another router the control service is the first of canon to see a keyed write: it replays, refuses
+    // or runs it once, as canon's gateway does. Behind canon's gateway the gateway already has.
+    async respond({ res, body, headers, caller, run }) {
+      const who = caller as Caller;
+      const key = header(headers[CONTEXT_HEADERS.key]);
+      if (!opts.idempotency || who.kind !== 'app' || key === undefined || !isMutation(body)) return false;
+      await answerIdempotently(res, body, key, (_key, resume) => run({ ...who, resume }), { ...opts.idempotency, app: who.app });
+      return true;
     },
   };
 }

@@ -28,6 +28,18 @@ export interface RunningSubgraph {
 export interface SubgraphAccess {
   admit(headers: IncomingMessage['headers']): Promise<{ ok: true; caller: unknown } | { ok: false; status: number; code: ErrorCode; message: string; headers?: Record<string, string> }>;
   execute?(args: { schema: GraphQLSchema; document: DocumentNode; variables: Record<string, unknown> | undefined; operationName: string | undefined; contextValue: unknown; caller: unknown }): Promise<ExecutionResult>;
+  /**
+   * Answers an admitted request itself when it takes it (the control service replays keyed mutations): `run`
+   * executes the request as `caller` and gives the whole answer. Resolves false to let the server answer as usual.
+   */
+  respond?(args: { res: ServerResponse; body: Record<string, unknown>; headers: IncomingMessage['headers']; caller: unknown; run(caller: unknown): Promise<SubgraphAnswer> }): Promise<boolean>;
+}
+
+/** One whole answer of the subgraph's /graphql. */
+export interface SubgraphAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
 }
 
 export interface SubgraphStats {
@@ -173,9 +185,16 @@ export async function startSubgraphServer(def: SubgraphDefinition, opts: Subgrap
       stats.requests++;
       const op = body.operationName ?? 'anonymous';
       stats.byOperation[op] = (stats.byOperation[op] ?? 0) + 1;
-      // Continue the caller's trace (the gateway's traceparent), so system calls below join the app's trace.
-      const result = await inSpan(`subgraph ${def.name} ${op}`, { kind: SpanKind.SERVER, parent: extractTrace(req.headers), attributes: { 'canon.subgraph': def.name } }, () => executor.run(body, req.headers, caller));
-      sendJson(res, 200, result.errors ? { data: result.data, errors: collapseErrors(result.errors) } : { data: result.data });
+      const run = async (who: unknown): Promise<SubgraphAnswer> => {
+        // Continue the caller's trace (the gateway's traceparent), so system calls below join the app's trace.
+        const result = await inSpan(`subgraph ${def.name} ${op}`, { kind: SpanKind.SERVER, parent: extractTrace(req.headers), attributes: { 'canon.subgraph': def.name } }, () => executor.run(body, req.headers, who));
+        const text = JSON.stringify(result.errors ? { data: result.data, errors: collapseErrors(result.errors) } : { data: result.data });
+        return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: text };
+      };
+      if (opts.access?.respond && body && typeof body === 'object' && (await opts.access.respond({ res, body: body as Record<string, unknown>, headers: req.headers, caller, run }))) return;
+      const answer = await run(caller);
+      res.writeHead(answer.status, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) });
+      res.end(answer.body);
     } catch (e) {
       if (!res.headersSent) errorAnswer(res, 500, `Subgraph ${def.name} failed: ${(e as Error).message}`, ErrorCode.INTERNAL_SERVER_ERROR);
       else res.destroy();
