@@ -252,6 +252,7 @@ export async function startService(config: CanonConfig, front: Front, opts: Stac
     for (const name of OWNERS) {
       const url = remote[name];
       if (url) {
+        // Served elsewhere: composed from its schema, called at its URL; its request counts are that service's.
         defs[name] = remoteSubgraph(name);
         subgraphs[name] = { name, port: Number(new URL(url).port), url, stats: () => ({ requests: 0, byOperation: {} }), close: async () => undefined };
         continue;
