@@ -33,8 +33,8 @@ const TOPOLOGY: Record<string, string[]> = {
   ...Object.fromEntries(SUBGRAPHS.map((n) => [`${n}-subgraph`, ['subgraph', n]])),
 };
 
-/** Compose's `${NAME:-default}` as Compose resolves it with nothing set. */
-const composeDefault = (v: string) => v.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+/** Compose's `${NAME:-default}` as Compose resolves it with nothing set, and a required `${NAME:?why}` as set to a test value. */
+const composeDefault = (v: string) => v.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1').replace(/\$\{([A-Z_]+):\?[^}]*\}/g, 'test-$1');
 
 /** The host and port of each URL a part is told its peers are at. */
 function peerAddresses(env: Record<string, string>): { name: string; host: string; port: string }[] {
