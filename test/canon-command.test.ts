@@ -8,12 +8,13 @@ describe('canon', () => {
     const top = await runCanon(['--help'], {});
     expect(top.code).toBe(0);
     for (const c of ['start', 'gateway', 'subgraph NAME', 'sandbox SYSTEM', 'seed', 'compose', 'apps']) expect(top.output).toContain(`  ${c} `);
-    const help = await Promise.all(['start', 'gateway', 'subgraph', 'sandbox', 'compose', 'apps'].map((c) => runCanon([c, '--help'], {})));
+    const help = await Promise.all(['start', 'gateway', 'subgraph', 'sandbox', 'seed', 'compose', 'apps'].map((c) => runCanon([c, '--help'], {})));
     expect(help.map((h) => [h.code, h.output.split('\n')[0]!.split(' ').slice(0, 3).join(' ')])).toEqual([
       [0, 'usage: canon start'],
       [0, 'usage: canon gateway'],
       [0, 'usage: canon subgraph'],
       [0, 'usage: canon sandbox'],
+      [0, 'usage: canon seed'],
       [0, 'usage: canon compose'],
       [0, 'usage: canon apps'],
     ]);
