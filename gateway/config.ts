@@ -39,6 +39,21 @@ export interface CanonConfig {
   /** Port of each subgraph (`<NAME>_SUBGRAPH_PORT`). Defaults 4200 (identity), 4201–4204; 0 picks free ports. */
   subgraphPorts: Record<SystemName | 'identity', number>;
   /**
+   * Subgraphs served by services of their own (`<NAME>_SUBGRAPH_URL`, their /graphql URL, e.g.
+   * `CRM_SUBGRAPH_URL=http://crm-subgraph:4000/graphql`; `CONTROL_SUBGRAPH_URL` for canon's control subgraph): this
+   * process starts none of them and calls them there, presenting `serviceToken`. Default: none, every subgraph runs
+   * in this process. With CONTROL_SUBGRAPH_URL set, canonical writes, the ledger's fields, workflows and the sync run
+   * in that service, and the gateway runs no workflow engine.
+   */
+  subgraphUrls: Partial<Record<SubgraphName, string>>;
+  /**
+   * The secret canon's own services present to each other (`CANON_SERVICE_TOKEN`): a gateway (or the control
+   * service) calling a subgraph service sends `Authorization: Bearer <it>` and the app it already authenticated, and
+   * the subgraph takes that app's identity as given. Anyone else must send an app's own key or token. Default: none;
+   * required by `canon subgraph` and by a gateway with any `<NAME>_SUBGRAPH_URL`. Never logged, never in /health.
+   */
+  serviceToken: string | undefined;
+  /**
    * Timeouts, retries and circuit breaking from each connector to its system: each setting a value or a function
    * of the system (see subgraphs/kit/resilience.ts for every setting and its default). `SYSTEM_TIMEOUT_MS` sets the
    * budget of one call, retries included (default 5000).
@@ -124,9 +139,19 @@ export interface CanonConfig {
    * fresh checkout works with no setup (`DEV_APP`, 'false' to turn off, e.g. on a shared deployment). Default true.
    */
   devApp: boolean;
+  /**
+   * How long a stopping gateway (or control service) lets requests in flight finish, in ms (`SHUTDOWN_GRACE_MS`).
+   * Default 10000. On SIGTERM it stops accepting connections at once, answers what it holds with
+   * `Connection: close`, cuts what is left after this, and leaves its unfinished workflows to the other replicas.
+   */
+  shutdownGraceMs: number;
   /** Durable workflows (gateway/workflows): where their state lives and how queued work runs. */
   workflows: WorkflowSettings;
 }
+
+/** Every subgraph canon composes: identity, one per system, and canon's own control subgraph. */
+export type SubgraphName = SystemName | 'identity' | 'control';
+export const SUBGRAPH_NAMES: readonly SubgraphName[] = ['identity', ...SYSTEMS, 'control'];
 
 export interface WorkflowSettings {
   /**
@@ -150,6 +175,16 @@ export interface WorkflowSettings {
    * PGlite: 50 ms kept 0.22 of a core busy with nothing to do, 500 ms 0.07).
    */
   queuePollMs: number;
+  /**
+   * How often this executor beats its heartbeat in the workflow database and looks for executors whose beat stopped,
+   * in ms (`EXECUTOR_HEARTBEAT_MS`). Default 5000. Only on PostgreSQL (DATABASE_URL), where other replicas share it.
+   */
+  heartbeatMs: number;
+  /**
+   * How long an executor's heartbeat may be silent before a surviving replica takes over its unfinished workflows, in
+   * ms (`EXECUTOR_TAKEOVER_MS`). Default 30000. A replica stopping gracefully hands them over at once.
+   */
+  takeoverAfterMs: number;
   /** Calls a queued step makes toward its system before it fails for good (`QUEUED_MAX_ATTEMPTS`). Default 5. */
   queuedMaxAttempts: number;
   /** First pause between those calls, in ms, doubled each time; a longer Retry-After wins (`QUEUED_RETRY_DELAY_MS`). Default 1000. */
@@ -259,6 +294,26 @@ function systemCredentials(env: NodeJS.ProcessEnv, urls: Partial<Record<SystemNa
   return out as Partial<AllSystemCredentials>;
 }
 
+/** `<NAME>_SUBGRAPH_URL` of each subgraph that has one: an http(s) URL without credentials (they have CANON_SERVICE_TOKEN). */
+function subgraphUrls(env: NodeJS.ProcessEnv): Partial<Record<SubgraphName, string>> {
+  const out: Partial<Record<SubgraphName, string>> = {};
+  for (const n of SUBGRAPH_NAMES) {
+    const name = `${n.toUpperCase()}_SUBGRAPH_URL`;
+    const raw = env[name];
+    if (!raw) continue;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new Error(`${name} must be the http(s) URL of that subgraph's /graphql, e.g. http://${n}-subgraph:4000/graphql; got a value that does not parse.`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${name} must be an http(s) URL; got protocol ${url.protocol}`);
+    if (url.username || url.password) throw new Error(`${name} must not carry credentials; canon's services present CANON_SERVICE_TOKEN.`);
+    out[n] = raw;
+  }
+  return out;
+}
+
 function int(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
@@ -284,6 +339,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
     systemUrls: urls,
     systemCredentials: systemCredentials(env, urls),
     subgraphPorts,
+    subgraphUrls: subgraphUrls(env),
+    serviceToken: env.CANON_SERVICE_TOKEN || undefined,
     systemResilience: { budgetMs: int(env.SYSTEM_TIMEOUT_MS, 5000, 'SYSTEM_TIMEOUT_MS') },
     subgraphResilience: { attemptTimeoutMs: 8000, budgetMs: int(env.SUBGRAPH_TIMEOUT_MS, 10_000, 'SUBGRAPH_TIMEOUT_MS'), maxAttempts: 2 },
     dedupeReads: env.DEDUPE_READS !== 'false',
@@ -307,12 +364,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
     operationCacheMiB: positive(env.OPERATION_CACHE_MIB, 30, 'OPERATION_CACHE_MIB'),
     introspectionNeedsScope: env.NODE_ENV === 'production',
     devApp: env.DEV_APP !== 'false',
+    shutdownGraceMs: int(env.SHUTDOWN_GRACE_MS, 10_000, 'SHUTDOWN_GRACE_MS'),
     workflows: {
       executorId: env.CANON_EXECUTOR_ID || 'local',
       schema: env.WORKFLOWS_SCHEMA || (env.DATABASE_SCHEMA && env.DATABASE_SCHEMA !== 'public' ? `${env.DATABASE_SCHEMA}_workflows` : 'canon_workflows'),
       realtimeWaitMs: positive(env.REALTIME_WAIT_MS, 15_000, 'REALTIME_WAIT_MS'),
       systemConcurrency: Object.fromEntries(SYSTEMS.map((s) => [s, positive(env[`${s.toUpperCase()}_CONCURRENCY`], 4, `${s.toUpperCase()}_CONCURRENCY`)])) as Record<SystemName, number>,
       queuePollMs: positive(env.QUEUE_POLL_MS, 200, 'QUEUE_POLL_MS'),
+      heartbeatMs: positive(env.EXECUTOR_HEARTBEAT_MS, 5000, 'EXECUTOR_HEARTBEAT_MS'),
+      takeoverAfterMs: positive(env.EXECUTOR_TAKEOVER_MS, 30_000, 'EXECUTOR_TAKEOVER_MS'),
       queuedMaxAttempts: positive(env.QUEUED_MAX_ATTEMPTS, 5, 'QUEUED_MAX_ATTEMPTS'),
       queuedRetryDelayMs: int(env.QUEUED_RETRY_DELAY_MS, 1000, 'QUEUED_RETRY_DELAY_MS'),
       onboardingApprovalTimeoutMs: positive(env.ONBOARDING_APPROVAL_TIMEOUT_MS, 24 * 60 * 60 * 1000, 'ONBOARDING_APPROVAL_TIMEOUT_MS'),
@@ -339,6 +399,8 @@ export function testConfig(dataDir: string, overrides: Partial<CanonConfig> = {}
     // After the full sync, no round: tests count what each system receives. Tests of the sync pass a short interval.
     syncIntervalMs: 3_600_000,
     rateLimitPerSecond: 1_000_000,
+    // Tests close stacks with requests of theirs still hanging (faults): cut them at once, as before.
+    shutdownGraceMs: 0,
     systemPorts: zero(base.systemPorts) as CanonConfig['systemPorts'],
     subgraphPorts: zero(base.subgraphPorts) as CanonConfig['subgraphPorts'],
     // Tests retry queued steps without waiting a second between calls. No propagation to copies, as no sync round:

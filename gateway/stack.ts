@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createClient, type RedisClientType } from '@redis/client';
 import KeyvRedis from '@keyv/redis';
 import Keyv from 'keyv';
-import { PolicyRegistry } from '../subgraphs/kit/resilience.js';
+import { PolicyRegistry, settingsFor } from '../subgraphs/kit/resilience.js';
 import { IdempotencyStore } from './operations/idempotency.js';
 import { SqliteKeyvStore } from './operations/keyv-sqlite.js';
 import { PostgresLedger, SqliteLedger, type Ledger } from './operations/ledger.js';
@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { createLogger, startTelemetry } from '../subgraphs/kit/telemetry.js';
 import type { SystemName } from '../schema/model.js';
 import { InProcessLock, RedisLock, type RecordLock } from '../subgraphs/kit/record-lock.js';
-import { SYSTEMS } from '../schema/model.js';
+import { OWNERS, SYSTEMS, type Owner } from '../schema/model.js';
 import { startSubgraphServer, type RunningSubgraph } from '../subgraphs/kit/server.js';
 import { crmSubgraph } from '../subgraphs/crm/index.js';
 import { erpSubgraph } from '../subgraphs/erp/index.js';
@@ -45,6 +45,11 @@ import { Authenticator, JwtVerifier } from './security/authenticate.js';
 import { QueryLimiter } from './security/limits.js';
 import { RateLimits } from './security/rate-limits.js';
 import { TrustedDocuments } from './security/trusted-documents.js';
+import { ScopeRules } from './security/scopes.js';
+import { CompositionError } from './http/errors.js';
+import { health, type HealthTargets } from './http/health.js';
+import { subgraphAccess, type AccessOptions } from './services/access.js';
+import { composeConfigured, remoteSubgraph } from './services/schemas.js';
 
 export interface Stack {
   config: CanonConfig;
@@ -82,16 +87,17 @@ export function resolveCredentials(config: CanonConfig): AllSystemCredentials {
 }
 
 /**
- * The subgraph definitions for systems reachable at `systemUrls`: `policies` hold each system's timeouts, retries
- * and breaker; `lock` serialises writes to systems without conditional writes.
+ * The subgraph definitions for systems reachable at `systemUrls` (only those named): `policies` hold each system's
+ * timeouts, retries and breaker; `lock` serialises writes to systems without conditional writes.
  */
-export function systemSubgraphs(systemUrls: Record<SystemName, string>, credentials: AllSystemCredentials, policies: PolicyRegistry, lock: RecordLock, log: Logger): Record<SystemName, SubgraphDefinition> {
-  return {
-    crm: crmSubgraph({ baseUrl: systemUrls.crm, credentials: credentials.crm, policy: policies.for('crm'), lock, log }),
-    erp: erpSubgraph({ baseUrl: systemUrls.erp, credentials: credentials.erp, policy: policies.for('erp'), log }),
-    marketing: marketingSubgraph({ baseUrl: systemUrls.marketing, credentials: credentials.marketing, listId: MARKETING_LIST_ID, policy: policies.for('marketing'), lock, log }),
-    support: supportSubgraph({ baseUrl: systemUrls.support, credentials: credentials.support, policy: policies.for('support'), lock, log }),
+export function systemSubgraphs<S extends SystemName>(systemUrls: Record<S, string>, credentials: AllSystemCredentials, policies: PolicyRegistry, lock: RecordLock, log: Logger): Record<S, SubgraphDefinition> {
+  const build: { [K in SystemName]: (baseUrl: string) => SubgraphDefinition } = {
+    crm: (baseUrl) => crmSubgraph({ baseUrl, credentials: credentials.crm, policy: policies.for('crm'), lock, log }),
+    erp: (baseUrl) => erpSubgraph({ baseUrl, credentials: credentials.erp, policy: policies.for('erp'), log }),
+    marketing: (baseUrl) => marketingSubgraph({ baseUrl, credentials: credentials.marketing, listId: MARKETING_LIST_ID, policy: policies.for('marketing'), lock, log }),
+    support: (baseUrl) => supportSubgraph({ baseUrl, credentials: credentials.support, policy: policies.for('support'), lock, log }),
   };
+  return Object.fromEntries((Object.entries(systemUrls) as [S, string][]).map(([s, url]) => [s, build[s](url)])) as Record<S, SubgraphDefinition>;
 }
 
 /** The change feeds the sync reads, one connector per system (the subgraphs keep their own), under the same policies. */
@@ -132,7 +138,7 @@ function idempotencyKeyv(config: CanonConfig): Keyv {
  * One gateway process serialises writes per record in memory; several gateways writing to the same systems must
  * share the lock, so with REDIS_URL set the lock lives in Redis.
  */
-async function recordLock(config: CanonConfig): Promise<{ lock: RecordLock; close(): Promise<void> }> {
+export async function recordLock(config: CanonConfig): Promise<{ lock: RecordLock; close(): Promise<void> }> {
   if (!config.redisUrl) return { lock: new InProcessLock(), close: async () => undefined };
   const client = createClient({ url: config.redisUrl });
   client.on('error', () => undefined); // surfaced on the next command; reconnects on its own
@@ -153,10 +159,45 @@ export interface StackOptions {
   syncRoundRetentionMs?: number;
 }
 
+/**
+ * What this process serves over HTTP: canon's gateway (`canon start`, `canon gateway`), or canon's control subgraph
+ * as a service of its own (`canon subgraph control`), on config.port either way.
+ */
+export type Front = 'gateway' | 'control';
+
+/** A process of a deployment: what startStack gives, but without a workflow engine when control runs elsewhere. */
+export interface Service extends Omit<Stack, 'engine' | 'sync' | 'systems'> {
+  /** The systems this process reaches: a sandbox it started, or a `<SYSTEM>_URL`; none for a system it has no use for. */
+  systems: Partial<Record<SystemName, RunningSandbox>>;
+  /** Null when CONTROL_SUBGRAPH_URL is set: that service runs the workflows and the sync. */
+  engine: WorkflowEngine | null;
+  sync: SyncScheduler | null;
+}
+
+/** The whole stack in one process, everything local but what the configuration names elsewhere, and its control subgraph inside the gateway. */
 export async function startStack(config: CanonConfig, opts: StackOptions = {}): Promise<Stack> {
+  if (config.subgraphUrls.control) throw new Error('startStack runs the control subgraph in process; with CONTROL_SUBGRAPH_URL use startService.');
+  // With control in process, the engine and the sync run here and every system is reached.
+  return (await startService(config, 'gateway', opts)) as Stack;
+}
+
+/**
+ * One process of canon: the gateway or the control service in front, and in process every sandbox without a
+ * `<SYSTEM>_URL` and every subgraph without a `<NAME>_SUBGRAPH_URL`. The subgraphs elsewhere are called with
+ * CANON_SERVICE_TOKEN (gateway/services/access.ts says who enforces what).
+ */
+export async function startService(config: CanonConfig, front: Front, opts: StackOptions = {}): Promise<Service> {
   mkdirSync(config.dataDir, { recursive: true });
   const externalUrls: Partial<Record<SystemName, string>> = { ...config.systemUrls, ...opts.systems };
-  const local = SYSTEMS.filter((s) => !externalUrls[s]);
+  const remote = config.subgraphUrls;
+  const controlRemote = front === 'gateway' && !!remote.control;
+  if (front === 'control' && remote.control) throw new Error('CONTROL_SUBGRAPH_URL names where the control subgraph is; the control service itself takes only PORT.');
+  if ((Object.keys(remote).length || front === 'control') && !config.serviceToken) {
+    throw new Error('Set CANON_SERVICE_TOKEN (the same secret on every canon service): subgraphs served on their own admit canon\'s services only with it.');
+  }
+  // Sandboxes run here only for systems whose subgraph runs here too, or whose change feed this process syncs.
+  const syncsHere = !controlRemote;
+  const local = SYSTEMS.filter((s) => !externalUrls[s] && (syncsHere || !remote[s]));
   if (local.length && !isSeeded(config.dataDir)) seedAll(config.dataDir, { seed: config.seed, size: config.seedSize });
   const credentials = resolveCredentials(config);
 
@@ -172,7 +213,13 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
     const locking = await recordLock(config);
     started.push(locking);
     const systemPolicies = new PolicyRegistry(config.systemResilience);
-    const subgraphPolicies = new PolicyRegistry(config.subgraphResilience);
+    // A REALTIME write waits up to REALTIME_WAIT_MS inside the control service: its call gets that, and a margin.
+    const controlBudget = config.workflows.realtimeWaitMs + 5000;
+    const subgraphPolicies = new PolicyRegistry({
+      ...config.subgraphResilience,
+      attemptTimeoutMs: (s) => (s === ('control' as Owner) ? controlBudget : settingsFor(s, config.subgraphResilience).attemptTimeoutMs),
+      budgetMs: (s) => (s === ('control' as Owner) ? controlBudget : settingsFor(s, config.subgraphResilience).budgetMs),
+    });
     const keyv = idempotencyKeyv(config);
     started.push({ close: () => keyv.disconnect() });
     const idempotency = new IdempotencyStore(keyv, locking.lock, { ttlMs: config.idempotencyTtlMs });
@@ -184,7 +231,8 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
     const devApp = config.devApp ? await ensureDevApp(apps, config.dataDir) : null;
     const rateLimits = await RateLimits.open(config);
     started.push(rateLimits);
-    const systems = {} as Record<SystemName, RunningSandbox>;
+    const authenticator = new Authenticator({ store: apps, jwt });
+    const systems: Partial<Record<SystemName, RunningSandbox>> = {};
     for (const s of SYSTEMS) {
       const external = externalUrls[s];
       if (external) {
@@ -192,52 +240,68 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
         systems[s] = { name: s, port: Number(url.port), url: external.replace(/\/$/, ''), close: async () => undefined };
         continue;
       }
-      systems[s] = await startSandboxIn(s, config.dataDir, credentials, { port: config.systemPorts[s], maxBodyBytes: config.maxBodyBytes });
-      started.push(systems[s]);
+      if (!local.includes(s)) continue;
+      const sandbox = await startSandboxIn(s, config.dataDir, credentials, { port: config.systemPorts[s], maxBodyBytes: config.maxBodyBytes });
+      systems[s] = sandbox;
+      started.push(sandbox);
     }
-    const defs = {
-      identity: identitySubgraph({ file: join(config.dataDir, 'identity.sqlite') }),
-      ...systemSubgraphs(Object.fromEntries(SYSTEMS.map((s) => [s, systems[s].url])) as Record<SystemName, string>, credentials, systemPolicies, locking.lock, log),
-    };
-    const subgraphs = {} as Record<SystemName | 'identity', RunningSubgraph>;
-    for (const name of ['identity', ...SYSTEMS] as const) {
+    const systemUrlOf = (s: SystemName) => systems[s]?.url ?? '';
+    const localDefs: Partial<Record<SystemName, SubgraphDefinition>> = systemSubgraphs(Object.fromEntries(SYSTEMS.filter((s) => !remote[s]).map((s) => [s, systemUrlOf(s)])) as Record<SystemName, string>, credentials, systemPolicies, locking.lock, log);
+    const defs = {} as Record<Owner, SubgraphDefinition>;
+    const subgraphs = {} as Record<Owner, RunningSubgraph>;
+    for (const name of OWNERS) {
+      const url = remote[name];
+      if (url) {
+        // Served elsewhere: composed from its schema, called at its URL; its request counts are that service's.
+        defs[name] = remoteSubgraph(name);
+        subgraphs[name] = { name, port: Number(new URL(url).port), url, stats: () => ({ requests: 0, byOperation: {} }), close: async () => undefined };
+        continue;
+      }
+      defs[name] = name === 'identity' ? identitySubgraph({ file: join(config.dataDir, 'identity.sqlite') }) : localDefs[name]!;
       subgraphs[name] = await startSubgraphServer(defs[name], { port: config.subgraphPorts[name], host: config.host, maxBodyBytes: config.maxBodyBytes });
       started.push(subgraphs[name]);
     }
-    // One client toward the subgraphs for the whole gateway: Apollo's reads and canon's write steps alike.
-    const client = new SubgraphClient({ urls: Object.fromEntries(Object.entries(subgraphs).map(([n, sg]) => [n, sg.url])) as SubgraphUrls, policies: subgraphPolicies, dedupeReads: config.dedupeReads });
-    // After the subgraphs: DBOS resumes unfinished workflows as it starts, and their steps call the subgraphs.
-    const runner = new StepRunner(client);
-    const systemUrls = Object.fromEntries(SYSTEMS.map((s) => [s, systems[s].url])) as Record<SystemName, string>;
-    const feeds = new SyncFeeds(feedConnectors(systemUrls, credentials, systemPolicies, log), client);
-    const engine = await WorkflowEngine.start(config, { runner, ledger, settings: config.workflows, log, sync: feeds, lock: locking.lock });
-    engineStarted = engine;
-    const sync = new SyncScheduler({ engine, feeds, intervalMs: config.syncIntervalMs, deployment: [subgraphs.identity.url, ...SYSTEMS.map((s) => systemUrls[s])].join(' '), log, roundRetentionMs: opts.syncRoundRetentionMs });
-    syncStarted = sync;
-    const gateway = await startGateway({
-      port: config.port,
-      host: config.host,
-      subgraphs: (['identity', ...SYSTEMS] as const).map((n) => ({ def: defs[n], url: subgraphs[n].url })),
-      localSubgraphs: [{ def: controlSubgraph({ client, ledger, lock: locking.lock, engine, runner }), url: CONTROL_URL }],
-      systems: SYSTEMS.map((s) => ({ name: s, url: systems[s].url })),
-      sync: {
-        started: () => sync.started,
-        report: () => sync.report(),
-        identity: async () => {
-          const r = await client.execute<{ identityStatus: { customers: number; records: number; pendingReview: number } }>('identity', '{ identityStatus { customers records pendingReview } }', {}, { kind: 'read' });
-          return r.ok ? r.data.identityStatus : null;
-        },
-      },
-      client,
-      idempotency,
-      ledger,
-      log,
-      maxBodyBytes: config.maxBodyBytes,
-      operationCacheMiB: config.operationCacheMiB,
-      security: { authenticator: new Authenticator({ store: apps, jwt }), rateLimits, trusted, limits: new QueryLimiter(config.queryLimits), modelNeedsScope: config.introspectionNeedsScope },
-    });
-    // After the gateway: /health says `starting` while the first full sync runs.
-    sync.start();
+    // One client toward the subgraphs for the whole process: Apollo's reads and canon's write steps alike.
+    const client = new SubgraphClient({ urls: Object.fromEntries(Object.entries(subgraphs).map(([n, sg]) => [n, sg.url])) as SubgraphUrls, policies: subgraphPolicies, dedupeReads: config.dedupeReads, serviceToken: config.serviceToken });
+    let engine: WorkflowEngine | null = null;
+    let sync: SyncScheduler | null = null;
+    let control: SubgraphDefinition | null = null;
+    if (!controlRemote) {
+      // After the subgraphs: DBOS resumes unfinished workflows as it starts, and their steps call the subgraphs.
+      const runner = new StepRunner(client);
+      const feedUrls = Object.fromEntries(SYSTEMS.map((s) => [s, systemUrlOf(s)])) as Record<SystemName, string>;
+      const feeds = new SyncFeeds(feedConnectors(feedUrls, credentials, systemPolicies, log), client);
+      engine = await WorkflowEngine.start(config, { runner, ledger, settings: config.workflows, log, sync: feeds, lock: locking.lock });
+      engineStarted = engine;
+      sync = new SyncScheduler({ engine, feeds, intervalMs: config.syncIntervalMs, deployment: [subgraphs.identity.url, ...SYSTEMS.map((s) => feedUrls[s])].join(' '), log, roundRetentionMs: opts.syncRoundRetentionMs });
+      syncStarted = sync;
+      control = controlSubgraph({ client, ledger, lock: locking.lock, engine, runner });
+    }
+    const syncTargets = sync ? syncHealth(sync, client) : undefined;
+    const systemList = SYSTEMS.filter((s) => systems[s]).map((s) => ({ name: s, url: systemUrlOf(s) }));
+    let served: RunningGateway;
+    if (front === 'control') {
+      served = await serveControl(config, control!, { authenticator, idempotency: { store: idempotency, ledger } }, syncTargets!, systemList, subgraphs);
+    } else {
+      served = await startGateway({
+        port: config.port,
+        host: config.host,
+        subgraphs: [...OWNERS.map((n) => ({ def: defs[n], url: subgraphs[n].url })), ...(controlRemote ? [{ def: remoteSubgraph('control'), url: remote.control! }] : [])],
+        localSubgraphs: control ? [{ def: control, url: CONTROL_URL }] : [],
+        systems: systemList,
+        sync: syncTargets,
+        client,
+        idempotency,
+        ledger,
+        log,
+        maxBodyBytes: config.maxBodyBytes,
+        operationCacheMiB: config.operationCacheMiB,
+        security: { authenticator, rateLimits, trusted, limits: new QueryLimiter(config.queryLimits), modelNeedsScope: config.introspectionNeedsScope },
+        shutdownGraceMs: config.shutdownGraceMs,
+      });
+    }
+    // After the front: /health says `starting` while the first full sync runs.
+    sync?.start();
     return {
       config,
       systems,
@@ -251,12 +315,12 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
       subgraphs,
       engine,
       sync,
-      gateway,
+      gateway: served,
       async close() {
-        await gateway.close();
-        await sync.close();
-        // After the gateway (no request waits on it) and before the subgraphs and ledger its workflows use.
-        await engine.close();
+        await served.close();
+        await sync?.close();
+        // After the front (no request waits on it) and before the subgraphs and ledger its workflows use.
+        await engine?.close();
         await Promise.all(started.map((s) => s.close()));
       },
     };
@@ -266,4 +330,39 @@ export async function startStack(config: CanonConfig, opts: StackOptions = {}): 
     await Promise.allSettled(started.map((s) => s.close()));
     throw e;
   }
+}
+
+/** What /health reports of the sync and the identity store, read through the client. */
+function syncHealth(sync: SyncScheduler, client: SubgraphClient): NonNullable<HealthTargets['sync']> {
+  return {
+    started: () => sync.started,
+    report: () => sync.report(),
+    identity: async () => {
+      const r = await client.execute<{ identityStatus: { customers: number; records: number; pendingReview: number } }>('identity', '{ identityStatus { customers records pendingReview } }', {}, { kind: 'read' });
+      return r.ok ? r.data.identityStatus : null;
+    },
+  };
+}
+
+/**
+ * The control subgraph as a service: GraphQL on config.port under canon's access rule, and /health as the gateway
+ * reports it (503 while `starting`, so a readiness probe waits for the first full sync).
+ */
+async function serveControl(config: CanonConfig, control: SubgraphDefinition, access: Pick<AccessOptions, 'authenticator' | 'idempotency'>, sync: NonNullable<HealthTargets['sync']>, systems: { name: string; url: string }[], subgraphs: Record<Owner, RunningSubgraph>): Promise<RunningGateway> {
+  const composed = composeConfigured(config);
+  if (!composed.ok) throw new CompositionError(composed.errors);
+  const rules = new ScopeRules(composed.supergraphSdl, { modelNeedsScope: config.introspectionNeedsScope });
+  const targets: HealthTargets = { subgraphs: OWNERS.map((n) => ({ name: n, url: subgraphs[n].url })), systems, sync };
+  const server = await startSubgraphServer(control, {
+    port: config.port,
+    host: config.host,
+    maxBodyBytes: config.maxBodyBytes,
+    shutdownGraceMs: config.shutdownGraceMs,
+    access: subgraphAccess({ name: 'control', serviceToken: config.serviceToken, rules, ...access }),
+    health: async () => {
+      const report = await health(targets);
+      return { status: report.status === 'starting' ? 503 : 200, body: report };
+    },
+  });
+  return { port: server.port, url: `http://${config.host}:${server.port}`, supergraphSdl: composed.supergraphSdl, close: () => server.close() };
 }

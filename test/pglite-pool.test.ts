@@ -1,7 +1,7 @@
 // The PGlite pool adapter: one embedded session shared safely by many pg-style clients, as DBOS uses them.
 
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DBOS } from '@dbos-inc/dbos-sdk';
@@ -64,6 +64,23 @@ describe('PglitePool', () => {
     await pool.end();
   });
 
+  it('prepares a statement with parameters once by name, keeps it across a rollback, and never records one whose parse failed', async () => {
+    const pool = await PglitePool.open({ dataDir: 'memory://' });
+    const sum = 'SELECT $1::int + 1 AS n';
+    for (const i of [1, 2, 3]) expect((await pool.query(sum, [i])).rows).toEqual([{ n: i + 1 }]);
+    await expect(pool.query('SELEC $1::int', [1])).rejects.toMatchObject({ code: '42601' });
+    const c = await pool.connect();
+    await c.query('BEGIN');
+    await expect(c.query('SELECT 1 / $1::int AS q', [0])).rejects.toMatchObject({ code: '22012' });
+    await c.query('ROLLBACK');
+    c.release();
+    expect((await pool.query(sum, [41])).rows).toEqual([{ n: 42 }]);
+    const { rows } = await pool.query(`SELECT statement FROM pg_prepared_statements WHERE name LIKE 'canon_%' AND statement <> $1 ORDER BY name`, ['']);
+    // Each text prepared once: the sum, the division (its parse succeeded; its execution failed), this listing.
+    expect(rows.map((r) => r.statement)).toEqual([sum, 'SELECT 1 / $1::int AS q', `SELECT statement FROM pg_prepared_statements WHERE name LIKE 'canon_%' AND statement <> $1 ORDER BY name`]);
+    await pool.end();
+  });
+
   it('rolls back a failed transaction and frees the session, also when the client is released without ROLLBACK', async () => {
     const pool = await PglitePool.open({ dataDir: 'memory://' });
     await pool.query('CREATE TABLE t (id INT PRIMARY KEY)');
@@ -95,6 +112,15 @@ describe('PglitePool', () => {
       { channel: 'canon_test', payload: 'two' },
     ]);
     await pool.end();
+  });
+
+  it('creates a new database in a process of its own (the memory initdb takes leaves with it), and says where creating one failed', async () => {
+    const dir = tempDir();
+    const pool = await PglitePool.open({ dataDir: join(dir, 'fresh') });
+    expect((await pool.query('SELECT $1::text AS ok', ['yes'])).rows).toEqual([{ ok: 'yes' }]);
+    await pool.end();
+    writeFileSync(join(dir, 'a-file'), 'not a directory');
+    await expect(PglitePool.open({ dataDir: join(dir, 'a-file', 'db') })).rejects.toThrow(`Creating the workflow database at ${join(dir, 'a-file', 'db')} failed`);
   });
 
   it('keeps what was committed and loses the open transaction when its process is killed with SIGKILL', async () => {

@@ -13,6 +13,7 @@ import type { Owner } from '../../schema/model.js';
 import type { SystemPolicy } from '../../subgraphs/kit/resilience.js';
 import { SystemError, toGraphQLError } from '../../subgraphs/kit/system-error.js';
 import { answerError, SubgraphClient, type Delivery } from './subgraph-client.js';
+import { contextHeaders, type GatewayContext } from './context.js';
 
 /** A subgraph operation Apollo planned is a query when it is `query …` or the `{ … }` shorthand. */
 const QUERY = /^\s*(?:\{|query\b)/;
@@ -23,6 +24,11 @@ const firstSeen = new WeakMap<object, number>();
 export type CanonDataSourceOptions = {
   name: Owner;
   url: string;
+  /**
+   * Send the request's context (the app canon authenticated, its scopes, the idempotency key) as headers: for the
+   * control subgraph served on its own, whose resolvers need it (gateway/federation/context.ts). Default false.
+   */
+  forwardContext?: boolean;
 } & (
   | {
       /** The gateway's one subgraph client, shared with canon's write path. */
@@ -46,8 +52,10 @@ export class CanonDataSource implements GraphQLDataSource {
   private readonly client: SubgraphClient;
   private readonly name: Owner;
   private readonly url: string;
+  private readonly forwardContext: boolean;
 
   constructor(opts: CanonDataSourceOptions) {
+    this.forwardContext = opts.forwardContext ?? false;
     this.client = 'client' in opts ? opts.client : new SubgraphClient({ policies: { for: () => opts.policy }, dedupeReads: opts.dedupe ?? true });
     this.name = opts.name;
     this.url = opts.url;
@@ -60,6 +68,7 @@ export class CanonDataSource implements GraphQLDataSource {
     // Apollo sets headers of its own only for federated tracing (usage reporting, which canon does not turn on).
     if (http?.headers) for (const [name, value] of http.headers) headers[name.toLowerCase()] = value;
     headers['content-type'] = 'application/json';
+    if (this.forwardContext && options.context && 'scopes' in options.context) Object.assign(headers, contextHeaders(options.context as GatewayContext));
     const delivery: Delivery = QUERY.test(payload.query) ? { kind: 'read', joinSince: this.joinSince(options) } : { kind: 'write', idempotencyKey: null };
     let answer;
     try {

@@ -67,6 +67,11 @@ export interface SubgraphClientOptions {
    * caller's traceparent).
    */
   dedupeReads?: boolean;
+  /**
+   * CANON_SERVICE_TOKEN, sent as `Authorization: Bearer …` on every call, for subgraphs served as services of their
+   * own (gateway/services/access.ts). Default none: the in-process subgraphs on loopback take no credential.
+   */
+  serviceToken?: string;
 }
 
 /**
@@ -124,9 +129,11 @@ export class SubgraphClient {
   private readonly dedupe: boolean;
   private readonly inFlight = new InFlight<Answer>();
   private readonly targets = new Map<string, Target>();
+  private readonly authorization: string | undefined;
 
   constructor(opts: SubgraphClientOptions) {
     this.urls = opts.urls ?? {};
+    this.authorization = opts.serviceToken ? `Bearer ${opts.serviceToken}` : undefined;
     this.policies = opts.policies;
     this.dedupe = opts.dedupeReads ?? true;
   }
@@ -184,7 +191,8 @@ export class SubgraphClient {
     return this.policies.for(subgraph).execute(async (signal) => {
       // The active span's traceparent (Apollo's fetch span, or the write step's), under the app's trace.
       const traceparent = injectTrace({}).traceparent;
-      const sent = traceparent ? { ...headers, traceparent } : headers;
+      let sent = traceparent ? { ...headers, traceparent } : headers;
+      if (this.authorization) sent = { ...sent, authorization: this.authorization };
       let answer: Answer;
       try {
         // The whole body is read here, inside the attempt, so its timeout covers a body that stalls.

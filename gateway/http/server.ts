@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import { ErrorCode } from '../../schema/errors.js';
 import type { Owner } from '../../schema/model.js';
 import { BodyTooLargeError, DEFAULT_BODY_LIMIT_BYTES, readBody, sendJson } from '../../subgraphs/kit/http-io.js';
+import { drainable } from '../../subgraphs/kit/drain.js';
 import type { SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
 import { activeTraceId, extractTrace, inSpan, SpanKind } from '../../subgraphs/kit/telemetry.js';
 import { composeCanon, type SubgraphSource } from '../federation/compose.js';
@@ -64,6 +65,8 @@ export interface GatewayOptions {
   operationCacheMiB?: number;
   /** Who may ask, how often, and what. */
   security: GatewaySecurity;
+  /** How long `close` lets requests in flight finish before it cuts them, in ms. Default 10000. */
+  shutdownGraceMs?: number;
 }
 
 export interface GatewaySecurity {
@@ -151,7 +154,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     buildService: ({ name, url }) => {
       const schema = local.get(name);
       if (schema) return new LocalGraphQLDataSource(schema);
-      return new CanonDataSource({ name: name as Owner, url: url!, client: opts.client });
+      // canon's control subgraph served on its own needs to know who asked: the app, never its credential.
+      return new CanonDataSource({ name: name as Owner, url: url!, client: opts.client, forwardContext: name === 'control' });
     },
   });
   // Costs are computed on the API schema apps query.
@@ -269,6 +273,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   }
 
   const server: Server = createServer((req, res) => {
+    drain.track(req, res);
     const receivedAt = performance.now();
     // The app's traceparent (or a new trace) becomes this request's span; everything below joins it.
     const span = `${req.method} ${routeOf((req.url ?? '/').split('?')[0]!)}`;
@@ -281,6 +286,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       }
     }).catch(() => res.destroy());
   });
+  const drain = drainable(server);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -292,8 +298,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     url: `http://${opts.host}:${port}`,
     supergraphSdl: composed.supergraphSdl,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // No new connection; requests in flight finish (their answers say Connection: close), then Apollo stops.
+      await drain.close(opts.shutdownGraceMs ?? 10_000);
       await apollo.stop();
     },
   };

@@ -18,6 +18,7 @@ import { SYSTEMS, type SystemName } from '../../schema/model.js';
 import type { CanonConfig } from '../config.js';
 import { PglitePool } from './pglite-pool.js';
 import { registerRuntime, unregisterRuntime, type WorkflowRuntime } from './runtime.js';
+import { ExecutorTakeover } from './takeover.js';
 
 export const OPERATIONS_QUEUE = 'canon-operations';
 export const systemQueue = (system: SystemName) => `canon-system-${system}`;
@@ -46,6 +47,8 @@ interface Launched {
   users: number;
   log: Logger;
   pool: PglitePool | null;
+  /** On PostgreSQL: this executor's heartbeat, and the takeover of dead executors' workflows (takeover.ts). */
+  takeover: ExecutorTakeover | null;
   /** Where the state lives, for the log and for a second stack that asks for another place. */
   where: string;
 }
@@ -83,16 +86,19 @@ async function launch(config: CanonConfig, log: Logger): Promise<Launched> {
     executorID: settings.executorId,
     logger: dbosLogger(log),
   });
+  let takeover: ExecutorTakeover | null = null;
   try {
     await DBOS.launch();
     await DBOS.registerQueue(OPERATIONS_QUEUE, { workerConcurrency: OPERATIONS_CONCURRENCY, minPollingIntervalMs: settings.queuePollMs, onConflict: 'always_update' });
     for (const s of SYSTEMS) await DBOS.registerQueue(systemQueue(s), { globalConcurrency: settings.systemConcurrency[s], minPollingIntervalMs: settings.queuePollMs, onConflict: 'always_update' });
+    // Embedded PGlite is one process's own: only on PostgreSQL can another replica be there to take over.
+    if (!pool) takeover = await ExecutorTakeover.start({ databaseUrl: url, schema: settings.schema, executorId: settings.executorId, heartbeatMs: settings.heartbeatMs, takeoverAfterMs: settings.takeoverAfterMs, log });
   } catch (e) {
     await DBOS.shutdown().catch(() => undefined);
     await pool?.end().catch(() => undefined);
     throw e;
   }
-  return { users: 0, log, pool, where: pool ? join(config.dataDir, 'workflows') : `${url.replace(/\/\/[^@]*@/, '//')} schema ${settings.schema}` };
+  return { users: 0, log, pool, takeover, where: pool ? join(config.dataDir, 'workflows') : `${url.replace(/\/\/[^@]*@/, '//')} schema ${settings.schema}` };
 }
 
 export class WorkflowEngine {
@@ -149,7 +155,10 @@ export class WorkflowEngine {
     const state = await launched;
     if (!state || --state.users > 0) return;
     launched = null;
+    await state.takeover?.stop();
     await bounded(DBOS.shutdown(), STOP_PART_MS, 'DBOS shutdown', state.log);
+    // Its unfinished workflows are for the other replicas now (or for this executor id when it starts again).
+    if (state.takeover) await bounded(state.takeover.handOver(), STOP_PART_MS, 'handing over the workflows', state.log);
     if (state.pool) await bounded(state.pool.end(), STOP_PART_MS, 'closing the workflow database', state.log);
   }
 }

@@ -1,12 +1,14 @@
-// The control subgraph: canon's own fields (the model as data, canonical writes, the ledger), served in the gateway process (no network hop).
+// The control subgraph: canon's own fields (the model as data, canonical writes, the ledger), served in the gateway process (no network hop) or as a service of its own (`canon subgraph control`).
 
+import { randomUUID } from 'node:crypto';
 import { parse } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { enumTypes } from '../../schema/ownership.js';
 import { writeInputsSDL } from '../../schema/sdl.js';
 import { withModelDescriptions, type SubgraphDefinition } from '../../subgraphs/kit/subgraph.js';
 import type { RecordLock } from '../../subgraphs/kit/record-lock.js';
-import type { GatewayContext } from '../federation/context.js';
+import { contextFromCaller, type Caller, type GatewayContext } from '../federation/context.js';
+import { activeTraceId } from '../../subgraphs/kit/telemetry.js';
 import type { SubgraphClient } from '../federation/subgraph-client.js';
 import type { Ledger } from '../operations/ledger.js';
 import { createResolvers } from './resolvers.js';
@@ -43,9 +45,11 @@ export function controlSubgraph(opts: ControlOptions): SubgraphDefinition<Gatewa
     name: 'control',
     typeDefs: controlTypeDefs(),
     resolvers: createResolvers({ runner: opts.runner, ledger: opts.ledger, lock: opts.lock, engine: opts.engine }) as never,
-    // Runs in the gateway process: its resolvers receive the gateway's own request context, never this one.
-    createContext: () => {
-      throw new Error('The control subgraph runs inside the gateway and takes the gateway request context.');
+    // In the gateway process its resolvers receive the gateway's own request context, never this one; served on its
+    // own, the context is rebuilt from the caller its access rule admitted (gateway/services/access.ts).
+    createContext: (req) => {
+      if (!req.caller) throw new Error('The control subgraph runs inside the gateway and takes the gateway request context.');
+      return contextFromCaller(req.caller as Caller, req.headers, activeTraceId(), randomUUID);
     },
   };
 }

@@ -6,6 +6,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { execute, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { ErrorCode } from '../../schema/errors.js';
 import { BodyTooLargeError, DEFAULT_BODY_LIMIT_BYTES, readBody, sendJson } from './http-io.js';
+import { drainable } from './drain.js';
 import type { SubgraphDefinition } from './subgraph.js';
 import { toGraphQLError } from './system-error.js';
 import { extractTrace, inSpan, SpanKind } from './telemetry.js';
@@ -19,6 +20,28 @@ export interface RunningSubgraph {
   close(): Promise<void>;
 }
 
+/**
+ * Who may call a subgraph served as a service of its own (`canon subgraph NAME`), and with what. Each request's
+ * headers are admitted first (a refusal is answered as it is: 401 or 403, one error with its code); `execute`, when
+ * given, runs the admitted request (scope rules), else it runs as sent. The caller reaches the subgraph's context.
+ */
+export interface SubgraphAccess {
+  admit(headers: IncomingMessage['headers']): Promise<{ ok: true; caller: unknown } | { ok: false; status: number; code: ErrorCode; message: string; headers?: Record<string, string> }>;
+  execute?(args: { schema: GraphQLSchema; document: DocumentNode; variables: Record<string, unknown> | undefined; operationName: string | undefined; contextValue: unknown; caller: unknown }): Promise<ExecutionResult>;
+  /**
+   * Answers an admitted request itself when it takes it (the control service replays keyed mutations): `run`
+   * executes the request as `caller` and gives the whole answer. Resolves false to let the server answer as usual.
+   */
+  respond?(args: { res: ServerResponse; body: Record<string, unknown>; headers: IncomingMessage['headers']; caller: unknown; run(caller: unknown): Promise<SubgraphAnswer> }): Promise<boolean>;
+}
+
+/** One whole answer of the subgraph's /graphql. */
+export interface SubgraphAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
 export interface SubgraphStats {
   requests: number;
   byOperation: Record<string, number>;
@@ -30,7 +53,7 @@ const DOCUMENT_CACHE_LIMIT = 500;
  * Executes GraphQL requests against a subgraph schema. The gateway sends the same few query texts over and over,
  * so parsing and validation happen once per distinct text (bounded cache, oldest evicted first).
  */
-export function createSubgraphExecutor(def: SubgraphDefinition) {
+export function createSubgraphExecutor(def: SubgraphDefinition, access?: SubgraphAccess) {
   const schema: GraphQLSchema = buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers: def.resolvers as never }]);
   const documents = new Map<string, DocumentNode | readonly GraphQLError[]>();
 
@@ -52,11 +75,13 @@ export function createSubgraphExecutor(def: SubgraphDefinition) {
 
   return {
     schema,
-    async run(body: { query?: string; variables?: Record<string, unknown>; operationName?: string }, headers: IncomingMessage['headers']): Promise<ExecutionResult> {
+    async run(body: { query?: string; variables?: Record<string, unknown>; operationName?: string }, headers: IncomingMessage['headers'], caller?: unknown): Promise<ExecutionResult> {
       if (typeof body.query !== 'string') return { errors: [new GraphQLError('Request body must have a "query" string.', { extensions: { code: ErrorCode.BAD_REQUEST } })] };
       const doc = prepare(body.query);
       if (!('kind' in doc)) return { errors: doc };
-      return execute({ schema, document: doc, variableValues: body.variables, operationName: body.operationName, contextValue: def.createContext({ headers }) });
+      const contextValue = def.createContext({ headers, caller });
+      if (access?.execute) return access.execute({ schema, document: doc, variables: body.variables, operationName: body.operationName, contextValue, caller });
+      return execute({ schema, document: doc, variableValues: body.variables, operationName: body.operationName, contextValue });
     },
   };
 }
@@ -101,18 +126,29 @@ export interface SubgraphServerOptions {
   host?: string;
   /** Largest request body read, in bytes; a larger one is answered 413 REQUEST_TOO_LARGE unread. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** Who may call it (a subgraph served on its own). Default: anyone who reaches the port (the in-process stack on loopback). */
+  access?: SubgraphAccess;
+  /** What GET /health answers, and with which status. Default 200 `{ status: 'ok', subgraph }`. */
+  health?: () => Promise<{ status: number; body: unknown }>;
+  /** How long `close` lets requests in flight finish, in ms (subgraphs/kit/drain.ts). Default 0: they are cut at once, as the in-process stack wants. */
+  shutdownGraceMs?: number;
 }
 
 /** Starts `def` on `port` (0 picks a free one) at 127.0.0.1, serving POST /graphql, GET /health and GET|DELETE /_admin/stats. */
 export async function startSubgraphServer(def: SubgraphDefinition, opts: SubgraphServerOptions = {}): Promise<RunningSubgraph> {
   const limitBytes = opts.maxBodyBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  const executor = createSubgraphExecutor(def);
+  const executor = createSubgraphExecutor(def, opts.access);
   let stats: SubgraphStats = { requests: 0, byOperation: {} };
 
   const server: Server = createServer(async (req, res) => {
+    drain.track(req, res);
     try {
       const path = (req.url ?? '/').split('?')[0];
-      if (path === '/health') return sendJson(res, 200, { status: 'ok', subgraph: def.name });
+      if (path === '/health') {
+        if (!opts.health) return sendJson(res, 200, { status: 'ok', subgraph: def.name });
+        const h = await opts.health();
+        return sendJson(res, h.status, h.body);
+      }
       if (path === '/_admin/stats') {
         if (req.method === 'DELETE') {
           stats = { requests: 0, byOperation: {} };
@@ -137,17 +173,34 @@ export async function startSubgraphServer(def: SubgraphDefinition, opts: Subgrap
       } catch {
         return errorAnswer(res, 400, 'Request body is not valid JSON.', ErrorCode.BAD_REQUEST);
       }
+      let caller: unknown;
+      if (opts.access) {
+        const admitted = await opts.access.admit(req.headers);
+        if (!admitted.ok) {
+          for (const [k, v] of Object.entries(admitted.headers ?? {})) res.setHeader(k, v);
+          return errorAnswer(res, admitted.status, admitted.message, admitted.code);
+        }
+        caller = admitted.caller;
+      }
       stats.requests++;
       const op = body.operationName ?? 'anonymous';
       stats.byOperation[op] = (stats.byOperation[op] ?? 0) + 1;
-      // Continue the caller's trace (the gateway's traceparent), so system calls below join the app's trace.
-      const result = await inSpan(`subgraph ${def.name} ${op}`, { kind: SpanKind.SERVER, parent: extractTrace(req.headers), attributes: { 'canon.subgraph': def.name } }, () => executor.run(body, req.headers));
-      sendJson(res, 200, result.errors ? { data: result.data, errors: collapseErrors(result.errors) } : { data: result.data });
+      const run = async (who: unknown): Promise<SubgraphAnswer> => {
+        // Continue the caller's trace (the gateway's traceparent), so system calls below join the app's trace.
+        const result = await inSpan(`subgraph ${def.name} ${op}`, { kind: SpanKind.SERVER, parent: extractTrace(req.headers), attributes: { 'canon.subgraph': def.name } }, () => executor.run(body, req.headers, who));
+        const text = JSON.stringify(result.errors ? { data: result.data, errors: collapseErrors(result.errors) } : { data: result.data });
+        return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: text };
+      };
+      if (opts.access?.respond && body && typeof body === 'object' && (await opts.access.respond({ res, body: body as Record<string, unknown>, headers: req.headers, caller, run }))) return;
+      const answer = await run(caller);
+      res.writeHead(answer.status, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) });
+      res.end(answer.body);
     } catch (e) {
       if (!res.headersSent) errorAnswer(res, 500, `Subgraph ${def.name} failed: ${(e as Error).message}`, ErrorCode.INTERNAL_SERVER_ERROR);
       else res.destroy();
     }
   });
+  const drain = drainable(server);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -160,8 +213,7 @@ export async function startSubgraphServer(def: SubgraphDefinition, opts: Subgrap
     url: `http://127.0.0.1:${port}/graphql`,
     stats: () => structuredClone(stats),
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await drain.close(opts.shutdownGraceMs ?? 0);
       await def.close?.();
     },
   };

@@ -9,6 +9,8 @@ import type { Owner } from '../../schema/model.js';
 
 export interface RequestInfo {
   headers: Record<string, string | string[] | undefined>;
+  /** Who called, as the server's access rule admitted them (a subgraph served on its own); absent in process. */
+  caller?: unknown;
 }
 
 /** One subgraph: its name (the owner it speaks for), schema, resolvers, and a fresh context (DataLoaders) per request. */

@@ -22,6 +22,6 @@ export function startSandbox<S extends SystemName>(system: S, opts: SandboxOptio
 }
 
 /** Starts `system`'s sandbox on `<dataDir>/<system>.sqlite`, with its share of `credentials`. */
-export function startSandboxIn(system: SystemName, dataDir: string, credentials: AllSystemCredentials, opts: { port?: number; maxBodyBytes?: number } = {}): Promise<RunningSandbox> {
+export function startSandboxIn(system: SystemName, dataDir: string, credentials: AllSystemCredentials, opts: { port?: number; host?: string; maxBodyBytes?: number } = {}): Promise<RunningSandbox> {
   return startSandbox(system, { file: `${dataDir}/${system}.sqlite`, credentials: credentials[system], ...opts });
 }

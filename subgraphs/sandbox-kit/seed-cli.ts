@@ -5,7 +5,7 @@ import { isSeeded, seedAll, SEED_FILES } from './seed/writer.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const USAGE = 'usage: tsx subgraphs/sandbox-kit/seed-cli.ts [--dir ./data] [--seed 1] [--size 2000] [--force]';
+const USAGE = 'usage: canon seed [--dir ./data] [--seed 1] [--size 2000] [--force]   (or npm run seed -- …)';
 
 function parseArgs(argv: string[]): { dir: string; seed: number; size: number; force: boolean } {
   const out = { dir: './data', seed: 1, size: 2000, force: false };

@@ -39,6 +39,11 @@ export interface BenchOptions {
   sideBySide: boolean;
   /** --varied-only: only the varied table (no identical table, critical path, page sizes or writes): for A/B work on the gateway. */
   variedOnly: boolean;
+  /**
+   * --writes-only: only the writes phase against canon (with --profile, canon's gateway profiled under the realtime
+   * write load instead of the varied reads): for A/B work on the write path.
+   */
+  writesOnly: boolean;
 }
 
 /** Reads the flags; a number flag that is not a positive number throws, naming the flag and what it got. */
@@ -67,6 +72,7 @@ export function readOptions(argv: string[]): BenchOptions {
       return resolve(dir);
     })(),
     variedOnly: flag('varied-only'),
+    writesOnly: flag('writes-only'),
     sideBySide: flag('side-by-side'),
     contenders: (() => {
       const i = argv.indexOf('--contenders');

@@ -11,7 +11,8 @@
 // Flags: --quick (smoke check, under two minutes), --profile (also profile canon's gateway under the mix, V8
 // profiler), --rounds N, --duration S, --connections N, --contenders canon,apollo (a subset), --baseline DIR (also
 // canon from another checkout, as canon-baseline), --varied-only (only the varied table: A/B work on the gateway),
-// --side-by-side (the contenders of a round loaded at once, for steadier CPU ratios in A/B work).
+// --side-by-side (the contenders of a round loaded at once, for steadier CPU ratios in A/B work), --writes-only (only
+// the writes phase, against canon; with --profile, canon profiled under the realtime writes: A/B work on the write path).
 //
 // The phases, in order, each in phases/: start the stack and the contenders (start.ts), check that every contender
 // answers as canon does (answers.ts), measure reads under each workload (reads.ts), the critical path
@@ -28,7 +29,8 @@ import { measurePageSizes } from './phases/page-sizes.js';
 import { identicalWorkload, measureReads, MIX_SEED, profileReads, variedWorkload } from './phases/reads.js';
 import { report, type Measured } from './phases/report.js';
 import { ensureContenders, startContenders, startStack } from './phases/start.js';
-import { measureWrites } from './phases/writes.js';
+import { measureWrites, profileWrites } from './phases/writes.js';
+import { formatSummary } from './profile.js';
 import type { GatewayReady } from './protocol.js';
 import { OVERHEAD_QUERY } from './queries.js';
 import type { ContenderName, ReadTable } from './report.js';
@@ -43,6 +45,12 @@ async function main(): Promise<void> {
   const gateways = new Map<ContenderName, Child<GatewayReady>>();
   try {
     const { canon, live, skipped } = await startContenders(stack.ready, opts, installProblem, gateways);
+    if (opts.writesOnly) {
+      const writes = await measureWrites(stack.ready, canon, opts);
+      console.log(JSON.stringify({ canon: writes.canon, direct: writes.direct, queued: writes.queued, ratio: writes.ratio }, null, 2));
+      if (opts.profile) console.log(`\n${formatSummary(await profileWrites(canon, opts, started))}`);
+      return;
+    }
     const population = await readPopulation((body) => post(canon.ready.url, body));
     const varied = variedWorkload(population);
     const variedAnswers = await compareAnswers(gateways, everyShape(population, MIX_SEED, 2));

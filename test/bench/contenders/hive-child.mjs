@@ -1,10 +1,12 @@
 // Contender "hive" / "hive-nodedup": Hive Gateway's runtime on canon's composed supergraph, in a process of its own.
+// test/deploy.test.ts runs it too, as the router in front of canon's subgraph services, forwarding the headers named
+// in `forward` (the app's Authorization, its Idempotency-Key) to every subgraph.
 // Plain JavaScript because it lives beside the contenders' own node_modules, outside canon's typecheck.
 
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
-const { stack, dedup } = JSON.parse(process.env.BENCH_CHILD_ARGS ?? '{}');
+const { stack, dedup, forward = [] } = JSON.parse(process.env.BENCH_CHILD_ARGS ?? '{}');
 const tell = (msg) => process.send?.(msg);
 
 try {
@@ -18,6 +20,9 @@ try {
     // Hive's HTTP executor deduplicates identical in-flight subgraph queries unless told not to; "dedup: false"
     // is the contender with that switched off, everything else left at its defaults.
     ...(dedup ? {} : { transportEntries: { '*': { options: { deduplicateInflightRequests: false } } } }),
+    ...(forward.length
+      ? { propagateHeaders: { fromClientToSubgraphs: ({ request }) => Object.fromEntries(forward.map((h) => [h, request.headers.get(h) ?? undefined])) } }
+      : {}),
   });
   const server = createServer(gateway);
   server.keepAliveTimeout = 65_000;

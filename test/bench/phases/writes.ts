@@ -1,15 +1,18 @@
 // Bench phase 6: writes. canon's updateCustomer (an idempotency key each) as a REALTIME and as a QUEUED workflow, against the CRM subgraph's own mutation, which skips canon's validation, ledger, workflow and routing.
 
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Child } from '../children.js';
-import { load, log, median, post, round } from '../load.js';
-import type { BenchOptions } from '../options.js';
+import { summarizeProfile, type ProfileSummary } from '../profile.js';
+import { load, log, median, post, round, stamp } from '../load.js';
+import { root, type BenchOptions } from '../options.js';
 import type { GatewayReady, StackReady } from '../protocol.js';
 import type { BenchResults } from '../report.js';
 
 type WritePath = 'canon' | 'direct' | 'queued';
 
-export async function measureWrites(stack: StackReady, canon: Child<GatewayReady>, opts: BenchOptions): Promise<BenchResults['writes']> {
-  log('writes …');
+/** The customers writes go to, and the request bodies of each write path (a distinct name and key every request). */
+async function writeBodies(canon: Child<GatewayReady>) {
   const page = await post(canon.ready.url, { query: '{ customers(first: 500) { edges { node { id sourceIds { crm } } } } }' });
   const targets = (page.json.data.customers.edges as { node: { id: string; sourceIds: { crm: string | null } } }[]).map((e) => e.node).filter((n) => n.sourceIds.crm);
   let seq = 0;
@@ -32,6 +35,12 @@ export async function measureWrites(stack: StackReady, canon: Child<GatewayReady
     const body = JSON.parse(next.body);
     return { ...next, body: JSON.stringify({ ...body, query: body.query.replace('updateCustomer(id: $id, input: { name: $name })', 'updateCustomer(id: $id, input: { name: $name }, mode: QUEUED)') }) };
   };
+  return { targets, viaCanon, direct, queued };
+}
+
+export async function measureWrites(stack: StackReady, canon: Child<GatewayReady>, opts: BenchOptions): Promise<NonNullable<BenchResults['writes']>> {
+  log('writes …');
+  const { targets, viaCanon, direct, queued } = await writeBodies(canon);
   /** Waits until no queued write is left PENDING (at most a minute): the time the queue took to drain, in s. */
   const drained = async () => {
     const started = performance.now();
@@ -42,7 +51,8 @@ export async function measureWrites(stack: StackReady, canon: Child<GatewayReady
     }
     return (performance.now() - started) / 1000;
   };
-  const probe = await post(canon.ready.url, JSON.parse(viaCanon().body), { 'idempotency-key': `bench-${runTag}-probe` });
+  const first = viaCanon();
+  const probe = await post(canon.ready.url, JSON.parse(first.body), first.headers);
   const writeRuns: { path: WritePath; rps: number; p50: number; p99: number; graphqlErrors: number; non2xx: number; doneRps?: number }[] = [];
   for (let i = 0; i < (opts.quick ? 1 : 3); i++) {
     // Queued last: its queue drains after the answers, and must not run under the next path's load.
@@ -57,7 +67,18 @@ export async function measureWrites(stack: StackReady, canon: Child<GatewayReady
     return { rps: round(median(mine.map((r) => r.rps)), 1), p50: median(mine.map((r) => r.p50)), p99: median(mine.map((r) => r.p99)), graphqlErrors: mine.reduce((a, r) => a + r.graphqlErrors, 0), non2xx: mine.reduce((a, r) => a + r.non2xx, 0) };
   };
   const queuedDone = round(median(writeRuns.filter((r) => r.path === 'queued').map((r) => r.doneRps!)), 1);
-  const writes: BenchResults['writes'] = { customers: targets.length, canon: w('canon'), direct: w('direct'), queued: { ...w('queued'), doneRps: queuedDone }, ratio: NaN, probe: probe.json };
+  const writes: NonNullable<BenchResults['writes']> = { customers: targets.length, canon: w('canon'), direct: w('direct'), queued: { ...w('queued'), doneRps: queuedDone }, ratio: NaN, probe: probe.json };
   writes.ratio = round(writes.canon.rps / writes.direct.rps, 3);
   return writes;
+}
+
+/** Where canon's CPU goes on the realtime write path (--writes-only --profile): warmed first, then profiled under load. */
+export async function profileWrites(canon: Child<GatewayReady>, opts: BenchOptions, started: Date): Promise<ProfileSummary> {
+  const { viaCanon } = await writeBodies(canon);
+  await load({ url: canon.ready.url, connections: opts.connections, duration: opts.warmup, body: viaCanon });
+  log('profiling canon under the realtime write load …');
+  mkdirSync(join(root, 'bench-results'), { recursive: true });
+  const file = join(root, 'bench-results', `canon-writes-${stamp(started)}.cpuprofile`);
+  await canon.profile(file, () => load({ url: canon.ready.url, connections: opts.connections, duration: opts.duration * 2, body: viaCanon }));
+  return summarizeProfile(file, 25);
 }
