@@ -7,6 +7,7 @@ import type { ResilienceOptions } from '../subgraphs/kit/resilience.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../subgraphs/kit/http-io.js';
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from './operations/idempotency.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './security/limits.js';
+import { parseCopyPolicies } from './propagation/plan.js';
 
 export interface CanonConfig {
   /** Gateway port (`PORT`). Default 4000. 0 picks a free port. */
@@ -199,27 +200,10 @@ export interface WorkflowSettings {
    */
   copyPolicies: Record<string, 'REPORT' | 'ENFORCE'>;
   /**
-   * Whether owner changes are propagated to their copies (`COPY_PROPAGATION`, `on` or `off`). Default on. Off, canon
+   * Whether owner changes are propagated to their copies (`COPY_PROPAGATION=off` turns it off). Default on. Off, canon
    * writes only owners (another tool keeps the copies), and drift is still listed.
    */
   propagateCopies: boolean;
-}
-
-function onOff(raw: string | undefined, fallback: boolean, name: string): boolean {
-  if (raw === undefined || raw === '') return fallback;
-  if (raw !== 'on' && raw !== 'off') throw new Error(`${name} must be on or off; got "${raw}".`);
-  return raw === 'on';
-}
-
-/** `COPY_POLICIES`: `<field>.<system>=REPORT|ENFORCE`, comma-separated. */
-function copyPolicies(raw: string | undefined): Record<string, 'REPORT' | 'ENFORCE'> {
-  const out: Record<string, 'REPORT' | 'ENFORCE'> = {};
-  for (const part of (raw ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
-    const m = /^([A-Za-z]+)\.([a-z]+)=(REPORT|ENFORCE)$/.exec(part);
-    if (!m) throw new Error(`COPY_POLICIES must be <field>.<system>=REPORT|ENFORCE, comma-separated (e.g. name.marketing=ENFORCE); got "${part}".`);
-    out[`${m[1]}.${m[2]}`] = m[3] as 'REPORT' | 'ENFORCE';
-  }
-  return out;
 }
 
 export interface JwtConfig {
@@ -377,8 +361,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CanonConfig {
       queuedRetryDelayMs: int(env.QUEUED_RETRY_DELAY_MS, 1000, 'QUEUED_RETRY_DELAY_MS'),
       onboardingApprovalTimeoutMs: positive(env.ONBOARDING_APPROVAL_TIMEOUT_MS, 24 * 60 * 60 * 1000, 'ONBOARDING_APPROVAL_TIMEOUT_MS'),
       onboardingRecheckMs: positive(env.ONBOARDING_RECHECK_MS, 2000, 'ONBOARDING_RECHECK_MS'),
-      copyPolicies: copyPolicies(env.COPY_POLICIES),
-      propagateCopies: onOff(env.COPY_PROPAGATION, true, 'COPY_PROPAGATION'),
+      copyPolicies: parseCopyPolicies(env.COPY_POLICIES),
+      propagateCopies: env.COPY_PROPAGATION !== 'off',
     },
   };
 }

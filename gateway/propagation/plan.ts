@@ -16,6 +16,17 @@ export interface CopyTarget {
   policy: CopyPolicy;
 }
 
+/** `COPY_POLICIES` (gateway/config.ts): `<field>.<system>=REPORT|ENFORCE`, comma-separated; throws naming a malformed part. */
+export function parseCopyPolicies(raw: string | undefined): Record<string, CopyPolicy> {
+  const out: Record<string, CopyPolicy> = {};
+  for (const part of (raw ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z]+)\.([a-z]+)=(REPORT|ENFORCE)$/.exec(part);
+    if (!m) throw new Error(`COPY_POLICIES must be <field>.<system>=REPORT|ENFORCE, comma-separated (e.g. name.marketing=ENFORCE); got "${part}".`);
+    out[`${m[1]}.${m[2]}`] = m[3] as CopyPolicy;
+  }
+  return out;
+}
+
 /** The copies of `field` the model declares, in model order; `overrides` (`<field>.<system>`) replace their policies. */
 export function copiesOf(field: string, overrides: Record<string, CopyPolicy> = {}): CopyTarget[] {
   return (customerFields().get(field)?.copies ?? []).map((c) => ({
