@@ -102,6 +102,8 @@ beforeAll(async () => {
     DEV_APP: 'false',
     LOG_LEVEL: 'warn',
     SYNC_INTERVAL_MS: '3600000',
+    // Owners' writes only, as in testConfig: these tests count what each system receives.
+    COPY_PROPAGATION: 'off',
     QUEUED_RETRY_DELAY_MS: '10',
     ...credentialEnv(TEST_CREDENTIALS),
   };

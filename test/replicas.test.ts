@@ -71,6 +71,7 @@ beforeAll(async () => {
     DEV_APP: 'false',
     LOG_LEVEL: 'warn',
     SYNC_INTERVAL_MS: '3600000',
+    COPY_PROPAGATION: 'off',
     QUEUED_RETRY_DELAY_MS: '10',
     ONBOARDING_RECHECK_MS: '100',
     EXECUTOR_HEARTBEAT_MS: '200',
