@@ -1,12 +1,15 @@
 // The `canon` command (bin/canon.mjs runs it through tsx): each part of canon as a process of its own, configured from the environment, or everything in one.
 
 import { SYSTEMS, type Owner, type SystemName } from '../../schema/model.js';
-import { stopTelemetry } from '../../subgraphs/kit/telemetry.js';
 import { loadConfig, SUBGRAPH_NAMES, type CanonConfig, type SubgraphName } from '../config.js';
-import { CompositionError } from '../http/errors.js';
 import type { DevApp } from '../security/apps.js';
-import { startService, type Service } from '../stack.js';
-import { startSandboxService, startSubgraphService } from './services.js';
+import type { Service } from '../stack.js';
+
+// What starts a service (the stack, Apollo, DBOS, the subgraphs) is loaded only when one starts: `--help` and a
+// refused name or setting answer in a fraction of a second instead of after loading all of canon.
+const stack = () => import('../stack.js');
+const services = () => import('./services.js');
+const telemetry = () => import('../../subgraphs/kit/telemetry.js');
 
 const PEERS = `Peers come from the environment: <SYSTEM>_URL (and its credentials) for a system, <NAME>_SUBGRAPH_URL for a
 subgraph (CONTROL_SUBGRAPH_URL included); what is not named runs in this process. Services present
@@ -86,7 +89,7 @@ function untilStopped(close: () => Promise<void>): void {
     console.log(`\n${signal}: stopping canon…`);
     await close();
     // Spans still batched for the OTLP exporter leave before the process does.
-    await stopTelemetry();
+    await (await telemetry()).stopTelemetry();
     console.log('canon stopped.');
     process.exit(0);
   };
@@ -109,7 +112,7 @@ async function delegate(module: string, args: string[]): Promise<void> {
 async function serve(command: string, args: string[], config: CanonConfig): Promise<void> {
   if (command === 'start' || command === 'gateway') {
     if (args.length) usageError(`canon ${command} takes no arguments; got ${args.join(' ')}`);
-    const service = await startService(config, 'gateway');
+    const service = await (await stack()).startService(config, 'gateway');
     console.log(describe(command, service).join('\n'));
     return untilStopped(() => service.close());
   }
@@ -117,17 +120,17 @@ async function serve(command: string, args: string[], config: CanonConfig): Prom
   if (args.length !== 1) usageError(`canon ${command} takes one name: ${command === 'subgraph' ? SUBGRAPH_NAMES.join(', ') : SYSTEMS.join(', ')}`);
   if (command === 'sandbox') {
     if (!(SYSTEMS as readonly string[]).includes(name!)) usageError(`unknown system "${name}" for canon sandbox; one of ${SYSTEMS.join(', ')}`);
-    const sandbox = await startSandboxService(config, name as SystemName);
+    const sandbox = await (await services()).startSandboxService(config, name as SystemName);
     console.log(`canon sandbox ${name}  ${sandbox.url}   (admin: ${sandbox.url}/_admin/stats)`);
     return untilStopped(() => sandbox.close());
   }
   if (!(SUBGRAPH_NAMES as readonly string[]).includes(name!)) usageError(`unknown subgraph "${name}" for canon subgraph; one of ${SUBGRAPH_NAMES.join(', ')}`);
   if ((name as SubgraphName) === 'control') {
-    const service = await startService(config, 'control');
+    const service = await (await stack()).startService(config, 'control');
     console.log(describe('control', service).join('\n'));
     return untilStopped(() => service.close());
   }
-  const part = await startSubgraphService(config, name as Owner);
+  const part = await (await services()).startSubgraphService(config, name as Owner);
   console.log(`canon subgraph ${name}  ${part.url}   (health: ${part.url.replace(/\/graphql$/, '/health')})`);
   return untilStopped(() => part.close());
 }
@@ -160,7 +163,7 @@ export async function runCanon(argv: string[]): Promise<void> {
   try {
     await serve(command, args, config);
   } catch (e) {
-    if (e instanceof CompositionError) {
+    if (e instanceof (await import('../http/errors.js')).CompositionError) {
       console.error(e.message);
       process.exit(2);
     }
