@@ -29,7 +29,7 @@ export interface SandboxStats {
 }
 
 /** Request log capacity; older entries fall off. */
-const REQUEST_LOG_CAPACITY = 2000;
+const REQUEST_LOG_CAPACITY = 20_000;
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
   const v = headers[name];
