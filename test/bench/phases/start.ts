@@ -77,6 +77,16 @@ export interface Contenders {
   skipped: Partial<Record<ContenderName, string>>;
 }
 
+/** Waits (at most two minutes) until a canon gateway's /health no longer says `starting`. */
+async function untilSynced(health: string): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    const status = await fetch(health).then((r) => r.json(), () => null);
+    if (status && status.status !== 'starting') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`canon's gateway still says starting after two minutes: ${health}`);
+}
+
 /**
  * Starts the selected contenders in parallel (start-up is not measured) into `gateways`, which the caller owns and
  * stops, so a contender that started before another failed is stopped too.
@@ -88,21 +98,28 @@ export async function startContenders(stack: StackReady, opts: BenchOptions, ins
     ? [{ name: 'canon-baseline', script: join(opts.baseline, 'test/bench/canon-child.ts'), args: { name: 'canon-baseline' }, label: `canon from ${opts.baseline}` }]
     : [];
   const all = [...CONTENDERS, ...baseline];
-  await Promise.all(
-    all.filter((c) => !opts.contenders || opts.contenders.has(c.name) || c.name === 'canon-baseline').map(async (c) => {
-      if (c.name.startsWith('hive') && installProblem) return void (skipped[c.name] = installProblem);
-      try {
-        const own = !c.script.startsWith(contendersDir);
-        const cwd = c.name === 'canon-baseline' ? opts.baseline! : own ? root : contendersDir;
-        const g = await startChild<GatewayReady>(c.script, { stack, ...c.args }, { cwd, quiet: own });
-        if (g.ready.key) useKey(g.ready.key, g.ready.url);
-        gateways.set(c.name, g);
-      } catch (e) {
-        if (!(e instanceof ChildFailedError)) throw e;
-        skipped[c.name] = `${c.name} cannot run on Node ${process.version}: ${e.reason.split('\n')[0]}`;
-      }
-    }),
-  );
+  const selected = all.filter((c) => !opts.contenders || opts.contenders.has(c.name) || c.name === 'canon-baseline');
+  const start = async (c: Contender) => {
+    if (c.name.startsWith('hive') && installProblem) return void (skipped[c.name] = installProblem);
+    try {
+      const own = !c.script.startsWith(contendersDir);
+      const cwd = c.name === 'canon-baseline' ? opts.baseline! : own ? root : contendersDir;
+      const g = await startChild<GatewayReady>(c.script, { stack, ...c.args }, { cwd, quiet: own });
+      if (g.ready.key) useKey(g.ready.key, g.ready.url);
+      gateways.set(c.name, g);
+    } catch (e) {
+      if (!(e instanceof ChildFailedError)) throw e;
+      skipped[c.name] = `${c.name} cannot run on Node ${process.version}: ${e.reason.split('\n')[0]}`;
+    }
+  };
+  // canon first, alone among its kind: its first start runs the full sync into the identity store the canon
+  // contenders share, and another canon opening that store meanwhile would wait on its write lock. The others
+  // start once canon's /health says the sync is done.
+  const later = selected.filter((c) => c.name !== 'canon' && c.script.endsWith('canon-child.ts'));
+  await Promise.all(selected.filter((c) => !later.includes(c)).map(start));
+  const first = gateways.get('canon');
+  if (first) await untilSynced(first.ready.url.replace(/\/graphql$/, '/health'));
+  await Promise.all(later.map(start));
   const canon = gateways.get('canon');
   if (!canon) throw new Error(`canon's gateway did not start: ${skipped.canon}`);
   for (const [name, reason] of Object.entries(skipped)) log(`SKIPPED ${name}: ${reason}`);
