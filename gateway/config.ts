@@ -235,23 +235,30 @@ function jwtConfig(env: NodeJS.ProcessEnv): JwtConfig | undefined {
   return { jwksFile: jwksFile ? resolve(jwksFile) : undefined, jwksUrl, issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE };
 }
 
+/**
+ * `raw`, the value of `name`, as an http(s) URL: refused, naming the variable, when it does not parse, is not http(s),
+ * or carries credentials (they would then reach logs and /health with the URL). `expected` says what it should be,
+ * `credentials` where credentials go instead.
+ */
+function httpUrl(name: string, raw: string, expected: string, credentials: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`${name} must be ${expected}; got a value that does not parse.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${name} must be an http(s) URL; got protocol ${url.protocol}`);
+  if (url.username || url.password) throw new Error(`${name} must not carry credentials; ${credentials}.`);
+  return raw;
+}
+
 /** `<SYSTEM>_URL` of each system that has one; refuses what is not an http(s) URL, or one carrying credentials. */
 function systemUrls(env: NodeJS.ProcessEnv): Partial<Record<SystemName, string>> {
   const out: Partial<Record<SystemName, string>> = {};
   for (const s of SYSTEMS) {
     const name = `${s.toUpperCase()}_URL`;
     const raw = env[name];
-    if (!raw) continue;
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw new Error(`${name} must be an http(s) URL, e.g. https://api.example.com; got a value that does not parse.`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${name} must be an http(s) URL; got protocol ${url.protocol}`);
-    // The credentials would then reach logs and /health with the URL; they have their own variables.
-    if (url.username || url.password) throw new Error(`${name} must not carry credentials; set them in their own variables (see gateway/config.ts, systemCredentials).`);
-    out[s] = raw.replace(/\/+$/, '');
+    if (raw) out[s] = httpUrl(name, raw, 'an http(s) URL, e.g. https://api.example.com', 'set them in their own variables (see gateway/config.ts, systemCredentials)').replace(/\/+$/, '');
   }
   return out;
 }
@@ -284,16 +291,7 @@ function subgraphUrls(env: NodeJS.ProcessEnv): Partial<Record<SubgraphName, stri
   for (const n of SUBGRAPH_NAMES) {
     const name = `${n.toUpperCase()}_SUBGRAPH_URL`;
     const raw = env[name];
-    if (!raw) continue;
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw new Error(`${name} must be the http(s) URL of that subgraph's /graphql, e.g. http://${n}-subgraph:4000/graphql; got a value that does not parse.`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${name} must be an http(s) URL; got protocol ${url.protocol}`);
-    if (url.username || url.password) throw new Error(`${name} must not carry credentials; canon's services present CANON_SERVICE_TOKEN.`);
-    out[n] = raw;
+    if (raw) out[n] = httpUrl(name, raw, `the http(s) URL of that subgraph's /graphql, e.g. http://${n}-subgraph:4000/graphql`, "canon's services present CANON_SERVICE_TOKEN");
   }
   return out;
 }

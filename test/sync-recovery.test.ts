@@ -9,6 +9,7 @@ import type { AllSystemCredentials } from '../subgraphs/kit/credentials.js';
 import { generateSandboxCredentials, SANDBOX_CREDENTIALS_FILE } from '../subgraphs/sandbox-kit/credentials.js';
 import { SEED_TRUTH_FILE, seedAll, type SeedTruth } from '../subgraphs/sandbox-kit/seed.js';
 import { startSandboxIn } from '../subgraphs/sandbox-kit/sandboxes.js';
+import { credentialEnv } from './support/canon-process.js';
 import { startChildStack, type ChildStack } from './support/child-stack.js';
 import { untilSynced } from './support/health.js';
 import { scratch } from './support/scratch.js';
@@ -123,12 +124,7 @@ describe('a second canon attached to the systems another one runs', () => {
       ERP_URL: first.systems.erp.url,
       MARKETING_URL: first.systems.marketing.url,
       SUPPORT_URL: first.systems.support.url,
-      CRM_TOKEN: c.crm.token,
-      ERP_USER: c.erp.user,
-      ERP_PASSWORD: c.erp.password,
-      MARKETING_API_KEY: c.marketing.apiKey,
-      SUPPORT_EMAIL: c.support.email,
-      SUPPORT_TOKEN: c.support.token,
+      ...credentialEnv(c),
     };
     second = await startChildStack(emptyDir, { logLevel: 'debug' }, { env, output, waitForSync: false });
     const reports = await untilSynced(second.ready.gateway);

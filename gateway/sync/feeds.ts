@@ -5,20 +5,13 @@
 // after a crash) is stored again unchanged: the identity store recognises records it holds already.
 
 import type { SystemName } from '../../schema/model.js';
+import type { PropagationEvent } from '../../subgraphs/identity/copies.js';
 import type { ChangePage } from '../../subgraphs/kit/change-feed.js';
 import { SystemError } from '../../subgraphs/kit/system-error.js';
 import type { SubgraphClient } from '../federation/subgraph-client.js';
 
-/** What a stored page means for the copies (subgraphs/identity/copies.ts): an owner change, or a copy that drifted. */
-export interface CopyEvent {
-  kind: 'OWNER_CHANGE' | 'DRIFT';
-  customerId: string;
-  field: string;
-  system: SystemName;
-  value: string;
-  stamp: number;
-  copyStamp: number | null;
-}
+/** What a stored page means for the copies: an owner change, or a copy that drifted (subgraphs/identity/copies.ts). */
+export type CopyEvent = PropagationEvent;
 
 /** A connector's change feed, as each one offers it (subgraphs/<system>/connector.ts). */
 export interface ChangeFeed {
