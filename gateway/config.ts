@@ -165,6 +165,8 @@ export interface WorkflowSettings {
    * `canon_workflows`, or `<DATABASE_SCHEMA>_workflows` when DATABASE_SCHEMA is not public. Without DATABASE_URL
    * the state lives in embedded PGlite under DATA_DIR/workflows.
    */
+  /** A created embedded database to copy for a new one (tests only: test/support/global-setup.ts makes it); null: create it. */
+  embeddedTemplate?: string | null;
   schema: string;
   /** How long a REALTIME mutation waits for its workflow inside the request, in ms (`REALTIME_WAIT_MS`). Default 15000; then it answers PENDING and the workflow goes on. */
   realtimeWaitMs: number;
@@ -387,7 +389,7 @@ export function testConfig(dataDir: string, overrides: Partial<CanonConfig> = {}
     subgraphPorts: zero(base.subgraphPorts) as CanonConfig['subgraphPorts'],
     // Tests retry queued steps without waiting a second between calls. No propagation to copies, as no sync round:
     // tests count what each system receives; tests of propagation turn it on.
-    workflows: { ...base.workflows, queuedRetryDelayMs: 10, onboardingRecheckMs: 50, propagateCopies: false },
+    workflows: { ...base.workflows, queuedRetryDelayMs: 10, onboardingRecheckMs: 50, propagateCopies: false, embeddedTemplate: process.env.CANON_TEST_PGLITE_TEMPLATE ?? null },
     ...overrides,
   };
 }

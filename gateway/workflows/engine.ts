@@ -74,7 +74,7 @@ async function launch(config: CanonConfig, log: Logger): Promise<Launched> {
   if (!url) {
     const dir = join(config.dataDir, 'workflows');
     mkdirSync(dir, { recursive: true });
-    pool = await PglitePool.open({ dataDir: dir });
+    pool = await PglitePool.open({ dataDir: dir, template: settings.embeddedTemplate ?? undefined });
     // DBOS reads a database URL even when handed a pool; nothing connects to it.
     url = 'postgresql://canon@localhost:5432/canon_workflows';
   }

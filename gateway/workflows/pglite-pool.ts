@@ -15,7 +15,7 @@
 
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -123,6 +123,11 @@ export interface PglitePoolOptions {
   dataDir: string;
   /** What DBOS reads as the pool size (`pool.options.max`); it sizes its polling limiter by it. Default 10. */
   max?: number;
+  /**
+   * A database directory created before (and closed) to copy when `dataDir` holds none, instead of creating one: the
+   * tests create one per run, since creating a database takes about 2.5 s and copying one 0.1 s. Default none.
+   */
+  template?: string;
 }
 
 /**
@@ -232,7 +237,10 @@ export class PglitePool extends EventEmitter {
 
   /** Opens (or creates) the database at `dataDir` and waits until it is ready. */
   static async open(opts: PglitePoolOptions): Promise<PglitePool> {
-    if (!opts.dataDir.startsWith('memory://') && !existsSync(join(opts.dataDir, 'PG_VERSION'))) await createInProcess(opts.dataDir);
+    if (!opts.dataDir.startsWith('memory://') && !existsSync(join(opts.dataDir, 'PG_VERSION'))) {
+      if (opts.template && existsSync(join(opts.template, 'PG_VERSION'))) cpSync(opts.template, opts.dataDir, { recursive: true });
+      else await createInProcess(opts.dataDir);
+    }
     const db = new PGlite(opts.dataDir, { postgresqlconf: PGLITE_CONF });
     await db.waitReady;
     return new PglitePool(db, opts.max ?? 10);
