@@ -3,9 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../gateway/config.js';
 import { PostgresAppStore } from '../gateway/security/app-store.js';
 import { createApp } from '../gateway/security/apps.js';
 import { SCOPES } from '../gateway/security/scopes.js';
@@ -15,22 +13,11 @@ import { ensureContenders } from './bench/phases/start.js';
 import { credentialEnv, runCanon, startCanon, type CanonProcess } from './support/canon-process.js';
 import { TEST_CREDENTIALS } from './support/credentials.js';
 import { PG_URL, postgresSkipReason } from './support/postgres.js';
+import { redisSkipReason, REDIS_URL } from './support/redis.js';
 import { scratch } from './support/scratch.js';
 import { until } from './support/until.js';
 
-const REDIS_URL = loadConfig().redisUrl ?? 'redis://127.0.0.1:6379';
-async function redisSkipReason(): Promise<string | null> {
-  const probe = createClient({ url: REDIS_URL, socket: { connectTimeout: 1000, reconnectStrategy: false } });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    await probe.quit();
-    return null;
-  } catch (e) {
-    return `Redis is not reachable at ${REDIS_URL} (${(e as Error).message}): the deployment topology test is skipped. Start Redis or set REDIS_URL to run it.`;
-  }
-}
-const skip = (await postgresSkipReason()) ?? (await redisSkipReason()) ?? ensureContenders();
+const skip = (await postgresSkipReason()) ?? (await redisSkipReason('the deployment topology tests')) ?? ensureContenders();
 if (skip) console.warn(`test/deploy.test.ts skipped: ${skip}`);
 
 const tmp = scratch();

@@ -5,26 +5,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import KeyvRedis from '@keyv/redis';
-import { createClient } from '@redis/client';
 import Keyv from 'keyv';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../gateway/config.js';
 import { fingerprintOf, IdempotencyStore, parseIdempotencyKey } from '../gateway/operations/idempotency.js';
 import { SqliteKeyvStore } from '../gateway/operations/keyv-sqlite.js';
 import { InProcessLock } from '../subgraphs/kit/record-lock.js';
+import { redisSkipReason, REDIS_URL } from './support/redis.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 
-const REDIS_URL = loadConfig().redisUrl ?? 'redis://127.0.0.1:6379';
-let redisSkip: string | null = null;
-try {
-  const probe = createClient({ url: REDIS_URL, socket: { connectTimeout: 1000, reconnectStrategy: false } });
-  probe.on('error', () => undefined);
-  await probe.connect();
-  await probe.quit();
-} catch (e) {
-  redisSkip = `Redis is not reachable at ${REDIS_URL} (${(e as Error).message}): the Redis runs of the idempotency tests are skipped. Start Redis or set REDIS_URL to run them.`;
-  console.warn(redisSkip);
-}
+const redisSkip = await redisSkipReason('the Redis runs of the idempotency tests');
+if (redisSkip) console.warn(redisSkip);
 
 const dirs: string[] = [];
 function tempDir(): string {

@@ -2,20 +2,12 @@
 
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../gateway/config.js';
 import { redisKeys } from '../gateway/security/rate-limits.js';
+import { redisSkipReason, REDIS_URL } from './support/redis.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 
-const REDIS_URL = loadConfig().redisUrl ?? 'redis://127.0.0.1:6379';
-let redisSkip: string | null = null;
-try {
-  const probe = createClient({ url: REDIS_URL, socket: { connectTimeout: 1000, reconnectStrategy: false } });
-  await probe.connect();
-  await probe.quit();
-} catch (e) {
-  redisSkip = `Redis is not reachable at ${REDIS_URL} (${(e as Error).message}): the shared rate-limit tests are skipped. Start Redis or set REDIS_URL to run them.`;
-  console.warn(redisSkip);
-}
+const redisSkip = await redisSkipReason('the shared rate-limit tests');
+if (redisSkip) console.warn(redisSkip);
 
 const QUERY = '{ customers(first: 1) { totalCount } }';
 

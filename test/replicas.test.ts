@@ -1,7 +1,6 @@
 // Two gateways as replicas (`canon gateway`, each running workflows under its own executor id) on one PostgreSQL and one Redis: a workflow whose gateway was killed is finished by the other, and a rolling restart under load loses no answered write.
 
 import { randomUUID } from 'node:crypto';
-import { createClient } from '@redis/client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../gateway/config.js';
@@ -14,22 +13,11 @@ import { seedAll } from '../subgraphs/sandbox-kit/seed.js';
 import { credentialEnv, startCanon, type CanonProcess } from './support/canon-process.js';
 import { sandboxFetch, TEST_CREDENTIALS } from './support/credentials.js';
 import { PG_URL, postgresSkipReason } from './support/postgres.js';
+import { redisSkipReason, REDIS_URL } from './support/redis.js';
 import { scratch } from './support/scratch.js';
 import { until } from './support/until.js';
 
-const REDIS_URL = loadConfig().redisUrl ?? 'redis://127.0.0.1:6379';
-async function redisSkipReason(): Promise<string | null> {
-  const probe = createClient({ url: REDIS_URL, socket: { connectTimeout: 1000, reconnectStrategy: false } });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    await probe.quit();
-    return null;
-  } catch (e) {
-    return `Redis is not reachable at ${REDIS_URL} (${(e as Error).message}): the replica tests are skipped. Start Redis or set REDIS_URL to run them.`;
-  }
-}
-const skip = (await postgresSkipReason()) ?? (await redisSkipReason());
+const skip = (await postgresSkipReason()) ?? (await redisSkipReason('the replica tests'));
 if (skip) console.warn(`test/replicas.test.ts skipped: ${skip}`);
 
 const tmp = scratch();
