@@ -14,7 +14,7 @@ import { InProcessLock } from '../../subgraphs/kit/record-lock.js';
 import { Recorder, type OperationMeta, type StepState } from '../operations/recorder.js';
 import { writeIfNewest } from '../propagation/ordering.js';
 import { copiesOf, copyMutation, MOVES_RECORD, nativeValues } from '../propagation/plan.js';
-import { stepError } from '../writes/steps.js';
+import { stepError, type NativeIds } from '../writes/steps.js';
 import { OPERATIONS_QUEUE, systemQueue } from './engine.js';
 import { runtimeOf, type WorkflowRuntime } from './runtime.js';
 
@@ -30,6 +30,12 @@ export interface OwnerChange {
   origin: 'write' | 'feed' | 'enforce';
   /** For `enforce`: the copy that drifted (only its system is written) and its version stamp then. */
   drifted?: { system: SystemName; stamp: number | null };
+  /**
+   * The customer's native ids, when the starter already read them from identity (a write canon made, planned
+   * with them): then the workflow has no step of its own to read them. Part of the workflow's checkpointed input,
+   * so a recovered run writes the same records.
+   */
+  nativeIds?: NativeIds;
 }
 
 /** The workflow id, and operation id, of a change's propagation. */
@@ -117,20 +123,21 @@ function targets(rt: WorkflowRuntime, c: OwnerChange) {
   return copiesOf(c.field, rt.settings.copyPolicies).filter((t) => !c.drifted || t.system === c.drifted.system);
 }
 
-/** propagate: the customer's copy records read from identity, then one queued write per copy, recorded as they end. */
+/** propagate: the customer's copy records (given, or read from identity), then one queued write per copy, recorded as they end. */
 async function propagateWorkflow(runtime: string, change: OwnerChange): Promise<StepState[]> {
   const rt = runtimeOf(runtime);
   const id = DBOS.workflowID!;
   const meta: OperationMeta = { operationId: id, name: 'propagate', traceId: null, app: null, idempotencyKey: null, resume: false, variables: change, customerId: change.customerId, workflow: 'propagate', mode: 'QUEUED', run: id };
   const recorder = new Recorder(rt.ledger, meta);
-  const ids = await DBOS.runStep(
-    async () => {
-      const r = await rt.runner.nativeIds(change.customerId);
-      if (!r.ok) throw r.error;
-      return r.data;
-    },
-    { name: 'identity.nativeIds', retriesAllowed: true, intervalSeconds: 0.2, maxAttempts: 8 },
-  );
+  const ids = change.nativeIds ??
+    (await DBOS.runStep(
+      async () => {
+        const r = await rt.runner.nativeIds(change.customerId);
+        if (!r.ok) throw r.error;
+        return r.data;
+      },
+      { name: 'identity.nativeIds', retriesAllowed: true, intervalSeconds: 0.2, maxAttempts: 8 },
+    ));
   const steps: StepState[] = targets(rt, change).map((t) => {
     const nativeId = ids?.[t.system] ?? null;
     return {

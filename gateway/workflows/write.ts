@@ -10,7 +10,7 @@
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { Ledger, OperationRecord } from '../operations/ledger.js';
 import { recordRetry, Recorder, type OperationMeta, type StepState } from '../operations/recorder.js';
-import type { WriteStep } from '../writes/steps.js';
+import type { NativeIds, WriteStep } from '../writes/steps.js';
 import { OPERATIONS_QUEUE, systemQueue, type WorkflowEngine } from './engine.js';
 import { runtimeOf, type WorkflowRuntime } from './runtime.js';
 import { startPropagation } from './propagate.js';
@@ -22,6 +22,8 @@ export interface WriteRun {
   meta: OperationMeta;
   /** The steps to send; those already SUCCEEDED (an earlier run's) are kept as they are. */
   steps: WriteStep[];
+  /** The customer's native ids the plan read from identity: handed to the propagations the write starts. */
+  nativeIds?: NativeIds;
 }
 
 export interface WriteResult {
@@ -78,22 +80,23 @@ async function writeWorkflow(run: WriteRun): Promise<WriteResult> {
   } else {
     await Promise.all(steps.map(async (s, i) => (s.status === 'SUCCEEDED' ? undefined : ended(i, await sendStep(rt, s)))));
   }
-  await propagateOwnerWrites(run.runtime, run.meta.customerId, steps);
+  await propagateOwnerWrites(run.runtime, run.meta.customerId, steps, run.nativeIds ?? null);
   return { operationId: recorder.id, steps };
 }
 
 /**
  * Each field an owner step wrote, propagated to its copies (propagate.ts), stamped with the owner's new version.
- * The owner's feed shows the same change later under the same stamp, and then joins this propagation.
+ * The owner's feed shows the same change later under the same stamp, and then joins this propagation. The native
+ * ids the write was planned with go along, so the propagation does not ask identity for them a second time.
  */
-async function propagateOwnerWrites(runtime: string, customerId: string | null, steps: readonly WriteStep[]): Promise<void> {
+async function propagateOwnerWrites(runtime: string, customerId: string | null, steps: readonly WriteStep[], nativeIds: NativeIds | null): Promise<void> {
   if (!customerId) return;
   for (const s of steps) {
     if (s.action !== 'updateCustomer' || s.status !== 'SUCCEEDED') continue;
     const stamp = versionStamp(s.system, s.result);
     if (stamp === null) continue;
     for (const [field, value] of Object.entries(s.input)) {
-      if (typeof value === 'string' && value !== '') await startPropagation(runtime, { customerId, field, owner: s.system, value, stamp, origin: 'write' });
+      if (typeof value === 'string' && value !== '') await startPropagation(runtime, { customerId, field, owner: s.system, value, stamp, origin: 'write', ...(nativeIds ? { nativeIds } : {}) });
     }
   }
 }

@@ -12,7 +12,11 @@ import { ONBOARDING_STEPS, type OnboardingStepInputs } from '../workflows/onboar
 /** Why a write was refused before any system was called: canon's own check, or identity's failure to answer. */
 export type Refusal = SystemError | { code: ErrorCode; message: string; extensions: Record<string, unknown> & { system?: Owner } };
 
-export type Plan = { ok: true; steps: WriteStep[] } | { ok: false; refusal: Refusal };
+/**
+ * `nativeIds`: the customer's records as identity named them while planning (updateCustomer), so the owner change's
+ * propagation need not ask identity again.
+ */
+export type Plan = { ok: true; steps: WriteStep[]; nativeIds?: NativeIds } | { ok: false; refusal: Refusal };
 
 const refuse = (code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): Plan => ({ ok: false, refusal: { code, message, extensions } });
 
@@ -60,7 +64,7 @@ export async function planUpdate(runner: StepRunner, args: UpdateArgs, operation
       return refuse(ErrorCode.NOT_FOUND, `Customer ${args.id} has no ${system} record, so ${Object.keys(slice).join(', ')} cannot be written; nothing was changed.`, { system });
     }
   }
-  return { ok: true, steps: [...slices].map(([system, slice]) => newStep(system, 'updateCustomer', found.ids[system]!, slice, args.expectedVersions?.[system] ?? null, operationKey)) };
+  return { ok: true, nativeIds: found.ids, steps: [...slices].map(([system, slice]) => newStep(system, 'updateCustomer', found.ids[system]!, slice, args.expectedVersions?.[system] ?? null, operationKey)) };
 }
 
 export interface TicketArgs {

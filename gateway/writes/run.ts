@@ -45,6 +45,6 @@ export async function runWrite(meta: OperationMeta, plan: () => Promise<Plan>, d
     // Records an earlier run wrote are not sent again.
     else if (before?.items && s.items) steps[i] = { ...s, items: s.items.map((item, j) => (before.items![j]?.status === 'SUCCEEDED' ? { ...item, status: 'SUCCEEDED' } : item)) };
   }
-  const started = await startWrite(deps.engine, { runtime: deps.engine.key, meta, steps });
+  const started = await startWrite(deps.engine, { runtime: deps.engine.key, meta, steps, ...(planned.nativeIds ? { nativeIds: planned.nativeIds } : {}) });
   return started.done ? { ok: true, ...started.result } : { ok: true, operationId: started.operationId, steps: started.steps };
 }
