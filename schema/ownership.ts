@@ -17,8 +17,20 @@ export function enumTypes(model: CanonicalModel = MODEL): EnumTypeSpec[] {
   return model.types.filter((t): t is EnumTypeSpec => t.kind === 'enum');
 }
 
-export function resolvedFields(type: ObjectTypeSpec): ResolvedField[] {
-  return type.fields.map((f) => ({ ...f, owner: f.owner ?? type.owner, writable: f.writable ?? false, typeName: type.name }));
+// Derived once per model object (the write path asks for these on every request): a model is plain data, never
+// changed once declared, so what derives from it is shared, read-only.
+const resolvedByType = new WeakMap<ObjectTypeSpec, readonly ResolvedField[]>();
+const fieldsByModel = new WeakMap<CanonicalModel, ReadonlyMap<string, ResolvedField>>();
+const ownersByModel = new WeakMap<CanonicalModel, ReadonlyMap<string, Owner>>();
+
+function remembered<K extends object, V>(cache: WeakMap<K, V>, key: K, make: () => V): V {
+  let v = cache.get(key);
+  if (v === undefined) cache.set(key, (v = make()));
+  return v;
+}
+
+export function resolvedFields(type: ObjectTypeSpec): readonly ResolvedField[] {
+  return remembered(resolvedByType, type, () => type.fields.map((f) => ({ ...f, owner: f.owner ?? type.owner, writable: f.writable ?? false, typeName: type.name })));
 }
 
 export function customerType(model: CanonicalModel = MODEL): ObjectTypeSpec {
@@ -28,13 +40,13 @@ export function customerType(model: CanonicalModel = MODEL): ObjectTypeSpec {
 }
 
 /** Customer field name → its field spec with owner resolved. */
-export function customerFields(model: CanonicalModel = MODEL): Map<string, ResolvedField> {
-  return new Map(resolvedFields(customerType(model)).map((f) => [f.name, f]));
+export function customerFields(model: CanonicalModel = MODEL): ReadonlyMap<string, ResolvedField> {
+  return remembered(fieldsByModel, model, () => new Map(resolvedFields(customerType(model)).map((f) => [f.name, f])));
 }
 
 /** Customer field name → owning system. The map write routing and composition checks use. */
-export function ownershipMap(model: CanonicalModel = MODEL): Map<string, Owner> {
-  return new Map([...customerFields(model)].map(([name, f]) => [name, f.owner]));
+export function ownershipMap(model: CanonicalModel = MODEL): ReadonlyMap<string, Owner> {
+  return remembered(ownersByModel, model, () => new Map([...customerFields(model)].map(([name, f]) => [name, f.owner])));
 }
 
 /** Customer fields apps may write, grouped by owner, in model order. */
