@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import type { DocumentNode } from 'graphql';
@@ -24,6 +24,7 @@ import { activeTraceId, extractTrace, inSpan, SpanKind } from '../../subgraphs/k
 import { composeCanon, type SubgraphSource } from '../federation/compose.js';
 import type { GatewayContext } from '../federation/context.js';
 import { CanonDataSource } from '../federation/datasource.js';
+import { CachedLocalDataSource } from '../federation/local-datasource.js';
 import type { SubgraphClient } from '../federation/subgraph-client.js';
 import type { IdempotencyStore } from '../operations/idempotency.js';
 import type { Ledger } from '../operations/ledger.js';
@@ -153,7 +154,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     experimental_approximateQueryPlanStoreMiB: cacheMiB,
     buildService: ({ name, url }) => {
       const schema = local.get(name);
-      if (schema) return new LocalGraphQLDataSource(schema);
+      if (schema) return new CachedLocalDataSource(schema);
       // canon's control subgraph served on its own needs to know who asked: the app, never its credential.
       return new CanonDataSource({ name: name as Owner, url: url!, client: opts.client, forwardContext: name === 'control' });
     },
