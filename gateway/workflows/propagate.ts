@@ -104,9 +104,8 @@ async function sendCopy(rt: WorkflowRuntime, w: CopyWrite, step: StepState): Pro
   }
 }
 
-/** One copy's write from its system's queue, sent again after a retryable failure after a durable pause (as write.ts's queued steps). */
-async function copyWriteWorkflow(w: CopyWrite): Promise<StepState> {
-  const rt = runtimeOf(w.runtime);
+/** One copy's write, sent again after a retryable failure after a durable pause (as write.ts's queued steps); run from the copy's system queue. */
+async function writeCopy(rt: WorkflowRuntime, w: CopyWrite): Promise<StepState> {
   const { queuedMaxAttempts, queuedRetryDelayMs } = rt.settings;
   let current = w.step;
   for (let run = 1; ; run++) {
@@ -116,6 +115,11 @@ async function copyWriteWorkflow(w: CopyWrite): Promise<StepState> {
     await DBOS.sleep(queuedRetryDelayMs * 2 ** (run - 1));
   }
 }
+
+/** A copy's write as a workflow of its own on its system's queue: for a propagation that writes several copies. */
+async function copyWriteWorkflow(w: CopyWrite): Promise<StepState> {
+  return writeCopy(runtimeOf(w.runtime), w);
+}
 const copyWrite = DBOS.registerWorkflow(copyWriteWorkflow, { name: 'canon.copyWrite' });
 
 /** The copies a change writes: every copy of the field, or the drifted one alone. */
@@ -123,7 +127,22 @@ function targets(rt: WorkflowRuntime, c: OwnerChange) {
   return copiesOf(c.field, rt.settings.copyPolicies).filter((t) => !c.drifted || t.system === c.drifted.system);
 }
 
-/** propagate: the customer's copy records (given, or read from identity), then one queued write per copy, recorded as they end. */
+/**
+ * The system of the one copy a change writes, when that is known before its propagation starts (the starter gave
+ * the native ids, and exactly one copy of the field has a record); null otherwise. Such a propagation runs on that
+ * system's queue, under its concurrency, and writes the copy itself: a child workflow there would cost the engine
+ * a second workflow, and the parent a poll for its result, for the same one write.
+ */
+function soleCopy(rt: WorkflowRuntime, c: OwnerChange): SystemName | null {
+  if (!c.nativeIds) return null;
+  const kept = targets(rt, c).filter((t) => c.nativeIds![t.system]);
+  return kept.length === 1 ? kept[0]!.system : null;
+}
+
+/**
+ * propagate: the customer's copy records (given, or read from identity), then one write per copy from its system's
+ * queue (its own workflow, or this one when it is the sole copy), recorded as they end.
+ */
 async function propagateWorkflow(runtime: string, change: OwnerChange): Promise<StepState[]> {
   const rt = runtimeOf(runtime);
   const id = DBOS.workflowID!;
@@ -157,6 +176,13 @@ async function propagateWorkflow(runtime: string, change: OwnerChange): Promise<
     };
   });
   await recorder.begin(steps);
+  if (soleCopy(rt, change)) {
+    // Exactly the step soleCopy found: the one target with a record, PENDING.
+    const i = steps.findIndex((s) => s.status === 'PENDING');
+    steps[i] = await writeCopy(rt, { runtime, change, operationId: id, step: steps[i]! });
+    await recorder.progress(steps);
+    return steps;
+  }
   // Started in step order before any is awaited, and read back in that order: a replay makes the same calls.
   const children = steps.map((s) =>
     s.status === 'PENDING' ? DBOS.startWorkflow(copyWrite, { workflowID: `${id}.${s.system}`, queueName: systemQueue(s.system as SystemName) })({ runtime, change, operationId: id, step: s }) : null,
@@ -172,13 +198,19 @@ async function propagateWorkflow(runtime: string, change: OwnerChange): Promise<
 const propagate = DBOS.registerWorkflow(propagateWorkflow, { name: 'canon.propagate' });
 
 /**
- * Starts the propagation of `change` on the operations queue, from inside a workflow (write.ts, sync.ts), so that
- * the start is itself durable. A change whose propagation already started (same id) joins it.
+ * Starts the propagation of `change` on the operations queue (its sole copy's system queue, see soleCopy), from
+ * inside a workflow (write.ts, sync.ts), so that the start is itself durable. A change whose propagation already
+ * started (same id) joins it: a feed's change that canon's own write started is left to that run, checked first,
+ * since the write may have put it on another queue (DBOS would join it all the same, with a warning).
  */
 export async function startPropagation(runtime: string, change: OwnerChange): Promise<void> {
   const rt = runtimeOf(runtime);
   if (!rt.settings.propagateCopies || !targets(rt, change).length) return;
-  await DBOS.startWorkflow(propagate, { workflowID: propagateId(change), queueName: OPERATIONS_QUEUE })(runtime, change);
+  const workflowID = propagateId(change);
+  // Read inside a step: called straight from the sync workflow, DBOS's recorded status read hung the round on the embedded pool.
+  if (change.origin === 'feed' && (await DBOS.runStep(async () => (await DBOS.getWorkflowStatus(workflowID)) !== null, { name: 'propagate.started' }))) return;
+  const sole = soleCopy(rt, change);
+  await DBOS.startWorkflow(propagate, { workflowID, queueName: sole ? systemQueue(sole) : OPERATIONS_QUEUE })(runtime, change);
 }
 
 /** Whether a drifted copy is set back: its policy is ENFORCE (the model's, or the configured override). */
