@@ -131,7 +131,10 @@ const loggers = new Map<string, Logger>();
 export function createLogger(level: string): Logger {
   let l = loggers.get(level);
   if (!l) {
-    l = pino({ level, base: { service: 'canon' }, timestamp: pino.stdTimeFunctions.isoTime });
+    // Written asynchronously: lines logged while a write is under way go out together in the next one, instead of
+    // one synchronous write(2) per line on the request path (7% of the gateway's CPU under load). pino flushes
+    // what is left when the process exits; a SIGKILL may lose the lines of the last write or so.
+    l = pino({ level, base: { service: 'canon' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: false }));
     loggers.set(level, l);
   }
   return l;
