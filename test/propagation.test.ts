@@ -5,6 +5,11 @@ import { testConfig } from '../gateway/config.js';
 import { writeIfNewest, type CopyClaim } from '../gateway/propagation/ordering.js';
 import { copyWriteProblems } from '../gateway/propagation/plan.js';
 import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IdentityStore } from '../subgraphs/identity/connector.js';
+import { IdentityResolution } from '../subgraphs/identity/resolution.js';
 import { CopyState, versionStamp } from '../subgraphs/identity/copies.js';
 import { InProcessLock, type RecordLock } from '../subgraphs/kit/record-lock.js';
 import { createRng } from '../subgraphs/sandbox-kit/server.js';
@@ -92,10 +97,62 @@ describe('copy claims', () => {
   });
 });
 
+describe('a member whose address changed in Mailchimp itself', () => {
+  const crm = (email: string) => ({ id: '101', properties: { firstname: 'Ada', lastname: 'Lovelace', email, lastmodifieddate: '2026-12-01T10:00:00.000Z' } });
+  const member = (email: string, contactId: string | undefined, at: string) => ({
+    id: subscriberHash(email),
+    email_address: email,
+    status: 'subscribed',
+    merge_fields: { FNAME: 'Ada', LNAME: 'Lovelace' },
+    last_changed: at,
+    list_id: MARKETING_LIST_ID,
+    ...(contactId ? { contact_id: contactId } : {}),
+  });
+  const rec = (r: { id: string }) => ({ nativeId: r.id, fields: JSON.stringify(r) });
+
+  function linked(contactId: string | undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'canon-moved-'));
+    const store = new IdentityStore(join(dir, 'identity.sqlite'));
+    const resolution = new IdentityResolution(store);
+    resolution.applyRecords('crm', [rec(crm('ada@example.org'))], null, true);
+    resolution.applyRecords('marketing', [rec(member('ada@example.org', contactId, '2026-12-01T10:00:00.000Z'))], null, true);
+    const customer = resolution.link([{ system: 'crm', nativeId: '101' }, { system: 'marketing', nativeId: subscriberHash('ada@example.org') }]);
+    const moved = member('ada.l@elsewhere.example', contactId, '2026-12-02T09:00:00.000Z');
+    const out = resolution.applyRecords('marketing', [rec(moved)], 'c2', false);
+    return { store, customer, out, dir };
+  }
+
+  it('is followed by its contact_id: the crosswalk names the new member, and its address is drift against the CRM, never sent there', () => {
+    const { store, customer, out, dir } = linked('5f0c6b2e9d4a4c1e8b7a3d2f1e0c9b8a');
+    try {
+      const moved = subscriberHash('ada.l@elsewhere.example');
+      expect(store.byIds([customer])[0]!.sourceIds.marketing).toBe(moved);
+      expect(store.record('marketing', subscriberHash('ada@example.org'))).toBeNull();
+      expect(store.recordsOf([customer])[0]!.filter((r) => r.system === 'marketing').map((r) => r.nativeId)).toEqual([moved]);
+      expect(out.events).toEqual([{ kind: 'DRIFT', customerId: customer, field: 'email', system: 'marketing', value: 'ada@example.org', unreadable: null, stamp: Date.parse('2026-12-01T10:00:00.000Z'), copyStamp: Date.parse('2026-12-02T09:00:00.000Z') }]);
+      expect(store.copies.drift(0, 10).rows.map((d) => [d.customer_id, d.field, d.native_id, d.copy_value, d.owner_value])).toEqual([[customer, 'email', moved, 'ada.l@elsewhere.example', 'ada@example.org']]);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('without a contact_id is a record of its own, and the old member stays in the crosswalk', () => {
+    const { store, customer, out, dir } = linked(undefined);
+    try {
+      expect(store.byIds([customer])[0]!.sourceIds.marketing).toBe(subscriberHash('ada@example.org'));
+      expect(out.events).toEqual([]);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 let stack: TestStack;
 beforeAll(async () => {
-  // The marketing phone copy is enforced here; every other copy keeps the model's REPORT.
-  stack = await startTestStack({ seedSize: 120, workflows: { ...testConfig('').workflows, propagateCopies: true, copyPolicies: { 'phone.marketing': 'ENFORCE' } } });
+  // The marketing phone and email copies are enforced here; every other copy keeps the model's REPORT.
+  stack = await startTestStack({ seedSize: 120, workflows: { ...testConfig('').workflows, propagateCopies: true, copyPolicies: { 'phone.marketing': 'ENFORCE', 'email.marketing': 'ENFORCE' } } });
 }, 120_000);
 afterAll(() => stack?.stop());
 beforeEach(() => stack.reset());
@@ -247,6 +304,69 @@ describe('propagate', () => {
     expect(await count()).toBe(before);
     expect((await writes()).marketing).toBe(1);
     expect(await driftOf(c.id)).toEqual([]);
+  });
+
+  it('follows a member whose address was changed in Mailchimp itself, and under ENFORCE moves it back to the owner\'s address, once', async () => {
+    const c = await freshCustomer();
+    const count = async () => (await stack.systemApi('marketing', 'GET', `/3.0/lists/${MARKETING_LIST_ID}/members?count=0`)).total_items as number;
+    const before = await count();
+    const old = await member(c.sourceIds.marketing);
+    const typed = `typed.elsewhere.${c.id}@example.net`;
+    const patched = await stack.systemApi('marketing', 'PATCH', `/3.0/lists/${MARKETING_LIST_ID}/members/${c.sourceIds.marketing}`, { email_address: typed });
+    // Mailchimp's id follows the address; its contact_id stays.
+    expect([patched.id, patched.contact_id]).toEqual([subscriberHash(typed), old.contact_id]);
+    await stack.sync.syncNow();
+    const back = await until('the member back at the owner\'s address', () => member(c.sourceIds.marketing));
+    expect([back.email_address, back.contact_id, back.merge_fields]).toEqual([old.email_address, old.contact_id, old.merge_fields]);
+    expect(await member(subscriberHash(typed))).toBeNull();
+    await rounds();
+    const ids = (await stack.gql('query($id: ID!) { customer(id: $id) { email sourceIds { marketing } records { system nativeId } } }', { id: c.id })).data.customer;
+    expect(ids.sourceIds.marketing).toBe(c.sourceIds.marketing);
+    expect(ids.records.filter((r: any) => r.system === 'MARKETING')).toEqual([{ system: 'MARKETING', nativeId: c.sourceIds.marketing }]);
+    expect(await count()).toBe(before);
+    // The test's PATCH and canon's one move back; the CRM, which owns the address, is never written.
+    expect(await writes()).toEqual({ crm: 0, erp: 0, marketing: 2, support: 0 });
+    const ops = await ended(c.id, 1);
+    expect(ops.map((o) => [o.id.startsWith('enforce.'), o.status, o.steps.map((s: any) => [s.name, s.status])])).toEqual([[true, 'SUCCEEDED', [['marketing.setCopies', 'SUCCEEDED']]]]);
+    expect(await driftOf(c.id)).toEqual([]);
+  });
+
+  it('clears the copy of a phone cleared through canon', async () => {
+    const c = await freshCustomer();
+    const phone = '+4930901821';
+    await stack.gql(UPDATE, { id: c.id, input: { phone } });
+    await until('the phone copy', async () => (await member(c.sourceIds.marketing))?.merge_fields.PHONE === phone);
+    await stack.gql(UPDATE, { id: c.id, input: { phone: null } });
+    await until('the phone copy cleared', async () => (await member(c.sourceIds.marketing))?.merge_fields.PHONE === '');
+    await rounds();
+    expect(await writes()).toEqual({ crm: 2, erp: 0, marketing: 2, support: 0 });
+    expect((await ended(c.id, 2)).map((o) => o.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(await driftOf(c.id)).toEqual([]);
+  });
+
+  it('writes no copy of a value canon cannot read, or one the copy cannot keep empty, and the propagation says why', async () => {
+    // One whose phone canon can read now (some seeded phones it cannot), so that the change is one.
+    let c = await freshCustomer();
+    while ((await stack.gql('query($id: ID!) { customer(id: $id) { phone email } }', { id: c.id })).data.customer.phone === null) c = await freshCustomer();
+    const kept = await member(c.sourceIds.marketing);
+    await stack.systemApi('crm', 'PATCH', `/crm/v3/objects/contacts/${c.sourceIds.crm}`, { properties: { phone: 'ask reception', email: '' } });
+    await stack.sync.syncNow();
+    const ops = await ended(c.id, 2);
+    const byField = Object.fromEntries(
+      await Promise.all(ops.map(async (o) => [o.id.split('.')[2], (await stack.gql('query($id: ID!) { operation(id: $id) { status steps { name status error { code message } } } }', { id: o.id })).data.operation])),
+    );
+    expect(byField.phone).toEqual({
+      status: 'SUCCEEDED',
+      steps: [{ name: 'marketing.setCopies', status: 'SKIPPED', error: { code: 'PRECONDITION_FAILED', message: 'Not run: crm holds phone as "ask reception", which canon cannot read; the marketing copy keeps its value until it is corrected in crm.' } }],
+    });
+    expect(byField.email).toEqual({
+      status: 'SUCCEEDED',
+      steps: [{ name: 'marketing.setCopies', status: 'SKIPPED', error: { code: 'PRECONDITION_FAILED', message: 'Not run: email was cleared in crm, and marketing cannot keep email_address empty; the copy keeps its value.' } }],
+    });
+    await rounds();
+    const now = await member(c.sourceIds.marketing);
+    expect([now.email_address, now.merge_fields.PHONE]).toEqual([kept.email_address, kept.merge_fields.PHONE]);
+    expect(await writes()).toEqual({ crm: 1, erp: 0, marketing: 0, support: 0 });
   });
 });
 

@@ -81,6 +81,14 @@ export function copyWriteProblems(): string[] {
   return out;
 }
 
+/** The native fields a system cannot hold empty: a Mailchimp member has an address, a Zendesk organization a name. */
+const REQUIRED: Partial<Record<SystemName, readonly string[]>> = { marketing: ['email_address'], support: ['name'] };
+
+/** The native field of `copy` its system refuses to clear (so a cleared owner value is not written to it), or null. */
+export function unwritable(copy: CopyTarget): string | null {
+  return copy.paths.find((p) => REQUIRED[copy.system]?.includes(p)) ?? null;
+}
+
 /** The key of a copy whose write moves its record (a member's address is its key): its new native id comes back. */
 export const MOVES_RECORD: Partial<Record<SystemName, string>> = { marketing: 'email_address' };
 

@@ -32,7 +32,7 @@ const NATIVE_ID: Record<SystemName, (record: any) => string> = {
 };
 
 const APPLY = `mutation($system: System!, $records: [SourceRecordInput!]!, $cursor: String, $complete: Boolean) {
-  identityApplyRecords(system: $system, records: $records, cursor: $cursor, complete: $complete) { changed events { kind customerId field system value stamp copyStamp } }
+  identityApplyRecords(system: $system, records: $records, cursor: $cursor, complete: $complete) { changed events { kind customerId field system value unreadable stamp copyStamp } }
 }`;
 
 type Failure = Extract<PageOutcome, { ok: false }>;

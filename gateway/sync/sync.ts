@@ -56,8 +56,8 @@ const round = DBOS.registerWorkflow(syncRound, { name: 'canon.sync' });
  */
 async function propagateEvents(runtime: string, events: readonly CopyEvent[]): Promise<void> {
   for (const e of events) {
-    if (e.kind === 'OWNER_CHANGE') await startPropagation(runtime, { customerId: e.customerId, field: e.field, owner: e.system, value: e.value, stamp: e.stamp, origin: 'feed' });
-    else if (enforced(runtime, e.field, e.system)) {
+    if (e.kind === 'OWNER_CHANGE') await startPropagation(runtime, { customerId: e.customerId, field: e.field, owner: e.system, value: e.value, unreadable: e.unreadable, stamp: e.stamp, origin: 'feed' });
+    else if (e.value !== null && enforced(runtime, e.field, e.system)) {
       const owner = ownerOf(e.field);
       if (owner) await startPropagation(runtime, { customerId: e.customerId, field: e.field, owner, value: e.value, stamp: e.stamp, origin: 'enforce', drifted: { system: e.system, stamp: e.copyStamp } });
     }

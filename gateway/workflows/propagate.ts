@@ -13,7 +13,7 @@ import type { SystemName } from '../../schema/model.js';
 import { InProcessLock } from '../../subgraphs/kit/record-lock.js';
 import { Recorder, type OperationMeta, type StepState } from '../operations/recorder.js';
 import { writeIfNewest } from '../propagation/ordering.js';
-import { copiesOf, copyMutation, MOVES_RECORD, nativeValues } from '../propagation/plan.js';
+import { copiesOf, copyMutation, MOVES_RECORD, nativeValues, unwritable, type CopyTarget } from '../propagation/plan.js';
 import { stepError, type NativeIds } from '../writes/steps.js';
 import { OPERATIONS_QUEUE, systemQueue } from './engine.js';
 import { runtimeOf, type WorkflowRuntime } from './runtime.js';
@@ -23,8 +23,10 @@ export interface OwnerChange {
   customerId: string;
   field: string;
   owner: SystemName;
-  /** The owner's value, as canon serves it. */
-  value: string;
+  /** The owner's value, as canon serves it; null when the owner holds none now (its copies are cleared) or one canon cannot read. */
+  value: string | null;
+  /** The owner's raw value when canon cannot read it (a phone that does not parse): no copy is written, each step says why. */
+  unreadable?: string | null;
   /** The owner record's version stamp of the change (schema of subgraphs/identity/copies.ts versionStamp). */
   stamp: number;
   origin: 'write' | 'feed' | 'enforce';
@@ -63,7 +65,7 @@ async function sendCopy(rt: WorkflowRuntime, w: CopyWrite, step: StepState): Pro
   const system = step.system as SystemName;
   const key = step.idempotencyKey;
   const at = { startedAt: new Date().toISOString(), attempts: step.attempts + 1 };
-  const claim = { system, nativeId: step.nativeId!, field: w.change.field, value: w.change.value, stamp: w.change.stamp, operationId: w.operationId };
+  const claim = { system, nativeId: step.nativeId!, field: w.change.field, value: w.change.value ?? '', stamp: w.change.stamp, operationId: w.operationId };
   try {
     const out = await writeIfNewest(
       {
@@ -127,15 +129,24 @@ function targets(rt: WorkflowRuntime, c: OwnerChange) {
   return copiesOf(c.field, rt.settings.copyPolicies).filter((t) => !c.drifted || t.system === c.drifted.system);
 }
 
+/** Why a change is not written to a copy that exists (the owner's value is unreadable, or the copy cannot be empty), or null. */
+function notWritten(change: OwnerChange, t: CopyTarget): string | null {
+  if (change.unreadable) {
+    return `Not run: ${change.owner} holds ${change.field} as ${JSON.stringify(change.unreadable)}, which canon cannot read; the ${t.system} copy keeps its value until it is corrected in ${change.owner}.`;
+  }
+  const required = change.value === null ? unwritable(t) : null;
+  return required ? `Not run: ${change.field} was cleared in ${change.owner}, and ${t.system} cannot keep ${required} empty; the copy keeps its value.` : null;
+}
+
 /**
  * The system of the one copy a change writes, when that is known before its propagation starts (the starter gave
- * the native ids, and exactly one copy of the field has a record); null otherwise. Such a propagation runs on that
+ * the native ids, and exactly one copy of the field has a record it is written to); null otherwise. Such a propagation runs on that
  * system's queue, under its concurrency, and writes the copy itself: a child workflow there would cost the engine
  * a second workflow, and the parent a poll for its result, for the same one write.
  */
 function soleCopy(rt: WorkflowRuntime, c: OwnerChange): SystemName | null {
   if (!c.nativeIds) return null;
-  const kept = targets(rt, c).filter((t) => c.nativeIds![t.system]);
+  const kept = targets(rt, c).filter((t) => c.nativeIds![t.system] && !notWritten(c, t));
   return kept.length === 1 ? kept[0]!.system : null;
 }
 
@@ -159,25 +170,26 @@ async function propagateWorkflow(runtime: string, change: OwnerChange): Promise<
     ));
   const steps: StepState[] = targets(rt, change).map((t) => {
     const nativeId = ids?.[t.system] ?? null;
+    const refused = nativeId ? notWritten(change, t) : `Not run: the customer has no ${t.system} record.`;
     return {
       name: `${t.system}.setCopies`,
       startedAt: null,
       system: t.system,
       action: 'setCopies',
       nativeId,
-      input: nativeValues(t, change.value),
+      input: nativeValues(t, change.value ?? ''),
       expectedVersion: null,
-      status: nativeId ? 'PENDING' : 'SKIPPED',
+      status: refused ? 'SKIPPED' : 'PENDING',
       attempts: 0,
       durationMs: null,
       idempotencyKey: `${id}:${t.system}:setCopies`,
-      error: nativeId ? null : { code: 'PRECONDITION_FAILED', message: `Not run: the customer has no ${t.system} record.`, retryable: false },
+      error: refused ? { code: 'PRECONDITION_FAILED', message: refused, retryable: false } : null,
       result: null,
     };
   });
   await recorder.begin(steps);
   if (soleCopy(rt, change)) {
-    // Exactly the step soleCopy found: the one target with a record, PENDING.
+    // Exactly the step soleCopy found: the one target written, PENDING.
     const i = steps.findIndex((s) => s.status === 'PENDING');
     steps[i] = await writeCopy(rt, { runtime, change, operationId: id, step: steps[i]! });
     await recorder.progress(steps);

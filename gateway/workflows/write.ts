@@ -96,7 +96,8 @@ async function propagateOwnerWrites(runtime: string, customerId: string | null, 
     const stamp = versionStamp(s.system, s.result);
     if (stamp === null) continue;
     for (const [field, value] of Object.entries(s.input)) {
-      if (typeof value === 'string' && value !== '') await startPropagation(runtime, { customerId, field, owner: s.system, value, stamp, origin: 'write', ...(nativeIds ? { nativeIds } : {}) });
+      // A field cleared (null, or empty text) clears its copies; an object (an address) has no copies.
+      if (value === null || typeof value === 'string') await startPropagation(runtime, { customerId, field, owner: s.system, value: value || null, stamp, origin: 'write', ...(nativeIds ? { nativeIds } : {}) });
     }
   }
 }

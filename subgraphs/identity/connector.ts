@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS source_records (
   PRIMARY KEY (system, native_id)
 );
 CREATE INDEX IF NOT EXISTS source_records_customer ON source_records (customer_id, system);
+CREATE INDEX IF NOT EXISTS source_records_contact ON source_records (json_extract(fields_json, '$.contact_id')) WHERE system = 'marketing';
 CREATE TABLE IF NOT EXISTS match_decisions (a TEXT NOT NULL, b TEXT NOT NULL, decision TEXT NOT NULL, reason TEXT NOT NULL, decided_at TEXT NOT NULL, PRIMARY KEY (a, b));
 CREATE TABLE IF NOT EXISTS merges (merged TEXT PRIMARY KEY, survivor TEXT NOT NULL, records_json TEXT NOT NULL, merged_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS match_candidates (
@@ -171,6 +172,7 @@ export class IdentityStore {
       upsertRecord: p(`INSERT INTO source_records (system, native_id, customer_id, is_primary, fields_json, seen_at) VALUES (?, ?, NULL, 0, ?, ?)
         ON CONFLICT (system, native_id) DO UPDATE SET fields_json = excluded.fields_json, seen_at = excluded.seen_at`),
       deleteRecord: p('DELETE FROM source_records WHERE system = ? AND native_id = ?'),
+      byContact: p(`SELECT native_id FROM source_records WHERE system = 'marketing' AND json_extract(fields_json, '$.contact_id') = ? AND native_id <> ?`),
       touch: p('UPDATE source_records SET seen_at = ? WHERE system = ? AND native_id = ?'),
       setCustomer: p('UPDATE source_records SET customer_id = ?, is_primary = 0 WHERE system = ? AND native_id = ?'),
       setPrimary: p('UPDATE source_records SET is_primary = ? WHERE system = ? AND native_id = ?'),
@@ -291,6 +293,18 @@ export class IdentityStore {
   /** Stores a record's snapshot: a new record is linked to no customer until assigned (inside the same transaction). */
   upsertRecord(system: SystemName, nativeId: string, fieldsJson: string, seenAt: string): void {
     this.stmts.upsertRecord.run(system, nativeId, fieldsJson, seenAt);
+  }
+
+  /**
+   * The record a delivered one was stored as before its native id changed in its system: a marketing member whose
+   * address changed in Mailchimp has a new id (the new address's hash) and the same `contact_id`. Null for a record
+   * seen for the first time, and in systems whose ids never change.
+   */
+  formerId(system: SystemName, nativeId: string, fieldsJson: string): string | null {
+    if (system !== 'marketing') return null;
+    const contact = (JSON.parse(fieldsJson) as { contact_id?: unknown }).contact_id;
+    if (typeof contact !== 'string' || !contact) return null;
+    return (this.stmts.byContact.get(contact, nativeId) as { native_id: string } | undefined)?.native_id ?? null;
   }
 
   deleteRecord(system: SystemName, nativeId: string): void {

@@ -72,8 +72,13 @@ export interface PropagationEvent {
   field: string;
   /** The owner (OWNER_CHANGE) or the copy's system (DRIFT). */
   system: SystemName;
-  /** The owner's value, as canon serves it. */
-  value: string;
+  /**
+   * The owner's value, as canon serves it. For OWNER_CHANGE null when the owner holds none now (cleared, so are the
+   * copies) or holds one canon cannot read (`unreadable`); a DRIFT always carries the owner's value.
+   */
+  value: string | null;
+  /** For OWNER_CHANGE: the owner's raw value when canon cannot read it (a phone that does not parse); null otherwise. */
+  unreadable: string | null;
   /** The owner record's version stamp that value comes from. */
   stamp: number;
   /** For DRIFT: the copy record's version stamp when it drifted (tells two drifts of one copy apart). */
@@ -231,8 +236,12 @@ export function copyEvents(store: RecordSource, state: CopyState, system: System
         const was = ownerValueOf(c, before).value;
         const now = ownerValueOf(c, after).value;
         const stamp = recordStamp(system, after);
-        // A value canon cannot serve (an unparseable phone) is never written over a copy.
-        if (now !== null && now !== was && stamp !== null) events.push({ kind: 'OWNER_CHANGE', customerId: row.customer_id, field: c.field, system, value: now, stamp, copyStamp: null });
+        // A value cleared in the owner clears the copies; one canon cannot serve (an unparseable phone) is never
+        // written over a copy, but still makes a propagation, whose skipped steps say why the copies kept theirs.
+        if (now !== was && stamp !== null) {
+          const raw = now === null ? readPath(after, c.ownerPaths[0]!) : null;
+          events.push({ kind: 'OWNER_CHANGE', customerId: row.customer_id, field: c.field, system, value: now, unreadable: raw, stamp, copyStamp: null });
+        }
       }
       for (const copy of c.copies) {
         if (copy.system !== system) continue;
@@ -257,7 +266,7 @@ export function copyEvents(store: RecordSource, state: CopyState, system: System
         }
         state.addDrift({ customer_id: row.customer_id, field: c.field, system, native_id: ch.nativeId, source_field: copy.sourceField, copy_value: now, owner_value: ownerValue, seen_at: seenAt });
         const stamp = recordStamp(c.owner, fields);
-        if (stamp !== null) events.push({ kind: 'DRIFT', customerId: row.customer_id, field: c.field, system, value: ownerValue, stamp, copyStamp: recordStamp(system, after) });
+        if (stamp !== null) events.push({ kind: 'DRIFT', customerId: row.customer_id, field: c.field, system, value: ownerValue, unreadable: null, stamp, copyStamp: recordStamp(system, after) });
       }
     }
   }

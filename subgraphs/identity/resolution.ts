@@ -14,59 +14,8 @@
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
 import { byNativeId, type IdentityStore, type MatchStatus } from './connector.js';
 import { copyEvents, type PropagationEvent, type RecordChange } from './copies.js';
-import {
-  fromCrmContact, fromErpPartner, fromMarketingMember, fromSupportOrganization, Matcher,
-  type Cluster, type MatchChange, type MatcherOptions, type MatchInput, type Ref,
-} from './matching/index.js';
-
-/** A refusal of an operation, with the code the resolvers give it. */
-export class ResolutionError extends Error {
-  constructor(readonly code: 'BAD_USER_INPUT' | 'NOT_FOUND', message: string) {
-    super(message);
-  }
-}
-
-/** One native record as a change feed delivered it: its id and the record as the connector reads it, as JSON. */
-export interface DeliveredRecord {
-  nativeId: string;
-  fields: string;
-}
-
-const ADAPTERS: Record<SystemName, (record: any) => MatchInput> = {
-  crm: fromCrmContact,
-  erp: fromErpPartner,
-  marketing: fromMarketingMember,
-  support: fromSupportOrganization,
-};
-
-/** A record known by its id only, in each system's shape (what `link` stores until the feed brings the record). */
-const SKELETONS: Record<SystemName, (id: string) => unknown> = {
-  crm: (id) => ({ id, properties: {} }),
-  erp: (id) => ({ BusinessPartner: id }),
-  marketing: (id) => ({ id, merge_fields: {} }),
-  support: (id) => ({ id: Number(id) }),
-};
-
-export const refOf = (system: SystemName, nativeId: string): Ref => `${system}:${nativeId}`;
-
-export function parseRef(ref: Ref): { system: SystemName; nativeId: string } {
-  const at = ref.indexOf(':');
-  return { system: ref.slice(0, at) as SystemName, nativeId: ref.slice(at + 1) };
-}
-
-/** The matcher's input for a stored or delivered record; throws a ResolutionError naming what is wrong with it. */
-function inputOf(system: SystemName, nativeId: string, fields: string): MatchInput {
-  let record: unknown;
-  try {
-    record = JSON.parse(fields);
-  } catch {
-    throw new ResolutionError('BAD_USER_INPUT', `${system} record ${nativeId}: fields must be the record as JSON`);
-  }
-  if (!record || typeof record !== 'object') throw new ResolutionError('BAD_USER_INPUT', `${system} record ${nativeId}: fields must be a JSON object`);
-  const input = ADAPTERS[system](record);
-  if (input.nativeId !== nativeId) throw new ResolutionError('BAD_USER_INPUT', `${system} record ${nativeId}: its fields carry the id ${input.nativeId}`);
-  return input;
-}
+import { Matcher, refOf, type Cluster, type MatchChange, type MatcherOptions, type MatchInput, type Ref } from './matching/index.js';
+import { inputOf, parseRef, ResolutionError, SKELETONS, type DeliveredRecord } from './records.js';
 
 const now = () => new Date().toISOString();
 
@@ -108,6 +57,11 @@ export class IdentityResolution {
       const changed: MatchInput[] = [];
       const seenBefore: RecordChange[] = [];
       for (const r of records) {
+        // A record that moved in its system (a member whose address changed in Mailchimp) takes its old id's place
+        // first, with the values it had, so that what changed on it is read as a change of that record.
+        const former = this.store.record(system, r.nativeId) ? null : this.store.formerId(system, r.nativeId, r.fields);
+        // (Only marketing members move, and their id is `id`.)
+        if (former) this.moveIn(system, former, r.nativeId, JSON.stringify({ ...JSON.parse(this.store.record(system, former)!.fields_json), id: r.nativeId }), at);
         const before = this.store.record(system, r.nativeId)?.fields_json;
         if (before === r.fields) {
           this.store.touchRecord(system, r.nativeId, at);
@@ -241,30 +195,35 @@ export class IdentityResolution {
       } catch {
         throw new ResolutionError('BAD_USER_INPUT', `${system} record ${from}: the changed fields must be a JSON object`);
       }
-      const [fromRef, toRef, at] = [refOf(system, from), refOf(system, to), now()];
+      const at = now();
       if (!old || from === to) {
         this.store.upsertRecord(system, to, fields, at);
         this.commit([this.matcher.apply([inputOf(system, to, fields)])]);
-        return this.customerOf(toRef);
-      }
-      const mate = this.matcher.cluster(fromRef)?.records.find((r) => r !== fromRef && r !== toRef);
-      const changes: MatchChange[] = [];
-      // Decisions that named the old id name the new one from now on.
-      for (const d of this.store.decisionsOf(fromRef)) {
-        const other = d.a === fromRef ? d.b : d.a;
-        changes.push(this.decide(d.a, d.b, null, d.reason));
-        if (other !== toRef) changes.push(this.decide(toRef, other, d.decision, d.reason));
-      }
-      changes.push(this.matcher.remove(fromRef));
-      this.store.deleteRecord(system, from);
-      this.store.copies.moveRecord(system, from, to);
-      this.store.upsertRecord(system, to, fields, at);
-      this.store.setCustomer(system, to, customer);
-      changes.push(this.matcher.apply([inputOf(system, to, fields)]));
-      if (mate && this.matcher.cluster(toRef) !== this.matcher.cluster(mate)) changes.push(this.decide(toRef, mate, 'LINK', 'merge'));
-      this.commit(changes);
-      return this.customerOf(toRef);
+      } else this.moveIn(system, from, to, fields, at);
+      return this.customerOf(refOf(system, to));
     });
+  }
+
+  /** Inside an operation: record `from` becomes `to` (snapshot `fields`), keeping its customer, decisions, claims and drift. */
+  private moveIn(system: SystemName, from: string, to: string, fields: string, at: string): void {
+    const customer = this.store.record(system, from)!.customer_id;
+    const [fromRef, toRef] = [refOf(system, from), refOf(system, to)];
+    const mate = this.matcher.cluster(fromRef)?.records.find((r) => r !== fromRef && r !== toRef);
+    const changes: MatchChange[] = [];
+    // Decisions that named the old id name the new one from now on.
+    for (const d of this.store.decisionsOf(fromRef)) {
+      const other = d.a === fromRef ? d.b : d.a;
+      changes.push(this.decide(d.a, d.b, null, d.reason));
+      if (other !== toRef) changes.push(this.decide(toRef, other, d.decision, d.reason));
+    }
+    changes.push(this.matcher.remove(fromRef));
+    this.store.deleteRecord(system, from);
+    this.store.copies.moveRecord(system, from, to);
+    this.store.upsertRecord(system, to, fields, at);
+    if (customer) this.store.setCustomer(system, to, customer);
+    changes.push(this.matcher.apply([inputOf(system, to, fields)]));
+    if (mate && this.matcher.cluster(toRef) !== this.matcher.cluster(mate)) changes.push(this.decide(toRef, mate, 'LINK', 'merge'));
+    this.commit(changes);
   }
 
   /** A reviewer's decision on a candidate: LINK joins its two customers, DISTINCT keeps them apart for good. */

@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor } from '../kit/cursor.js';
 import type { MatchStatus } from './connector.js';
 import type { IdentityContext } from './context.js';
 import type { Resolvers } from './generated/types.js';
-import { parseRef, ResolutionError } from './resolution.js';
+import { parseRef, ResolutionError } from './records.js';
 
 export const MAX_PAGE_SIZE = 1000;
 

@@ -18,6 +18,8 @@ export interface MarketingMember {
   merge_fields: Record<string, string>;
   last_changed: string;
   list_id: string;
+  /** The contact's own id: unlike `id`, it stays when the member's address changes (identity follows the member by it). */
+  contact_id?: string;
 }
 
 export interface MarketingContext {

@@ -49,8 +49,10 @@ export type CopyEvent = {
   stamp: Scalars['Float']['output'];
   /** The owner (OWNER_CHANGE) or the copy's system (DRIFT). */
   system: System;
-  /** The owner's value as canon serves it. */
-  value: Scalars['String']['output'];
+  /** For OWNER_CHANGE: the owner's raw value when canon cannot read it (a phone number that does not parse); the copies keep theirs. */
+  unreadable?: Maybe<Scalars['String']['output']>;
+  /** The owner's value as canon serves it; null when the owner holds none now (cleared), or one canon cannot read (then `unreadable` has it). */
+  value?: Maybe<Scalars['String']['output']>;
 };
 
 /** A copy of a canonical value in a system that does not own it. */
@@ -641,7 +643,8 @@ export type CopyEventResolvers<ContextType = IdentityContext, ParentType extends
   kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   stamp?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   system?: Resolver<ResolversTypes['System'], ParentType, ContextType>;
-  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  unreadable?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  value?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type CopyValueResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['CopyValue'] = ResolversParentTypes['CopyValue']> = ResolversObject<{

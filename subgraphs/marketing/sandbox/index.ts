@@ -13,7 +13,7 @@ import {
 import type { MarketingListOptions, MarketingMemberRow, MarketingMergeFields, MarketingStatus, MarketingStore, MarketingTag } from './store.js';
 import { marketingBatchRoutes } from './batch.js';
 
-export { openMarketingStore, subscriberHash, MARKETING_LIST_ID, MARKETING_STATUSES, MARKETING_MERGE_FIELDS } from './store.js';
+export { openMarketingStore, subscriberHash, seededContactId, newContactId, MARKETING_LIST_ID, MARKETING_STATUSES, MARKETING_MERGE_FIELDS } from './store.js';
 export type { MarketingMemberRow, MarketingStore, MarketingTag } from './store.js';
 
 const DEFAULT_COUNT = 10;
@@ -50,6 +50,8 @@ function toMember(row: MarketingMemberRow) {
     id: row.subscriber_hash,
     email_address: row.email_address,
     unique_email_id: row.subscriber_hash.slice(0, 10),
+    // Mailchimp's id for the contact whatever its address: the member keeps it when a PATCH moves it to a new hash.
+    contact_id: row.contact_id,
     status: row.status,
     merge_fields: JSON.parse(row.merge_fields) as MarketingMergeFields,
     tags: JSON.parse(row.tags) as MarketingTag[],

@@ -1,6 +1,6 @@
 // Owns the marketing sandbox's SQLite schema and every query against it (Mailchimp-style list members).
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { openSqlite } from '../../kit/sqlite.js';
 import { nextStamp } from '../../sandbox-kit/stamps.js';
@@ -30,12 +30,20 @@ export interface MarketingMemberRow {
   timestamp_signup: string;
   last_changed: string;
   canon_external_id: string | null;
+  /** Mailchimp's `contact_id`: the member's own id, which stays when its address (and so its hash) changes. */
+  contact_id: string;
 }
 
 /** Mailchimp's member key: md5 hex of the trimmed, lower-cased email address. */
 export function subscriberHash(email: string): string {
   return createHash('md5').update(email.trim().toLowerCase()).digest('hex');
 }
+
+/** A new member's contact_id: 32 hex digits, as Mailchimp's look; given once, never derived from the address again. */
+export const newContactId = (): string => randomBytes(16).toString('hex');
+
+/** A seeded member's contact_id, from its first address's hash, so that (seed, size) keeps determining the data. */
+export const seededContactId = (hash: string): string => createHash('sha256').update(`contact:${hash}`).digest('hex').slice(0, 32);
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS members (
@@ -48,10 +56,18 @@ CREATE TABLE IF NOT EXISTS members (
   timestamp_signup TEXT NOT NULL,
   last_changed TEXT NOT NULL,
   canon_external_id TEXT,
+  contact_id TEXT NOT NULL,
   PRIMARY KEY (list_id, subscriber_hash)
 );
 CREATE INDEX IF NOT EXISTS members_last_changed ON members (list_id, last_changed);
 `;
+
+/** A sandbox file made before members had a contact_id gets one per member (random, as new members do). */
+function addContactIds(db: Database.Database): void {
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(members)').all();
+  if (columns.some((c) => c.name === 'contact_id')) return;
+  db.exec("ALTER TABLE members ADD COLUMN contact_id TEXT NOT NULL DEFAULT ''; UPDATE members SET contact_id = lower(hex(randomblob(16)));");
+}
 
 const COLUMNS = [
   'list_id',
@@ -63,6 +79,7 @@ const COLUMNS = [
   'timestamp_signup',
   'last_changed',
   'canon_external_id',
+  'contact_id',
 ] as const;
 
 /** How a member list is filtered and ordered (Mailchimp's since_last_changed, sort_field and sort_dir). */
@@ -100,6 +117,8 @@ export interface MarketingStore {
 export function openMarketingStore(file: string): MarketingStore {
   const db = openSqlite(file);
   db.exec(DDL);
+  addContactIds(db);
+  db.exec('CREATE UNIQUE INDEX IF NOT EXISTS members_contact ON members (list_id, contact_id)');
   const insert = db.prepare(`INSERT INTO members (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => '@' + c).join(', ')})`);
   const replace = db.prepare(
     `UPDATE members SET email_address = @email_address, status = @status, merge_fields = @merge_fields,
@@ -139,6 +158,7 @@ export function openMarketingStore(file: string): MarketingStore {
         timestamp_signup: now,
         last_changed: now,
         canon_external_id: null,
+        contact_id: newContactId(),
       };
       insert.run(row);
       return row;

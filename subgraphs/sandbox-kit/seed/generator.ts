@@ -10,7 +10,7 @@
 
 import { CRM_LIFECYCLE_STAGES, type CrmContactRow } from '../../crm/sandbox/index.js';
 import type { ErpPartnerRow } from '../../erp/sandbox/index.js';
-import { MARKETING_LIST_ID, subscriberHash, type MarketingMemberRow } from '../../marketing/sandbox/index.js';
+import { MARKETING_LIST_ID, seededContactId, subscriberHash, type MarketingMemberRow } from '../../marketing/sandbox/index.js';
 import type { SupportOrganizationRow, SupportTicketRow } from '../../support/sandbox/index.js';
 import type { TruthCustomerRow, TruthRecordRow } from './truth.js';
 import { createRng } from '../rng.js';
@@ -281,6 +281,7 @@ export function generateDataset(opts: { seed: number; size: number }): Dataset {
         timestamp_signup: iso(Math.min(signup, BASE_TIME - 2000)),
         last_changed: iso(Math.min(signup + d.int(0, 300) * DAY, BASE_TIME - 1000)),
         canon_external_id: null,
+        contact_id: seededContactId(subscriberHash(typed)),
       };
       out.marketing.push(row);
       out.sourceIds.push({ system: 'marketing', native_id: row.subscriber_hash, customer_id: id, is_primary: 1 });
