@@ -118,7 +118,8 @@ export interface BenchResults {
   /** Wall time of the bench up to the report, contender installation excluded, s. */
   elapsedSeconds: number;
   targets: Target[];
-  profile?: ProfileSummary;
+  /** --profile: canon's gateway and its subgraphs' process under the varied load. */
+  profile?: { gateway: ProfileSummary; subgraphs: ProfileSummary };
 }
 
 function table(head: string[], rows: (string | number)[][]): string {

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
       await nodedup?.stop();
       later = { ...later, criticalPath, pageSizes, writes: await measureWrites(stack.ready, canon, opts) };
     }
-    const profile = opts.profile ? await profileReads(canon, varied, opts, started) : undefined;
+    const profile = opts.profile ? await profileReads(canon, stack.subgraphs, varied, opts, started) : undefined;
     const elapsedSeconds = (performance.now() - t0) / 1000;
     report(started, opts, { skipped, varied: variedTable, ...later, elapsedSeconds, profile });
   } finally {

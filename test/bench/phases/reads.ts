@@ -9,7 +9,7 @@ import { ROLES, saturation, startMeter, type ProcessFigures, type Role } from '.
 import { mixStream, type Population } from '../mix.js';
 import { root, type BenchOptions } from '../options.js';
 import { summarizeProfile, type ProfileSummary } from '../profile.js';
-import type { GatewayReady } from '../protocol.js';
+import type { GatewayReady, StackReady } from '../protocol.js';
 import { OVERHEAD_QUERY } from '../queries.js';
 import type { Answers, ContenderName, LoadRun, Ratios, ReadTable, Summary } from '../report.js';
 import type { Contender, RunningStack } from './start.js';
@@ -159,11 +159,15 @@ export async function measureReads(
   return { workload: workload.name, description: workload.description, summaries, ratios, runs };
 }
 
-/** Where canon's CPU goes: canon is warm from the phases before; the profiler runs only while `workload` is under load. */
-export async function profileReads(canon: Child<GatewayReady>, workload: Workload, opts: BenchOptions, started: Date): Promise<ProfileSummary> {
-  log(`profiling canon under the ${workload.name} load …`);
+/**
+ * Where canon's CPU goes, in its gateway and in its subgraphs' process, profiled together under one run of `workload`
+ * (canon is warm from the phases before; the profilers run only while the load does).
+ */
+export async function profileReads(canon: Child<GatewayReady>, subgraphs: Child<StackReady>, workload: Workload, opts: BenchOptions, started: Date): Promise<{ gateway: ProfileSummary; subgraphs: ProfileSummary }> {
+  log(`profiling canon's gateway and subgraphs under the ${workload.name} load …`);
   mkdirSync(join(root, 'bench-results'), { recursive: true });
-  const file = join(root, 'bench-results', `canon-${workload.name}-${stamp(started)}.cpuprofile`);
-  await canon.profile(file, () => load({ url: canon.ready.url, connections: opts.connections, duration: opts.duration * 2, body: workload.bodies(100) }));
-  return summarizeProfile(file, 25);
+  const file = (who: string) => join(root, 'bench-results', `canon-${who}-${workload.name}-${stamp(started)}.cpuprofile`);
+  const [gw, sg] = [file('gateway'), file('subgraphs')];
+  await canon.profile(gw, () => subgraphs.profile(sg, () => load({ url: canon.ready.url, connections: opts.connections, duration: opts.duration * 2, body: workload.bodies(100) })));
+  return { gateway: summarizeProfile(gw, 25), subgraphs: summarizeProfile(sg, 25) };
 }

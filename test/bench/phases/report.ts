@@ -18,7 +18,7 @@ export interface Measured {
   pageSizes?: BenchResults['pageSizes'];
   writes?: BenchResults['writes'];
   elapsedSeconds: number;
-  profile?: ProfileSummary;
+  profile?: { gateway: ProfileSummary; subgraphs: ProfileSummary };
 }
 
 /** The issue's targets (issue 15), each a median of per-round ratios measured in this run. */
@@ -108,7 +108,7 @@ export function report(started: Date, opts: BenchOptions, m: Measured): void {
   writeFileSync(`${base}.json`, JSON.stringify(results, null, 2));
   writeFileSync(`${base}.svg`, renderSvg(results));
   console.log(renderTable(results));
-  if (m.profile) console.log(`\n${formatSummary(m.profile)}`);
+  if (m.profile) for (const [who, p] of Object.entries(m.profile)) console.log(`\n${who}: ${formatSummary(p)}`);
   console.log(`\nresults: ${base}.json\nchart:   ${base}.svg`);
 }
 

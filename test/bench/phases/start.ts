@@ -41,6 +41,8 @@ export interface RunningStack {
   ready: StackReady;
   /** The processes every request passes through besides the gateway: the subgraphs' and the systems'. */
   pids: { subgraphs: number; systems: number };
+  /** The subgraphs' process (canon's subgraph servers), to profile. */
+  subgraphs: Child<StackReady>;
   /** Stops the stack, then the systems. */
   stop(): Promise<void>;
 }
@@ -61,6 +63,7 @@ export async function startStack(): Promise<RunningStack> {
   return {
     ready: stackChild.ready,
     pids: { subgraphs: stackChild.pid, systems: systemsChild.pid },
+    subgraphs: stackChild,
     async stop() {
       await stackChild.stop();
       await systemsChild.stop();
