@@ -27,8 +27,13 @@ export class SystemError extends Error {
   }
 }
 
+/** An answer's headers, as far as failures read them (web Headers is one). */
+export interface HeaderLookup {
+  get(name: string): string | null;
+}
+
 /** Turns whatever went wrong on a call to a system into a SystemError: the only place connectors shape upstream failures. */
-export function toSystemError(system: Owner, req: { method: string; path: string }, outcome: { response?: { status: number; headers: Headers; text: string }; cause?: unknown; timedOut?: boolean }): SystemError {
+export function toSystemError(system: Owner, req: { method: string; path: string }, outcome: { response?: { status: number; headers: HeaderLookup; text: string }; cause?: unknown; timedOut?: boolean }): SystemError {
   const call = `${req.method} ${req.path.split('?')[0]}`;
   if (outcome.timedOut) {
     return new SystemError({ code: ErrorCode.SYSTEM_TIMEOUT, system, retryable: true, message: `${system} did not answer in time: ${call}`, cause: outcome.cause });
