@@ -9,7 +9,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import { execute, GraphQLError, parse, validate, validateSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 
 /** Distinct operation texts remembered; past it the oldest is forgotten. The planner sends far fewer. */
-const MAX_DOCUMENTS = 1000;
+const MAX_DOCUMENTS = 200;
 
 export class CachedLocalDataSource implements GraphQLDataSource {
   private readonly documents = new Map<string, DocumentNode>();
