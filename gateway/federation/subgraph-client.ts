@@ -13,7 +13,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ErrorCode } from '../../schema/errors.js';
 import type { Owner } from '../../schema/model.js';
 import type { SystemPolicy } from '../../subgraphs/kit/resilience.js';
-import { fromGraphQLError, SystemError, toSystemError } from '../../subgraphs/kit/system-error.js';
+import { fromGraphQLError, headerLookup, SystemError, toSystemError } from '../../subgraphs/kit/system-error.js';
 import { injectTrace } from '../../subgraphs/kit/telemetry.js';
 import { InFlight, requestKey } from './dedup.js';
 
@@ -110,17 +110,10 @@ function post(url: string, target: Target, headers: Record<string, string>, body
   });
 }
 
-/** An answer's headers as web Headers, which toSystemError reads (Retry-After); built only on the failure path. */
-function webHeaders(raw: IncomingHttpHeaders): Headers {
-  const out = new Headers();
-  for (const [name, value] of Object.entries(raw)) if (value !== undefined) out.set(name, Array.isArray(value) ? value.join(', ') : value);
-  return out;
-}
-
 /** The answer as a SystemError when it is one: 5xx and 429, which a retry may fix, and any other non-2xx status. */
 export function answerError(subgraph: Owner, answer: Answer): SystemError | null {
   if (answer.status >= 200 && answer.status < 300) return null;
-  return toSystemError(subgraph, { method: 'POST', path: answer.url }, { response: { status: answer.status, headers: webHeaders(answer.headers), text: answer.text } });
+  return toSystemError(subgraph, { method: 'POST', path: answer.url }, { response: { status: answer.status, headers: headerLookup(answer.headers), text: answer.text } });
 }
 
 export class SubgraphClient {

@@ -3,12 +3,11 @@
 // Guarantees: `request` resolves only with a 2xx answer (or a status the caller listed in `accept`);
 // every other outcome rejects with a SystemError naming the system, the call and whether retrying may help.
 
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
 import type { Owner } from '../../schema/model.js';
 import type { SystemPolicy } from './resilience.js';
-import { SystemError, toSystemError, type HeaderLookup } from './system-error.js';
+import { headerLookup, SystemError, toSystemError, type HeaderLookup } from './system-error.js';
 import { activeTraceId, inSpan, injectTrace, silentLogger, SpanKind } from './telemetry.js';
 
 export interface SystemRequest {
@@ -41,16 +40,6 @@ export interface SystemResponse<T = unknown> {
  * profile, and canon reads every answer whole anyway.
  */
 const dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
-
-/** An answer's headers looked up by name, as web Headers would (several values joined by a comma). */
-function lookup(raw: IncomingHttpHeaders): HeaderLookup {
-  return {
-    get(name) {
-      const v = raw[name.toLowerCase()];
-      return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
-    },
-  };
-}
 
 /** How every connector reaches its system; each connector's options add what is its own (locks, batch sizes). */
 export interface ConnectorOptions {
@@ -141,7 +130,7 @@ export class SystemClient {
       try {
         const res = await request(this.baseUrl + req.path, { method: req.method, headers, body, signal, dispatcher });
         status = res.statusCode;
-        answered = lookup(res.headers);
+        answered = headerLookup(res.headers);
         text = await res.body.text();
       } catch (cause) {
         throw toSystemError(this.system, req, { cause, timedOut: signal.aborted });

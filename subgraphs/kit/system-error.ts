@@ -32,6 +32,16 @@ export interface HeaderLookup {
   get(name: string): string | null;
 }
 
+/** Node's parsed headers (node:http, undici) looked up by name as web Headers would be: several values joined by a comma. */
+export function headerLookup(raw: Record<string, string | string[] | undefined>): HeaderLookup {
+  return {
+    get(name) {
+      const v = raw[name.toLowerCase()];
+      return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+    },
+  };
+}
+
 /** Turns whatever went wrong on a call to a system into a SystemError: the only place connectors shape upstream failures. */
 export function toSystemError(system: Owner, req: { method: string; path: string }, outcome: { response?: { status: number; headers: HeaderLookup; text: string }; cause?: unknown; timedOut?: boolean }): SystemError {
   const call = `${req.method} ${req.path.split('?')[0]}`;
