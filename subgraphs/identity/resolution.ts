@@ -57,12 +57,15 @@ export class IdentityResolution {
       const changed: MatchInput[] = [];
       const seenBefore: RecordChange[] = [];
       for (const r of records) {
+        let before = this.store.record(system, r.nativeId)?.fields_json;
         // A record that moved in its system (a member whose address changed in Mailchimp) takes its old id's place
         // first, with the values it had, so that what changed on it is read as a change of that record.
-        const former = this.store.record(system, r.nativeId) ? null : this.store.formerId(system, r.nativeId, r.fields);
-        // (Only marketing members move, and their id is `id`.)
-        if (former) this.moveIn(system, former, r.nativeId, JSON.stringify({ ...JSON.parse(this.store.record(system, former)!.fields_json), id: r.nativeId }), at);
-        const before = this.store.record(system, r.nativeId)?.fields_json;
+        const former = before === undefined ? this.store.formerId(system, r.nativeId, r.fields) : null;
+        if (former) {
+          // (Only marketing members move, and their id is `id`.)
+          before = JSON.stringify({ ...JSON.parse(this.store.record(system, former)!.fields_json), id: r.nativeId });
+          this.moveIn(system, former, r.nativeId, before, at);
+        }
         if (before === r.fields) {
           this.store.touchRecord(system, r.nativeId, at);
           continue;
