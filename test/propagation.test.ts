@@ -168,6 +168,13 @@ async function freshCustomer(): Promise<{ id: string; sourceIds: Ids }> {
 }
 
 const member = (hash: string) => stack.systemFetch('marketing', `/3.0/lists/${MARKETING_LIST_ID}/members/${hash}`).then(async (r) => (r.status === 404 ? null : r.json()));
+/** How many members the marketing list holds, by its own API. */
+const memberCount = async () => (await stack.systemApi('marketing', 'GET', `/3.0/lists/${MARKETING_LIST_ID}/members?count=0`)).total_items as number;
+/** Sets the customer's phone through canon and waits for its marketing copy. */
+const phoneCopied = async (c: { id: string; sourceIds: Ids }, phone: string) => {
+  await stack.gql(UPDATE, { id: c.id, input: { phone } });
+  await until('the phone copy', async () => (await member(c.sourceIds.marketing))?.merge_fields.PHONE === phone);
+};
 const writes = async () => {
   const s = await stack.systemStats();
   return { crm: s.crm.writes, erp: s.erp.writes, marketing: s.marketing.writes, support: s.support.writes };
@@ -257,8 +264,7 @@ describe('propagate', () => {
   it('sets an ENFORCE copy changed in marketing back to the owner, once, as a propagate operation', async () => {
     const c = await freshCustomer();
     const phone = '+4930901820';
-    await stack.gql(UPDATE, { id: c.id, input: { phone } });
-    await until('the phone copy', async () => (await member(c.sourceIds.marketing))?.merge_fields.PHONE === phone);
+    await phoneCopied(c, phone);
     await stack.resetStats();
     await stack.systemApi('marketing', 'PATCH', `/3.0/lists/${MARKETING_LIST_ID}/members/${c.sourceIds.marketing}`, { merge_fields: { PHONE: '030 1234567' } });
     await stack.sync.syncNow();
@@ -287,8 +293,7 @@ describe('propagate', () => {
 
   it('moves the marketing member when the email changes, and the crosswalk follows; nothing is duplicated', async () => {
     const c = await freshCustomer();
-    const count = async () => (await stack.systemApi('marketing', 'GET', `/3.0/lists/${MARKETING_LIST_ID}/members?count=0`)).total_items as number;
-    const before = await count();
+    const before = await memberCount();
     const old = await member(c.sourceIds.marketing);
     const email = `moved.${c.id}@example.org`;
     await stack.gql(UPDATE, { id: c.id, input: { email } });
@@ -301,15 +306,14 @@ describe('propagate', () => {
     await rounds();
     const after = await ids();
     expect(after.records.filter((r: any) => r.system === 'MARKETING')).toEqual([{ system: 'MARKETING', nativeId: hash }]);
-    expect(await count()).toBe(before);
+    expect(await memberCount()).toBe(before);
     expect((await writes()).marketing).toBe(1);
     expect(await driftOf(c.id)).toEqual([]);
   });
 
   it('follows a member whose address was changed in Mailchimp itself, and under ENFORCE moves it back to the owner\'s address, once', async () => {
     const c = await freshCustomer();
-    const count = async () => (await stack.systemApi('marketing', 'GET', `/3.0/lists/${MARKETING_LIST_ID}/members?count=0`)).total_items as number;
-    const before = await count();
+    const before = await memberCount();
     const old = await member(c.sourceIds.marketing);
     const typed = `typed.elsewhere.${c.id}@example.net`;
     const patched = await stack.systemApi('marketing', 'PATCH', `/3.0/lists/${MARKETING_LIST_ID}/members/${c.sourceIds.marketing}`, { email_address: typed });
@@ -323,7 +327,7 @@ describe('propagate', () => {
     const ids = (await stack.gql('query($id: ID!) { customer(id: $id) { email sourceIds { marketing } records { system nativeId } } }', { id: c.id })).data.customer;
     expect(ids.sourceIds.marketing).toBe(c.sourceIds.marketing);
     expect(ids.records.filter((r: any) => r.system === 'MARKETING')).toEqual([{ system: 'MARKETING', nativeId: c.sourceIds.marketing }]);
-    expect(await count()).toBe(before);
+    expect(await memberCount()).toBe(before);
     // The test's PATCH and canon's one move back; the CRM, which owns the address, is never written.
     expect(await writes()).toEqual({ crm: 0, erp: 0, marketing: 2, support: 0 });
     const ops = await ended(c.id, 1);
@@ -334,8 +338,7 @@ describe('propagate', () => {
   it('clears the copy of a phone cleared through canon', async () => {
     const c = await freshCustomer();
     const phone = '+4930901821';
-    await stack.gql(UPDATE, { id: c.id, input: { phone } });
-    await until('the phone copy', async () => (await member(c.sourceIds.marketing))?.merge_fields.PHONE === phone);
+    await phoneCopied(c, phone);
     await stack.gql(UPDATE, { id: c.id, input: { phone: null } });
     await until('the phone copy cleared', async () => (await member(c.sourceIds.marketing))?.merge_fields.PHONE === '');
     await rounds();
