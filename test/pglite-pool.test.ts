@@ -4,9 +4,14 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PglitePool } from '../gateway/workflows/pglite-pool.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -111,6 +116,21 @@ describe('PglitePool', () => {
       { channel: 'canon_test', payload: 'one' },
       { channel: 'canon_test', payload: 'two' },
     ]);
+    await pool.end();
+  });
+
+  it('keeps no answer it has handed back: 20,000 statements leave the heap where it was', async () => {
+    const pool = await PglitePool.open({ dataDir: 'memory://' });
+    const run = async (n: number) => {
+      for (let i = 0; i < n; i++) await pool.query('SELECT $1::text AS v, $2::int AS n', ['x'.repeat(300), i]);
+    };
+    await run(2000);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    await run(20_000);
+    gc();
+    // PGlite's execProtocolRaw kept every parsed message (about 850 bytes a statement, 17 MB here).
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(4 * 1024 * 1024);
     await pool.end();
   });
 

@@ -7,7 +7,7 @@
 // Guarantees: statements run one at a time, in the order they were sent (FIFO, so no client starves); a client
 // released while it still holds a lease has its transaction rolled back and the lease freed; values come back as
 // node-postgres returns them (int8 and numeric as strings, json parsed, bytea as Buffer), since DBOS reads rows
-// the way pg gives them; `LISTEN` subscribes the client to PGlite's own notifications, which it receives as pg's
+// the way pg gives them; `LISTEN` subscribes the client to the session's notifications, which it receives as pg's
 // `notification` events. Each statement enters PGlite once, as pg's wire messages (see runStatement), and a
 // statement with parameters is prepared once per text.
 // Why not pglite-socket: its multiplexer interleaves extended-protocol messages of different connections
@@ -23,7 +23,7 @@ import pg from 'pg';
 import { prepareValue } from 'pg/lib/utils.js';
 import { DatabaseError, serialize } from 'pg-protocol';
 import { Parser } from 'pg-protocol/dist/parser.js';
-import type { BackendMessage, CommandCompleteMessage, DataRowMessage, RowDescriptionMessage } from 'pg-protocol/dist/messages.js';
+import type { BackendMessage, CommandCompleteMessage, DataRowMessage, NotificationResponseMessage, RowDescriptionMessage } from 'pg-protocol/dist/messages.js';
 
 /** What a query answers: the part of pg's `QueryResult` DBOS reads. */
 export interface PoolQueryResult {
@@ -50,9 +50,15 @@ const MAX_PREPARED = 500;
  * twice). With parameters: Parse, Bind (values as pg prepares them, types left to the server), Describe, Execute,
  * Sync; without: a simple Query, which may hold several statements (migrations), answered with the last one's
  * result. The answer is read with pg's own protocol parser and pg's type parsers, so rows are what pg would
- * return. Notifications it carries PGlite itself hands to its `onNotification` listeners.
+ * return; notifications it carries go to `notify`.
+ *
+ * Why the stream form: PGlite's `execProtocolRaw` also parses every answer itself and keeps each parsed message
+ * in a list that only its `execProtocol` empties, so on this path the list grew by every message of every
+ * statement for as long as the database was open (about 850 bytes of heap per statement measured here: the
+ * engine's queue polls alone, about 125 statements a second when idle, added some 380 MB an hour). With
+ * `onRawData` PGlite hands over the bytes and neither parses nor keeps them.
  */
-async function runStatement(db: PGlite, text: string, values: readonly unknown[] | undefined, statements: PreparedStatements): Promise<PoolQueryResult> {
+async function runStatement(db: PGlite, text: string, values: readonly unknown[] | undefined, statements: PreparedStatements, notify: (channel: string, payload: string) => void): Promise<PoolQueryResult> {
   let request: Buffer;
   let preparing: string | null = null;
   if (values?.length) {
@@ -63,13 +69,15 @@ async function runStatement(db: PGlite, text: string, values: readonly unknown[]
     request = Buffer.concat([...(known ? [] : [serialize.parse({ name, text })]), bind, serialize.describe({ type: 'P' }), serialize.execute(), serialize.sync()]);
   } else request = serialize.query(text);
   // NodeFS writes through to the data directory as PostgreSQL writes; syncing is for the browsers' in-memory stores.
-  const response = await db.execProtocolRaw(request, { syncToFs: false });
+  const chunks: Buffer[] = [];
+  // The chunk is a view of WebAssembly memory that PGlite reuses: copied at once.
+  await db.execProtocolRawStream(request, { syncToFs: false, onRawData: (chunk) => void chunks.push(Buffer.from(chunk)) });
   const empty = (): PoolQueryResult => ({ rows: [], rowCount: 0, command: '', fields: [] });
   let current = empty();
   let last = current;
   let parsers: ((v: string) => unknown)[] = [];
   let error: DatabaseError | null = null;
-  new Parser().parse(Buffer.from(response.buffer, response.byteOffset, response.byteLength), (msg: BackendMessage) => {
+  new Parser().parse(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), (msg: BackendMessage) => {
     if (msg.name === 'parseComplete' && preparing) statements.set(text, preparing);
     else if (msg.name === 'rowDescription') {
       const fields = (msg as RowDescriptionMessage).fields;
@@ -86,6 +94,9 @@ async function runStatement(db: PGlite, text: string, values: readonly unknown[]
       current.rowCount = m?.[3] ?? m?.[2] ? Number(m[3] ?? m[2]) : current.rows.length;
       last = current;
       current = empty();
+    } else if (msg.name === 'notification') {
+      const n = msg as NotificationResponseMessage;
+      notify(n.channel, n.payload);
     } else if (msg.name === 'error') error ??= msg as DatabaseError;
   });
   if (error) throw error;
@@ -220,7 +231,6 @@ export class PglitePool extends EventEmitter {
   readonly lock = new FifoLock();
   readonly options: { max: number };
   private readonly clients = new Set<PglitePoolClient>();
-  private readonly unsubscribe: () => void;
   private ended = false;
   private readonly statements: PreparedStatements = new Map();
 
@@ -230,10 +240,14 @@ export class PglitePool extends EventEmitter {
   ) {
     super();
     this.options = { max };
-    this.unsubscribe = db.onNotification((channel, payload) => {
+  }
+
+  /** Hands a notification to the clients that listen on its channel, after the statement that carried it has answered. */
+  private readonly notify = (channel: string, payload: string): void => {
+    queueMicrotask(() => {
       for (const c of this.clients) if (c.channels.has(channel)) c.emit('notification', { channel, payload, processId: 0 });
     });
-  }
+  };
 
   /** Opens (or creates) the database at `dataDir` and waits until it is ready. */
   static async open(opts: PglitePoolOptions): Promise<PglitePool> {
@@ -259,7 +273,7 @@ export class PglitePool extends EventEmitter {
   /** One statement on the session, which the caller holds. Without parameters a script may hold several statements. */
   async run(text: string, values?: readonly unknown[]): Promise<PoolQueryResult> {
     if (this.ended) throw new Error('The PGlite pool has ended.');
-    return runStatement(this.db, text, values, this.statements);
+    return runStatement(this.db, text, values, this.statements, this.notify);
   }
 
   async listen(client: PglitePoolClient, channel: string): Promise<PoolQueryResult> {
@@ -295,7 +309,6 @@ export class PglitePool extends EventEmitter {
     if (this.ended) return;
     await this.exclusive(async () => {
       this.ended = true;
-      this.unsubscribe();
       this.clients.clear();
       await this.db.close();
     });
