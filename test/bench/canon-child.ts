@@ -16,6 +16,7 @@ const { stack, name, dedupeReads } = childArgs<CanonChildArgs>();
 try {
   const { loadConfig, testConfig } = await import('../../gateway/config.js');
   const { startStack } = await import('../../gateway/stack.js');
+  const { SANDBOX_CREDENTIALS_FILE } = await import('../../subgraphs/sandbox-kit/credentials.js');
   // A data directory of its own: the gateway's stores (apps, idempotency keys, ledger, workflows) are this process's,
   // as one gateway's are in one `npm start`, and two canon contenders never share an embedded database. Logs at
   // info, as `npm start` does (one line per operation; this child's stdout goes nowhere): logging is canon's cost.
@@ -23,6 +24,9 @@ try {
   // The identity subgraph's definition opens the crosswalk even where its server is the stack's: the stack's file.
   mkdirSync(dataDir, { recursive: true });
   if (!existsSync(join(dataDir, 'identity.sqlite'))) symlinkSync(join(stack.dataDir, 'identity.sqlite'), join(dataDir, 'identity.sqlite'));
+  // Its change-feed reads present the systems' credentials, which the systems process wrote into the stack's
+  // directory: credentials of its own, generated here, would have every feed read refused with 401.
+  if (!existsSync(join(dataDir, SANDBOX_CREDENTIALS_FILE))) symlinkSync(join(stack.dataDir, SANDBOX_CREDENTIALS_FILE), join(dataDir, SANDBOX_CREDENTIALS_FILE));
   // The workflow settings `npm start` runs with, owner changes propagated to their copies included (testConfig
   // turns propagation off for tests that count each system's writes). The sync runs its full sync at start and no
   // round after (testConfig's hour): a round every 5 s would put its feed reads into the page-size phase's count of
