@@ -201,7 +201,8 @@ async function propagateWorkflow(runtime: string, change: OwnerChange): Promise<
   );
   for (const [i, child] of children.entries()) {
     if (!child) continue;
-    steps[i] = await (await child).getResult();
+    // Read as often as the queues look for work (write.ts says why).
+    steps[i] = await (await child).getResult({ pollingIntervalMs: rt.settings.queuePollMs });
     await recorder.progress(steps);
   }
   if (!children.some(Boolean)) await recorder.progress(steps);

@@ -76,7 +76,10 @@ async function writeWorkflow(run: WriteRun): Promise<WriteResult> {
     const children = steps.map((s, i) =>
       s.status === 'SUCCEEDED' ? null : DBOS.startWorkflow(queuedStep, { workflowID: `${id}.${s.system}.${s.action}${s.items ? `.${i + 1}` : ''}`, queueName: systemQueue(s.system) })(run.runtime, s),
     );
-    for (const [i, child] of children.entries()) if (child) await ended(i, await (await child).getResult());
+    // Read as often as the queues look for work: DBOS's own default, once a second, kept every queued operation
+    // PENDING up to a second after its step had ended, holding a place on the operations queue all that time.
+    const polled = { pollingIntervalMs: rt.settings.queuePollMs };
+    for (const [i, child] of children.entries()) if (child) await ended(i, await (await child).getResult(polled));
   } else {
     await Promise.all(steps.map(async (s, i) => (s.status === 'SUCCEEDED' ? undefined : ended(i, await sendStep(rt, s)))));
   }
