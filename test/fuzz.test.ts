@@ -1,22 +1,18 @@
 // Fuzzing /graphql with fast-check, seeded: over 10,000 schema-aware documents, mutated valid documents and random bodies against a running gateway; no 5xx but declared upstream failures, every error coded, no crash, memory bounded.
 
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { buildClientSchema, getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../schema/errors.js';
 import { DocumentArbitraries, mutatedRequests, randomRequests, type FuzzRequest } from './support/fuzz-arbitraries.js';
 import { startTestStack, type TestStack } from './support/stack.js';
+import { gc } from './support/gc.js';
 
 const SEED = 14;
 const RUNS = { schemaAware: 2000, mutated: 3600, random: 4500 };
 /** The only failures that may answer 5xx: a source system's, declared as such. */
 const UPSTREAM = new Set<string>([ErrorCode.SYSTEM_UNAVAILABLE, ErrorCode.SYSTEM_TIMEOUT, ErrorCode.SYSTEM_ERROR, ErrorCode.CIRCUIT_OPEN]);
 const CODES = new Set<string>(Object.values(ErrorCode));
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 let stack: TestStack;
 let documents: DocumentArbitraries;

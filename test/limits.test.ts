@@ -2,14 +2,13 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildClientSchema, getIntrospectionQuery } from 'graphql';
 import { loadConfig } from '../gateway/config.js';
 import { prefersGraphqlResponseJson } from '../gateway/http/errors.js';
 import { QueryLimiter } from '../gateway/security/limits.js';
 import { startTestStack, type TestStack } from './support/stack.js';
+import { gc } from './support/gc.js';
 
 /** Every Customer field, tickets (their default 10) included. */
 const EVERY_FIELD =
@@ -58,8 +57,6 @@ describe('query limits', () => {
   });
 
   it('keeps the gateway’s memory flat over 40 alias bombs', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     const body = JSON.stringify({ query: ALIAS_BOMB });
     await post(body);
     gc();
