@@ -4,14 +4,11 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PglitePool } from '../gateway/workflows/pglite-pool.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { gc } from './support/gc.js';
+import { until } from './support/until.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -131,6 +128,49 @@ describe('PglitePool', () => {
     gc();
     // PGlite's execProtocolRaw kept every parsed message (about 850 bytes a statement, 17 MB here).
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(4 * 1024 * 1024);
+    await pool.end();
+  });
+
+  it('vacuums as autovacuum would once anything was written, so rows updated again and again reuse their space', async () => {
+    const pool = await PglitePool.open({ dataDir: 'memory://' });
+    await pool.query('CREATE SCHEMA kept');
+    const pages = async (table: string) => Number((await pool.query(`SELECT pg_relation_size('kept.${table}') / 8192 AS n`)).rows[0].n);
+    // A status row updated as DBOS updates workflow_status: each update leaves a dead row version behind.
+    const churn = async (table: string, between: () => Promise<void>) => {
+      await pool.query(`CREATE TABLE kept.${table} (id INT PRIMARY KEY, status TEXT, pad TEXT)`);
+      await pool.query(`CREATE INDEX ON kept.${table} (status)`);
+      await pool.query(`INSERT INTO kept.${table} SELECT g, 'ENQUEUED', repeat('x', 200) FROM generate_series(1, 500) g`);
+      for (let round = 0; round < 12; round++) {
+        await pool.query(`UPDATE kept.${table} SET status = $1`, [`S${round}`]);
+        await between();
+      }
+      return pages(table);
+    };
+    const unvacuumed = await churn('plain', async () => undefined);
+    let vacuums = 0;
+    const vacuumed = await churn('vacuumed', async () => {
+      await pool.vacuum('kept');
+      vacuums++;
+    });
+    expect(vacuums).toBe(12);
+    // 13 versions of each row without vacuum; with it, dead versions' space is reused (two versions at most).
+    expect(unvacuumed).toBeGreaterThan(3 * vacuumed);
+    // The timer: a vacuum after each round of writes (so the table stops growing), none while nothing is written.
+    const failures: unknown[] = [];
+    pool.vacuumEvery('kept', ['timed'], 20, (e) => failures.push(e));
+    await pool.query('CREATE TABLE kept.timed (id INT PRIMARY KEY, status TEXT, pad TEXT)');
+    await pool.query(`INSERT INTO kept.timed SELECT g, 'A', repeat('x', 200) FROM generate_series(1, 500) g`);
+    for (let round = 0; round < 12; round++) {
+      const before = pool.vacuums;
+      await pool.query(`UPDATE kept.timed SET status = $1`, [`S${round}`]);
+      await until('a vacuum after the update', async () => pool.vacuums > before);
+    }
+    const idle = pool.vacuums;
+    await new Promise((r) => setTimeout(r, 200));
+    await pool.query('SELECT 1');
+    expect(pool.vacuums).toBe(idle);
+    expect(failures).toEqual([]);
+    expect(await pages('timed')).toBeLessThan(unvacuumed / 3);
     await pool.end();
   });
 

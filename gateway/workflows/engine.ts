@@ -23,6 +23,10 @@ import { ExecutorTakeover } from './takeover.js';
 export const OPERATIONS_QUEUE = 'canon-operations';
 export const systemQueue = (system: SystemName) => `canon-system-${system}`;
 
+/** How often the embedded database is vacuumed (PglitePool.vacuumEvery), when anything was written since. */
+const EMBEDDED_VACUUM_MS = 10_000;
+/** DBOS's tables whose rows it updates or deletes as workflows run (the others it only inserts into). */
+const UPDATED_TABLES = ['workflow_status', 'workflow_events', 'notifications'];
 /** Queued mutations running at once in one gateway; their system calls are limited per system besides. */
 const OPERATIONS_CONCURRENCY = 32;
 /**
@@ -91,6 +95,7 @@ async function launch(config: CanonConfig, log: Logger): Promise<Launched> {
     await DBOS.launch();
     await DBOS.registerQueue(OPERATIONS_QUEUE, { workerConcurrency: OPERATIONS_CONCURRENCY, minPollingIntervalMs: settings.queuePollMs, onConflict: 'always_update' });
     for (const s of SYSTEMS) await DBOS.registerQueue(systemQueue(s), { globalConcurrency: settings.systemConcurrency[s], minPollingIntervalMs: settings.queuePollMs, onConflict: 'always_update' });
+    pool?.vacuumEvery(settings.schema, UPDATED_TABLES, EMBEDDED_VACUUM_MS, (e) => log.warn({ err: e }, 'vacuuming the embedded workflow database failed; trying again later'));
     // Embedded PGlite is one process's own: only on PostgreSQL can another replica be there to take over.
     if (!pool) takeover = await ExecutorTakeover.start({ databaseUrl: url, schema: settings.schema, executorId: settings.executorId, heartbeatMs: settings.heartbeatMs, takeoverAfterMs: settings.takeoverAfterMs, log });
   } catch (e) {
