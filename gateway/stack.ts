@@ -118,7 +118,7 @@ async function openLedger(config: CanonConfig): Promise<Ledger> {
 
 const HOUR_MS = 60 * 60 * 1000;
 
-/** Prunes operations past the retention now and every hour; returns the stopper. */
+/** Prunes operations past the retention now and every hour (the engine prunes their workflows alike, engine.ts); returns the stopper. */
 function pruneLedger(ledger: Ledger, days: number, log: Logger): { close(): Promise<void> } {
   const prune = () =>
     ledger.prune(new Date(Date.now() - days * 24 * HOUR_MS).toISOString()).catch((e: Error) => log.error({ error: e.message }, 'ledger prune failed'));

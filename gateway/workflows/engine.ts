@@ -9,6 +9,8 @@
 // Guarantees: one DBOS per process (DBOS is a singleton); several stacks started in one process (tests) share it,
 // each with its own runtime (runtime.ts), and it stops when the last of them closes. Start it after the subgraphs,
 // since recovery may run steps at once; stop it after the gateway, so no request waits on a stopped engine.
+// Finished workflows are deleted after LEDGER_RETENTION_DAYS, as the ledger's operations are (prune); the embedded
+// database is vacuumed as it is used, since PGlite has no autovacuum (PglitePool.vacuumEvery).
 
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -25,8 +27,11 @@ export const systemQueue = (system: SystemName) => `canon-system-${system}`;
 
 /** How often the embedded database is vacuumed (PglitePool.vacuumEvery), when anything was written since. */
 const EMBEDDED_VACUUM_MS = 10_000;
-/** DBOS's tables whose rows it updates or deletes as workflows run (the others it only inserts into). */
-const UPDATED_TABLES = ['workflow_status', 'workflow_events', 'notifications'];
+/** The statuses of a workflow that will not run again by itself, and how many such workflows one prune statement deletes. */
+const ENDED = ['SUCCESS', 'ERROR', 'CANCELLED', 'MAX_RECOVERY_ATTEMPTS_EXCEEDED'] as const;
+const PRUNE_BATCH = 1000;
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
 /** Queued mutations running at once in one gateway; their system calls are limited per system besides. */
 const OPERATIONS_CONCURRENCY = 32;
 /**
@@ -95,7 +100,7 @@ async function launch(config: CanonConfig, log: Logger): Promise<Launched> {
     await DBOS.launch();
     await DBOS.registerQueue(OPERATIONS_QUEUE, { workerConcurrency: OPERATIONS_CONCURRENCY, minPollingIntervalMs: settings.queuePollMs, onConflict: 'always_update' });
     for (const s of SYSTEMS) await DBOS.registerQueue(systemQueue(s), { globalConcurrency: settings.systemConcurrency[s], minPollingIntervalMs: settings.queuePollMs, onConflict: 'always_update' });
-    pool?.vacuumEvery(settings.schema, UPDATED_TABLES, EMBEDDED_VACUUM_MS, (e) => log.warn({ err: e }, 'vacuuming the embedded workflow database failed; trying again later'));
+    pool?.vacuumEvery(EMBEDDED_VACUUM_MS, (e) => log.warn({ err: e }, 'vacuuming the embedded workflow database failed; trying again later'));
     // Embedded PGlite is one process's own: only on PostgreSQL can another replica be there to take over.
     if (!pool) takeover = await ExecutorTakeover.start({ databaseUrl: url, schema: settings.schema, executorId: settings.executorId, heartbeatMs: settings.heartbeatMs, takeoverAfterMs: settings.takeoverAfterMs, log });
   } catch (e) {
@@ -108,6 +113,9 @@ async function launch(config: CanonConfig, log: Logger): Promise<Launched> {
 
 export class WorkflowEngine {
   private closed = false;
+  private pruneTimer: NodeJS.Timeout | null = null;
+  /** The prune in progress, if any: closing waits for it. */
+  private pruning: Promise<unknown> = Promise.resolve();
 
   private constructor(
     /** The runtime key this stack's workflows carry (its data directory). */
@@ -133,7 +141,22 @@ export class WorkflowEngine {
       unregisterRuntime(key);
       throw e;
     }
-    return new WorkflowEngine(key);
+    const engine = new WorkflowEngine(key);
+    engine.pruneHourly(config.ledgerRetentionDays, runtime.log);
+    return engine;
+  }
+
+  /** Prunes the workflows past the ledger's retention now and every hour, as the ledger prunes their operations (stack.ts). */
+  private pruneHourly(days: number, log: Logger): void {
+    const run = () => {
+      this.pruning = this.prune(new Date(Date.now() - days * DAY_MS).toISOString()).then(
+        (deleted) => deleted && log.info({ deleted, days }, 'pruned the workflows past the retention'),
+        (e: Error) => log.error({ error: e.message }, 'workflow prune failed'),
+      );
+    };
+    run();
+    this.pruneTimer = setInterval(run, HOUR_MS);
+    this.pruneTimer.unref();
   }
 
   /** Starts (or, for an id already started, joins) a workflow; `queue` puts it on a queue instead of running it now. */
@@ -152,10 +175,33 @@ export class WorkflowEngine {
     }
   }
 
+  /**
+   * Deletes the workflows (with their steps, input and output) that ended before `before` (ISO time), as the
+   * ledger prunes their operations. Kept however old: a workflow still running or waiting, and a child whose
+   * parent still runs (the parent reads its result again if it resumes). Returns how many went (for the log).
+   */
+  async prune(before: string): Promise<number> {
+    let deleted = 0;
+    let kept = 0;
+    for (;;) {
+      const old = await DBOS.listWorkflows({ status: [...ENDED], completedBefore: before, limit: PRUNE_BATCH, offset: kept, loadInput: false, loadOutput: false });
+      const parents = [...new Set(old.flatMap((w) => (w.parentWorkflowID ? [w.parentWorkflowID] : [])))];
+      const running = parents.length ? await DBOS.listWorkflows({ workflowIDs: parents, loadInput: false, loadOutput: false }) : [];
+      const busy = new Set(running.filter((p) => !(ENDED as readonly string[]).includes(p.status)).map((p) => p.workflowID));
+      const gone = old.filter((w) => !w.parentWorkflowID || !busy.has(w.parentWorkflowID)).map((w) => w.workflowID);
+      if (gone.length) await DBOS.deleteWorkflows(gone);
+      deleted += gone.length;
+      kept += old.length - gone.length;
+      if (old.length < PRUNE_BATCH) return deleted;
+    }
+  }
+
   /** Leaves the engine; the last stack to leave stops DBOS and its database. Workflows still running resume on the next start. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await this.pruning;
     unregisterRuntime(this.key);
     const state = await launched;
     if (!state || --state.users > 0) return;

@@ -33,7 +33,8 @@ export interface PoolQueryResult {
   fields: { name: string; dataTypeID: number }[];
 }
 
-const WRITES = /^\s*(?:INSERT|UPDATE|DELETE)\b/i;
+/** A statement that leaves dead row versions behind, and the table it does so in (as the statement names it). */
+const LEAVES_DEAD_ROWS = /^\s*(?:UPDATE|DELETE\s+FROM)\s+((?:"[^"]+"|\w+)(?:\.(?:"[^"]+"|\w+))?)/i;
 const COMMAND = /^([A-Za-z]+)(?: (\d+))?(?: (\d+))?/;
 
 /**
@@ -234,8 +235,8 @@ export class PglitePool extends EventEmitter {
   private readonly clients = new Set<PglitePoolClient>();
   private ended = false;
   private readonly statements: PreparedStatements = new Map();
-  /** Rows written (INSERT, UPDATE, DELETE statements run) since the last vacuum. */
-  private writes = 0;
+  /** The tables an UPDATE or DELETE ran in since the last vacuum, as the statements named them. */
+  private readonly dirty = new Set<string>();
   private vacuumTimer: NodeJS.Timeout | null = null;
   /** Vacuums run so far (vacuum and vacuumEvery). */
   vacuums = 0;
@@ -279,7 +280,8 @@ export class PglitePool extends EventEmitter {
   /** One statement on the session, which the caller holds. Without parameters a script may hold several statements. */
   async run(text: string, values?: readonly unknown[]): Promise<PoolQueryResult> {
     if (this.ended) throw new Error('The PGlite pool has ended.');
-    if (WRITES.test(text)) this.writes++;
+    const dead = LEAVES_DEAD_ROWS.exec(text);
+    if (dead) this.dirty.add(dead[1]!);
     return runStatement(this.db, text, values, this.statements, this.notify);
   }
 
@@ -312,31 +314,28 @@ export class PglitePool extends EventEmitter {
   }
 
   /**
-   * Does autovacuum's work, which embedded PostgreSQL has no process for: every `everyMs`, after any statement
-   * wrote, `VACUUM` of `tables` (of `schema`), the tables whose rows are updated or deleted. Without it every row
-   * version an UPDATE leaves behind, and its index entries, stay: a queue's dequeue reads through all of them and
-   * gets slower with each workflow run (measured on the bench's write load: DBOS's dequeue statements took 2.8 to
-   * 3.8 ms each, 0.8 to 1.3 with this). No ANALYZE: it costs about 20 times a vacuum of DBOS's status table (280
-   * against 13 ms at 25,000 workflows, the event loop held all the while), and the planner chose worse without
-   * need of its statistics; VACUUM keeps the row counts it plans with up to date. A vacuum that fails is handed
-   * to `failed` and tried again at the next turn.
+   * Does autovacuum's work, which embedded PostgreSQL has no process for: every `everyMs`, `VACUUM` of the tables
+   * an UPDATE or DELETE ran in since. Without it every row version an UPDATE or DELETE leaves behind, and its index
+   * entries, stay: a queue's dequeue reads through all of them and gets slower with each workflow run (measured on
+   * the bench's write load: DBOS's dequeue statements took 2.8 to 3.8 ms each, 0.8 to 1.3 with this). No ANALYZE:
+   * it costs about 20 times a vacuum of DBOS's status table (280 against 13 ms at 25,000 workflows, the event loop
+   * held all the while), and the planner did no better with its statistics; VACUUM keeps the row counts it plans
+   * with up to date. A vacuum that fails is handed to `failed`; its tables are vacuumed again once written again.
    */
-  vacuumEvery(schema: string, tables: readonly string[], everyMs: number, failed: (e: unknown) => void): void {
+  vacuumEvery(everyMs: number, failed: (e: unknown) => void): void {
     this.vacuumTimer = setInterval(() => {
-      if (this.writes === 0 || this.ended) return;
-      this.writes = 0;
-      this.vacuum(schema, tables).catch(failed);
+      if (!this.dirty.size || this.ended) return;
+      const tables = [...this.dirty];
+      this.dirty.clear();
+      this.vacuum(tables).catch(failed);
     }, everyMs);
     this.vacuumTimer.unref();
   }
 
-  /** `VACUUM` of `tables` of `schema` (all of its tables when none are named), now. */
-  async vacuum(schema: string, tables?: readonly string[]): Promise<void> {
-    await this.exclusive(async () => {
-      const names = tables ?? (await this.run('SELECT tablename FROM pg_tables WHERE schemaname = $1', [schema])).rows.map((r) => r.tablename as string);
-      if (names.length) await this.run(`VACUUM ${names.map((t) => `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(t)}`).join(', ')}`);
-      this.vacuums++;
-    });
+  /** `VACUUM` of `tables` (qualified names, quoted where they need it), now. */
+  async vacuum(tables: readonly string[]): Promise<void> {
+    await this.exclusive(() => this.run(`VACUUM ${tables.join(', ')}`));
+    this.vacuums++;
   }
 
   /** Closes the database once every statement sent before has run. */
