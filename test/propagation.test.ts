@@ -1,5 +1,6 @@
 // Propagation from owners to copies: owner changes (through canon, or in the owner itself) reach every copy once, canon's own copy writes coming back are no drift, copies changed in their own system are drift that never reaches the owner (set back under ENFORCE), the later of two owner changes wins, and an email change moves the marketing member.
 
+import { DBOS } from '@dbos-inc/dbos-sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testConfig } from '../gateway/config.js';
 import { writeIfNewest, type CopyClaim } from '../gateway/propagation/ordering.js';
@@ -333,6 +334,22 @@ describe('propagate', () => {
     const ops = await ended(c.id, 1);
     expect(ops.map((o) => [o.id.startsWith('enforce.'), o.status, o.steps.map((s: any) => [s.name, s.status])])).toEqual([[true, 'SUCCEEDED', [['marketing.setCopies', 'SUCCEEDED']]]]);
     expect(await driftOf(c.id)).toEqual([]);
+  });
+
+  it("waits the copy system's Retry-After before writing the copy again, then writes it once", async () => {
+    const c = await freshCustomer();
+    // Mailchimp answers 429 with Retry-After: 1 to everything: longer than the queued retry's own pause (10 ms here).
+    await stack.setFaults('marketing', { errorRate: 1, errorStatus: 429, retryAfterSeconds: 1 });
+    await stack.gql(UPDATE, { id: c.id, input: { name: 'Waltraud Retry-After' } });
+    const [op] = await until('the propagation', async () => ((await propagations(c.id)).length ? propagations(c.id) : null));
+    const sleep = await until('the pause after the 429', async () => (await DBOS.listWorkflowSteps(op!.id))?.find((s) => s.name === 'DBOS.sleep'));
+    await stack.clearFaults();
+    const [done] = await ended(c.id, 1);
+    expect(done.steps.map((s: any) => s.status)).toEqual(['SUCCEEDED']);
+    expect((await member(c.sourceIds.marketing))?.merge_fields.FNAME).toBe('Waltraud');
+    // The durable pause DBOS recorded: from its start to the deadline it stored, exactly the Retry-After.
+    expect(Number(sleep.output) - sleep.startedAtEpochMs!).toBe(1000);
+    expect((await stack.systemStats()).marketing.writes).toBe(1);
   });
 
   it('clears the copy of a phone cleared through canon', async () => {

@@ -1,9 +1,11 @@
 // Writes as durable workflows: the definitions served as data, REALTIME and QUEUED modes, durable retries of queued steps, and retryOperation as the next run.
 
+import { DBOS } from '@dbos-inc/dbos-sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testConfig } from '../gateway/config.js';
 import { SYSTEMS, type SystemName } from '../schema/model.js';
 import { startTestStack, type TestStack } from './support/stack.js';
+import { until } from './support/until.js';
 
 let stack: TestStack;
 let customer: { id: string; sourceIds: Record<SystemName, string | null> };
@@ -113,6 +115,20 @@ describe('updateCustomer as a workflow', () => {
     const done = await settled(res.data.updateCustomer.operation.id);
     expect(done).toEqual({ status: 'FAILED', steps: [{ name: 'crm.updateCustomer', status: 'FAILED', attempts: 3, error: { code: 'SYSTEM_UNAVAILABLE' }, history: [] }] });
     expect(await crmPatches()).toBe(3);
+  });
+
+  it("waits the system's Retry-After before sending a queued step again, then writes once", async () => {
+    // The CRM answers 429 with Retry-After: 1: longer than the queued retry's own pause (10 ms here).
+    await stack.setFaults('crm', { errorRate: 1, errorStatus: 429, retryAfterSeconds: 1 });
+    const res = await stack.gql(UPDATE, { id: customer.id, input: { name: 'After The Wait' }, mode: 'QUEUED' });
+    const id = res.data.updateCustomer.operation.id;
+    // The step's own workflow, on the CRM queue: its durable pause after the 429.
+    const sleep = await until('the pause after the 429', async () => (await DBOS.listWorkflowSteps(`${id}.crm.updateCustomer`))?.find((s) => s.name === 'DBOS.sleep'));
+    await stack.clearFaults();
+    expect((await settled(id)).status).toBe('SUCCEEDED');
+    // The pause DBOS recorded, from its start to the deadline it stored: exactly the Retry-After.
+    expect(Number(sleep.output) - sleep.startedAtEpochMs!).toBe(1000);
+    expect((await stack.systemStats()).crm.writes).toBe(1);
   });
 
   it('resumes from the failed step with retryOperation, the failed run kept in its history', async () => {

@@ -23,6 +23,8 @@ export interface LedgerError {
   code: string;
   message: string;
   retryable: boolean;
+  /** The system's Retry-After, when it sent one: a queued retry waits at least this long. */
+  retryAfterSeconds?: number;
 }
 
 export interface LedgerStep {

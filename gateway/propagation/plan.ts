@@ -115,9 +115,9 @@ export function copyMutation(system: SystemName, updates: readonly CopyUpdate[],
   });
   return {
     subgraph: system,
-    query: `mutation($u: [${spec.inputType}!]!, $key: String) { ${spec.mutation}(updates: $u, idempotencyKey: $key) { ${spec.idArg} error { code message retryable } } }`,
+    query: `mutation($u: [${spec.inputType}!]!, $key: String) { ${spec.mutation}(updates: $u, idempotencyKey: $key) { ${spec.idArg} error { code message retryable retryAfterSeconds } } }`,
     variables: { u: inputs, key: idempotencyKey },
-    results: (data: any): { nativeId: string; error: { code: string; message: string; retryable: boolean } | null }[] =>
+    results: (data: any): { nativeId: string; error: { code: string; message: string; retryable: boolean; retryAfterSeconds: number | null } | null }[] =>
       (data[spec.mutation] as any[]).map((r) => ({ nativeId: String(r[spec.idArg]), error: r.error ?? null })),
   };
 }

@@ -14,9 +14,9 @@ import { InProcessLock } from '../../subgraphs/kit/record-lock.js';
 import { Recorder, type OperationMeta, type StepState } from '../operations/recorder.js';
 import { writeIfNewest } from '../propagation/ordering.js';
 import { copiesOf, copyMutation, MOVES_RECORD, nativeValues, unwritable, type CopyTarget } from '../propagation/plan.js';
-import { stepError, type NativeIds } from '../writes/steps.js';
+import { stepError, type NativeIds, type StepError } from '../writes/steps.js';
 import { OPERATIONS_QUEUE, systemQueue } from './engine.js';
-import { runtimeOf, type WorkflowRuntime } from './runtime.js';
+import { queuedRetryDelayMs, runtimeOf, type WorkflowRuntime } from './runtime.js';
 
 /** One owner change to propagate. */
 export interface OwnerChange {
@@ -80,7 +80,11 @@ async function sendCopy(rt: WorkflowRuntime, w: CopyWrite, step: StepState): Pro
           const r = await rt.runner.call(m.subgraph, m.query, m.variables, { idempotencyKey: key });
           if (!r.ok) throw r.error;
           const [result] = m.results(r.data);
-          if (result!.error) throw Object.assign(new Error(result!.error.message), { stepError: result!.error });
+          const failed = result!.error;
+          if (failed) {
+            const wait = failed.retryAfterSeconds !== null ? { retryAfterSeconds: failed.retryAfterSeconds } : {};
+            throw Object.assign(new Error(failed.message), { stepError: { code: failed.code, message: failed.message, retryable: failed.retryable, ...wait } });
+          }
           const moved = MOVES_RECORD[system];
           if (moved && result!.nativeId !== c.nativeId) {
             const fields = JSON.stringify({ id: result!.nativeId, [moved]: (step.input as Record<string, string>)[moved] });
@@ -100,21 +104,24 @@ async function sendCopy(rt: WorkflowRuntime, w: CopyWrite, step: StepState): Pro
     return { ...step, ...at, status: 'SUCCEEDED', durationMs, error: null, result: out.result };
   } catch (e) {
     const durationMs = Math.round(performance.now() - started);
-    const err = (e as { stepError?: { code: string; message: string; retryable: boolean } }).stepError;
-    const error = err ?? (e && typeof e === 'object' && 'code' in e && 'retryable' in e ? stepError(e as never) : { code: 'SYSTEM_UNAVAILABLE', message: (e as Error).message, retryable: true });
-    return { ...step, ...at, status: 'FAILED', durationMs, error: { code: error.code, message: error.message, retryable: error.retryable } };
+    const err = (e as { stepError?: StepError }).stepError;
+    const error: StepError = err ?? (e && typeof e === 'object' && 'code' in e && 'retryable' in e ? stepError(e as never) : { code: 'SYSTEM_UNAVAILABLE', message: (e as Error).message, retryable: true });
+    const wait = error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {};
+    return { ...step, ...at, status: 'FAILED', durationMs, error: { code: error.code, message: error.message, retryable: error.retryable, ...wait } };
   }
 }
 
-/** One copy's write, sent again after a retryable failure after a durable pause (as write.ts's queued steps); run from the copy's system queue. */
+/**
+ * One copy's write, sent again after a retryable failure after a durable pause (as write.ts's queued steps, the
+ * system's Retry-After included); run from the copy's system queue.
+ */
 async function writeCopy(rt: WorkflowRuntime, w: CopyWrite): Promise<StepState> {
-  const { queuedMaxAttempts, queuedRetryDelayMs } = rt.settings;
   let current = w.step;
   for (let run = 1; ; run++) {
     const before = current;
     current = await DBOS.runStep(() => sendCopy(rt, w, before), { name: current.name ?? `${current.system}.setCopies` });
-    if (current.status !== 'FAILED' || !current.error?.retryable || current.attempts >= queuedMaxAttempts) return current;
-    await DBOS.sleep(queuedRetryDelayMs * 2 ** (run - 1));
+    if (current.status !== 'FAILED' || !current.error?.retryable || current.attempts >= rt.settings.queuedMaxAttempts) return current;
+    await DBOS.sleep(queuedRetryDelayMs(rt, run, current.error));
   }
 }
 

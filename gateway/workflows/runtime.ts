@@ -38,3 +38,11 @@ export function runtimeOf(key: string): WorkflowRuntime {
   if (!rt) throw new Error(`No workflow runtime is registered under "${key}": the gateway that owns these workflows has not started in this process.`);
   return rt;
 }
+
+/**
+ * The durable pause before a queued call's `run`+1-th send: QUEUED_RETRY_DELAY_MS doubled each time, or the
+ * system's Retry-After if longer.
+ */
+export function queuedRetryDelayMs(rt: WorkflowRuntime, run: number, error: { retryAfterSeconds?: number } | null): number {
+  return Math.max(rt.settings.queuedRetryDelayMs * 2 ** (run - 1), (error?.retryAfterSeconds ?? 0) * 1000);
+}

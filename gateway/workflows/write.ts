@@ -12,7 +12,7 @@ import type { Ledger, OperationRecord } from '../operations/ledger.js';
 import { recordRetry, Recorder, type OperationMeta, type StepState } from '../operations/recorder.js';
 import type { NativeIds, WriteStep } from '../writes/steps.js';
 import { OPERATIONS_QUEUE, systemQueue, type WorkflowEngine } from './engine.js';
-import { runtimeOf, type WorkflowRuntime } from './runtime.js';
+import { queuedRetryDelayMs, runtimeOf, type WorkflowRuntime } from './runtime.js';
 import { startPropagation } from './propagate.js';
 import { versionStamp } from '../../subgraphs/identity/copies.js';
 
@@ -44,12 +44,11 @@ function sendStep(rt: WorkflowRuntime, step: WriteStep): Promise<WriteStep> {
  */
 async function queuedStepWorkflow(runtime: string, step: WriteStep): Promise<WriteStep> {
   const rt = runtimeOf(runtime);
-  const { queuedMaxAttempts, queuedRetryDelayMs } = rt.settings;
   let current = step;
   for (let run = 1; ; run++) {
     current = await sendStep(rt, current);
-    if (current.status === 'SUCCEEDED' || !current.error?.retryable || !current.idempotencyKey || current.attempts >= queuedMaxAttempts) return current;
-    await DBOS.sleep(Math.max(queuedRetryDelayMs * 2 ** (run - 1), (current.error.retryAfterSeconds ?? 0) * 1000));
+    if (current.status === 'SUCCEEDED' || !current.error?.retryable || !current.idempotencyKey || current.attempts >= rt.settings.queuedMaxAttempts) return current;
+    await DBOS.sleep(queuedRetryDelayMs(rt, run, current.error));
   }
 }
 const queuedStep = DBOS.registerWorkflow(queuedStepWorkflow, { name: 'canon.queuedStep' });

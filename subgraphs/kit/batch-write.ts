@@ -95,11 +95,14 @@ export interface BulkWriteError {
   code: string;
   message: string;
   retryable: boolean;
+  /** The system's Retry-After, in seconds, when it sent one. */
+  retryAfterSeconds: number | null;
 }
 
 /** A batch method's result per input as a subgraph serves it: the record, or why its write failed. */
 export function bulkOutcome<R>(result: R | Error): { customer: R | null; error: BulkWriteError | null } {
   if (!(result instanceof Error)) return { customer: result, error: null };
   const g = toGraphQLError(result);
-  return { customer: null, error: { code: String(g.extensions.code), message: g.message, retryable: g.extensions.retryable === true } };
+  const wait = g.extensions.retryAfterSeconds;
+  return { customer: null, error: { code: String(g.extensions.code), message: g.message, retryable: g.extensions.retryable === true, retryAfterSeconds: typeof wait === 'number' ? wait : null } };
 }

@@ -80,9 +80,9 @@ export function staleWriteError(system: Owner, record: string, expected: string,
 function parseRetryAfter(value: string | null): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
   const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, (at - Date.now()) / 1000);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 // Systems phrase errors differently (HubSpot `message`, OData `error.message`, Mailchimp `detail`, Zendesk `description`).
@@ -110,13 +110,13 @@ function fieldDetails(body: Record<string, unknown>): string {
   return said.length ? `: ${said.join('; ')}` : '';
 }
 
-/** A SystemError (or anything thrown) as the GraphQL error apps see: code, system, retryable and attempts in extensions. */
+/** A SystemError (or anything thrown) as the GraphQL error apps see: code, system, retryable and attempts in extensions, and the system's Retry-After when it sent one. */
 export function toGraphQLError(err: unknown): GraphQLError {
   if (err instanceof GraphQLError) return err;
   if (err instanceof SystemError) {
     return new GraphQLError(err.message, {
       originalError: err,
-      extensions: { code: err.code, system: err.system, retryable: err.retryable, attempts: err.attempts, ...(err.status ? { status: err.status } : {}) },
+      extensions: { code: err.code, system: err.system, retryable: err.retryable, attempts: err.attempts, ...(err.status ? { status: err.status } : {}), ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}) },
     });
   }
   return new GraphQLError(err instanceof Error ? err.message : String(err), { originalError: err instanceof Error ? err : undefined, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
@@ -136,6 +136,7 @@ export function fromGraphQLError(err: { message: string; extensions?: Record<str
     message: err.message,
     retryable: ext.retryable === true,
     ...(typeof ext.status === 'number' ? { status: ext.status } : {}),
+    ...(typeof ext.retryAfterSeconds === 'number' ? { retryAfterSeconds: ext.retryAfterSeconds } : {}),
   });
   if (typeof ext.attempts === 'number' && ext.attempts > 0) out.attempts = ext.attempts;
   return out;

@@ -61,6 +61,8 @@ export type CrmWriteError = {
   /** An extensions.code value: NOT_FOUND, BAD_USER_INPUT, SYSTEM_UNAVAILABLE, … */
   code: Scalars['String']['output'];
   message: Scalars['String']['output'];
+  /** Seconds the system asked to wait before the write is sent again (its Retry-After), when it said. */
+  retryAfterSeconds?: Maybe<Scalars['Int']['output']>;
   /** Whether sending the same write again may succeed. */
   retryable: Scalars['Boolean']['output'];
 };
@@ -238,6 +240,7 @@ export type ResolversTypes = ResolversObject<{
   CrmCopyInput: CrmCopyInput;
   CrmCustomerInput: CrmCustomerInput;
   CrmWriteError: ResolverTypeWrapper<CrmWriteError>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Customer: ResolverTypeWrapper<CrmContact>;
   LifecycleStage: LifecycleStage;
@@ -255,6 +258,7 @@ export type ResolversParentTypes = ResolversObject<{
   CrmCopyInput: CrmCopyInput;
   CrmCustomerInput: CrmCustomerInput;
   CrmWriteError: CrmWriteError;
+  Int: Scalars['Int']['output'];
   Boolean: Scalars['Boolean']['output'];
   Customer: CrmContact;
   Mutation: Record<PropertyKey, never>;
@@ -270,6 +274,7 @@ export type CrmBulkResultResolvers<ContextType = CrmContext, ParentType extends 
 export type CrmWriteErrorResolvers<ContextType = CrmContext, ParentType extends ResolversParentTypes['CrmWriteError'] = ResolversParentTypes['CrmWriteError']> = ResolversObject<{
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  retryAfterSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   retryable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 

@@ -88,6 +88,8 @@ export type ErpWriteError = {
   /** An extensions.code value: NOT_FOUND, STALE_WRITE, BAD_USER_INPUT, SYSTEM_UNAVAILABLE, … */
   code: Scalars['String']['output'];
   message: Scalars['String']['output'];
+  /** Seconds the system asked to wait before the write is sent again (its Retry-After), when it said. */
+  retryAfterSeconds?: Maybe<Scalars['Int']['output']>;
   /** Whether sending the same write again may succeed. */
   retryable: Scalars['Boolean']['output'];
 };
@@ -253,6 +255,7 @@ export type ResolversTypes = ResolversObject<{
   ErpCustomerInput: ErpCustomerInput;
   ErpPartnerInput: ErpPartnerInput;
   ErpWriteError: ResolverTypeWrapper<ErpWriteError>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Money: ResolverTypeWrapper<Money>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -272,6 +275,7 @@ export type ResolversParentTypes = ResolversObject<{
   ErpCustomerInput: ErpCustomerInput;
   ErpPartnerInput: ErpPartnerInput;
   ErpWriteError: ErpWriteError;
+  Int: Scalars['Int']['output'];
   Boolean: Scalars['Boolean']['output'];
   Money: Money;
   Mutation: Record<PropertyKey, never>;
@@ -308,6 +312,7 @@ export type ErpBulkResultResolvers<ContextType = ErpContext, ParentType extends 
 export type ErpWriteErrorResolvers<ContextType = ErpContext, ParentType extends ResolversParentTypes['ErpWriteError'] = ResolversParentTypes['ErpWriteError']> = ResolversObject<{
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  retryAfterSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   retryable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 

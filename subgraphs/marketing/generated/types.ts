@@ -77,6 +77,8 @@ export type MarketingWriteError = {
   /** An extensions.code value: NOT_FOUND, BAD_USER_INPUT, SYSTEM_UNAVAILABLE, … */
   code: Scalars['String']['output'];
   message: Scalars['String']['output'];
+  /** Seconds the system asked to wait before the write is sent again (its Retry-After), when it said. */
+  retryAfterSeconds?: Maybe<Scalars['Int']['output']>;
   /** Whether sending the same write again may succeed. */
   retryable: Scalars['Boolean']['output'];
 };
@@ -225,6 +227,7 @@ export type ResolversTypes = ResolversObject<{
   MarketingMemberInput: MarketingMemberInput;
   MarketingMergeFieldsInput: MarketingMergeFieldsInput;
   MarketingWriteError: ResolverTypeWrapper<MarketingWriteError>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
 }>;
@@ -241,6 +244,7 @@ export type ResolversParentTypes = ResolversObject<{
   MarketingMemberInput: MarketingMemberInput;
   MarketingMergeFieldsInput: MarketingMergeFieldsInput;
   MarketingWriteError: MarketingWriteError;
+  Int: Scalars['Int']['output'];
   Boolean: Scalars['Boolean']['output'];
   Mutation: Record<PropertyKey, never>;
 }>;
@@ -261,6 +265,7 @@ export type MarketingBulkResultResolvers<ContextType = MarketingContext, ParentT
 export type MarketingWriteErrorResolvers<ContextType = MarketingContext, ParentType extends ResolversParentTypes['MarketingWriteError'] = ResolversParentTypes['MarketingWriteError']> = ResolversObject<{
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  retryAfterSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   retryable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 

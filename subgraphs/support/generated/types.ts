@@ -125,6 +125,8 @@ export type SupportWriteError = {
   /** An extensions.code value: NOT_FOUND, BAD_USER_INPUT, SYSTEM_UNAVAILABLE, … */
   code: Scalars['String']['output'];
   message: Scalars['String']['output'];
+  /** Seconds the system asked to wait before the write is sent again (its Retry-After), when it said. */
+  retryAfterSeconds?: Maybe<Scalars['Int']['output']>;
   /** Whether sending the same write again may succeed. */
   retryable: Scalars['Boolean']['output'];
 };
@@ -306,6 +308,7 @@ export type SupportBulkResultResolvers<ContextType = SupportContext, ParentType 
 export type SupportWriteErrorResolvers<ContextType = SupportContext, ParentType extends ResolversParentTypes['SupportWriteError'] = ResolversParentTypes['SupportWriteError']> = ResolversObject<{
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  retryAfterSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   retryable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
