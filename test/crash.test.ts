@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { testConfig } from '../gateway/config.js';
 import { operationIdFor } from '../gateway/writes/operation-id.js';
+import { MARKETING_LIST_ID } from '../subgraphs/marketing/sandbox/index.js';
 import { startChildStack, type ChildStack } from './support/child-stack.js';
 import { until } from './support/until.js';
 import { PG_URL, postgresSkipReason } from './support/postgres.js';
@@ -114,9 +116,55 @@ async function crashWhileWaiting() {
   }
 }
 
+/**
+ * A propagation writing its sole copy from the copy system's queue (no child workflow) when the gateway dies, the
+ * write committed in marketing but its answer lost: after the restart the propagation finishes, and marketing
+ * holds the name on the same member, no member added.
+ */
+async function crashWhileCopying() {
+  const dir = mkdtempSync(join(tmpdir(), 'canon-crash-copy-'));
+  dirs.push(dir);
+  const overrides = { seedSize: 40, workflows: { ...testConfig(dir).workflows, propagateCopies: true } };
+  let child: ChildStack = await startChildStack(dir, overrides);
+  try {
+    const listed = await child.gql('{ customers(first: 40) { edges { node { id sourceIds { crm marketing } } } } }');
+    const customer = listed.data.customers.edges.map((e: any) => e.node).find((n: any) => n.sourceIds.crm && n.sourceIds.marketing);
+    const marketing = child.ready.systems.marketing;
+    const members = async () => (await sandboxFetch('marketing', `${child.ready.systems.marketing}/3.0/lists/${MARKETING_LIST_ID}/members?count=0`, {}, loadOrCreateSandboxCredentials(dir)).then((r) => r.json())).total_items as number;
+    const before = await members();
+    await fetch(`${marketing}/_admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 600, resetAfterCommitRate: 1 }) });
+    const first = `Copied${randomUUID().slice(0, 6)}`;
+    const done = await child.gql(UPDATE, { id: customer.id, input: { name: `${first} Crash` } }, { 'idempotency-key': randomUUID() });
+    expect(done.errors).toBeUndefined();
+    // Killed once the PATCH has committed (its answer reset), while canon still waits on the step.
+    await until('the copy committed in marketing', async () => (await json(`${marketing}/_admin/stats`)).writes >= 1);
+    await child.kill();
+
+    child = await startChildStack(dir, overrides);
+    const ops = '{ operations(first: 50) { edges { node { id workflow status customerId steps { name status } } } } }';
+    const propagation = await until('the propagation to finish after the restart', async () => {
+      const found = (await child.gql(ops)).data.operations.edges.map((e: any) => e.node).find((o: any) => o.workflow === 'propagate' && o.customerId === customer.id);
+      return found?.status !== 'PENDING' && found;
+    });
+    expect([propagation.status, propagation.steps]).toEqual(['SUCCEEDED', [{ name: 'marketing.setCopies', status: 'SUCCEEDED' }]]);
+    const member = await sandboxFetch('marketing', `${child.ready.systems.marketing}/3.0/lists/${MARKETING_LIST_ID}/members/${customer.sourceIds.marketing}`, {}, loadOrCreateSandboxCredentials(dir)).then((r) => r.json());
+    expect([member.merge_fields.FNAME, member.merge_fields.LNAME]).toEqual([first, 'Crash']);
+    // Sent again once after the restart: Mailchimp keeps no idempotency keys, but the PATCH sets the same fields
+    // on the same member, so the second changes nothing; the list holds no member more than before.
+    expect((await json(`${child.ready.systems.marketing}/_admin/stats`)).writes).toBe(1);
+    expect(await members()).toBe(before);
+  } finally {
+    await child.stop();
+  }
+}
+
 describe('a gateway killed mid-workflow', () => {
   it('resumes an onboarding that was WAITING for the ERP, which finishes once the partner is released, each record once', async () => {
     await crashWhileWaiting();
+  });
+
+  it('finishes a propagation whose sole copy write had committed and lost its answer, on the same member', async () => {
+    await crashWhileCopying();
   });
 
   it('finishes the workflow after a restart on PGlite, each effect once', async () => {
