@@ -18,6 +18,8 @@ describe('npm start', () => {
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (out += c));
     const exited = new Promise<string>((resolve) => child.on('exit', (code, signal) => resolve(code === null ? String(signal) : String(code))));
+    // npm may exit on the signal before canon has finished stopping; canon holds the same pipes until it is gone.
+    const outputEnded = Promise.all([new Promise((r) => child.stdout.once('close', r)), new Promise((r) => child.stderr.once('close', r))]);
     try {
       const gatewayUrl = await new Promise<string>((resolve, reject) => {
         const onData = () => {
@@ -62,6 +64,7 @@ describe('npm start', () => {
       process.kill(-child.pid!, 'SIGINT');
       // npm re-raises the signal it got; canon's own process must have closed everything and said so.
       expect(['0', 'SIGINT']).toContain(await exited);
+      await outputEnded;
       expect(out).toContain('canon stopped.');
     } finally {
       try {
