@@ -100,7 +100,7 @@ async function launch(config: CanonConfig, log: Logger): Promise<Launched> {
     await DBOS.launch();
     await DBOS.registerQueue(OPERATIONS_QUEUE, { workerConcurrency: OPERATIONS_CONCURRENCY, minPollingIntervalMs: settings.queuePollMs, onConflict: 'always_update' });
     for (const s of SYSTEMS) await DBOS.registerQueue(systemQueue(s), { globalConcurrency: settings.systemConcurrency[s], minPollingIntervalMs: settings.queuePollMs, onConflict: 'always_update' });
-    pool?.vacuumEvery(EMBEDDED_VACUUM_MS, (e) => log.warn({ err: e }, 'vacuuming the embedded workflow database failed; trying again later'));
+    pool?.vacuumEvery(EMBEDDED_VACUUM_MS, (e) => log.warn({ err: e }, 'vacuuming the embedded workflow database failed; its tables are vacuumed again after their next writes'));
     // Embedded PGlite is one process's own: only on PostgreSQL can another replica be there to take over.
     if (!pool) takeover = await ExecutorTakeover.start({ databaseUrl: url, schema: settings.schema, executorId: settings.executorId, heartbeatMs: settings.heartbeatMs, takeoverAfterMs: settings.takeoverAfterMs, log });
   } catch (e) {
