@@ -81,10 +81,7 @@ async function sendCopy(rt: WorkflowRuntime, w: CopyWrite, step: StepState): Pro
           if (!r.ok) throw r.error;
           const [result] = m.results(r.data);
           const failed = result!.error;
-          if (failed) {
-            const wait = failed.retryAfterSeconds !== null ? { retryAfterSeconds: failed.retryAfterSeconds } : {};
-            throw Object.assign(new Error(failed.message), { stepError: { code: failed.code, message: failed.message, retryable: failed.retryable, ...wait } });
-          }
+          if (failed) throw Object.assign(new Error(failed.message), { stepError: { ...failed, retryAfterSeconds: failed.retryAfterSeconds ?? undefined } });
           const moved = MOVES_RECORD[system];
           if (moved && result!.nativeId !== c.nativeId) {
             const fields = JSON.stringify({ id: result!.nativeId, [moved]: (step.input as Record<string, string>)[moved] });
