@@ -82,6 +82,19 @@ export interface Target {
   note?: string;
 }
 
+/** One write path's load run (medians over rounds): the answers, and each process's busy cores meanwhile. */
+export interface WritePathRun {
+  rps: number;
+  p50: number;
+  p99: number;
+  graphqlErrors: number;
+  non2xx: number;
+  /** CPU time over wall time per process (`gateway` is canon, idle on the direct path). */
+  cores: Record<Role, number>;
+  /** canon's CPU per request on this path, ms. */
+  gatewayCpuMs: number;
+}
+
 export interface BenchResults {
   startedAt: string;
   node: string;
@@ -107,10 +120,10 @@ export interface BenchResults {
   pageSizes?: { contender: ContenderName; first: number; rps: number; p50: number; p99: number; rssMiB: number; peakRssMiB: number; systemRequestsPerQuery: Record<SystemName, number>; graphqlErrors: number }[];
   writes?: {
     customers: number;
-    canon: { rps: number; p50: number; p99: number; graphqlErrors: number; non2xx: number };
-    direct: { rps: number; p50: number; p99: number; graphqlErrors: number; non2xx: number };
+    canon: WritePathRun;
+    direct: WritePathRun;
     /** updateCustomer with mode: QUEUED: `rps` answered (PENDING), `doneRps` written, counting the time the queue took to drain. */
-    queued?: { rps: number; p50: number; p99: number; graphqlErrors: number; non2xx: number; doneRps: number };
+    queued?: WritePathRun & { doneRps: number };
     ratio: number;
     /** One canon write's full answer, kept so a run whose writes all failed is visible as such. */
     probe: unknown;
@@ -197,16 +210,17 @@ function pageSizeTable(pages: NonNullable<BenchResults['pageSizes']>): string[] 
   ];
 }
 
-function writeTable(w: NonNullable<BenchResults['writes']>): string[] {
+export function writeTable(w: NonNullable<BenchResults['writes']>): string[] {
+  const paths: [string, WritePathRun][] = [
+    ['canon updateCustomer REALTIME + Idempotency-Key', w.canon],
+    ['crm subgraph crmUpdateCustomer (direct)', w.direct],
+    ...(w.queued ? [[`canon updateCustomer QUEUED (answered; ${fmt(w.queued.doneRps, 0)}/s written)`, w.queued] as [string, WritePathRun]] : []),
+  ];
   return [
-    `\n5. Writes (updateCustomer name, ${w.customers} CRM customers round-robin)`,
+    `\n5. Writes (updateCustomer name, ${w.customers} CRM customers round-robin; cores: each process's CPU over wall time, canon's idle on the direct path)`,
     table(
-      ['path', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
-      [
-        ['canon updateCustomer REALTIME + Idempotency-Key', fmt(w.canon.rps, 0), fmt(w.canon.p50, 0), fmt(w.canon.p99, 0), w.canon.graphqlErrors + w.canon.non2xx],
-        ['crm subgraph crmUpdateCustomer (direct)', fmt(w.direct.rps, 0), fmt(w.direct.p50, 0), fmt(w.direct.p99, 0), w.direct.graphqlErrors + w.direct.non2xx],
-        ...(w.queued ? [[`canon updateCustomer QUEUED (answered; ${fmt(w.queued.doneRps, 0)}/s written)`, fmt(w.queued.rps, 0), fmt(w.queued.p50, 0), fmt(w.queued.p99, 0), w.queued.graphqlErrors + w.queued.non2xx]] : []),
-      ],
+      ['path', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'canon CPU ms/req', ...ROLES.map((r) => `${r} cores`)],
+      paths.map(([label, p]) => [label, fmt(p.rps, 0), fmt(p.p50, 0), fmt(p.p99, 0), p.graphqlErrors + p.non2xx, fmt(p.gatewayCpuMs, 2), ...ROLES.map((r) => fmt(p.cores[r], 2))]),
     ),
     `   canon ÷ direct throughput: ${fmt(w.ratio, 3)}${w.queued ? `; queued written ÷ direct: ${fmt(w.queued.doneRps / w.direct.rps, 3)}` : ''}`,
   ];

@@ -33,7 +33,7 @@ import { measureWrites, profileWrites } from './phases/writes.js';
 import { formatSummary } from './profile.js';
 import type { GatewayReady } from './protocol.js';
 import { OVERHEAD_QUERY } from './queries.js';
-import type { ContenderName, ReadTable } from './report.js';
+import { writeTable, type ContenderName, type ReadTable } from './report.js';
 
 async function main(): Promise<void> {
   const opts = readOptions(process.argv.slice(2));
@@ -46,8 +46,8 @@ async function main(): Promise<void> {
   try {
     const { canon, live, skipped } = await startContenders(stack.ready, opts, installProblem, gateways);
     if (opts.writesOnly) {
-      const writes = await measureWrites(stack.ready, canon, opts);
-      console.log(JSON.stringify({ canon: writes.canon, direct: writes.direct, queued: writes.queued, ratio: writes.ratio }, null, 2));
+      const writes = await measureWrites(stack, canon, opts);
+      console.log(writeTable(writes).join('\n'));
       if (opts.profile) console.log(`\n${formatSummary(await profileWrites(canon, opts, started))}`);
       return;
     }
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       const criticalPath = await measureCriticalPath(stack.ready, canon, opts.quick);
       const pageSizes = await measurePageSizes(stack.ready, nodedup ? 'canon-nodedup' : 'canon', nodedup ?? canon, opts.quick);
       await nodedup?.stop();
-      later = { ...later, criticalPath, pageSizes, writes: await measureWrites(stack.ready, canon, opts) };
+      later = { ...later, criticalPath, pageSizes, writes: await measureWrites(stack, canon, opts) };
     }
     const profile = opts.profile ? await profileReads(canon, stack.subgraphs, varied, opts, started) : undefined;
     const elapsedSeconds = (performance.now() - t0) / 1000;
