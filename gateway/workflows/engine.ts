@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
 import type { CanonConfig } from '../config.js';
 import { PglitePool } from './pglite-pool.js';
+import { CANON_JSON } from './serializer.js';
 import { registerRuntime, unregisterRuntime, type WorkflowRuntime } from './runtime.js';
 import { ExecutorTakeover } from './takeover.js';
 
@@ -93,6 +94,7 @@ async function launch(config: CanonConfig, log: Logger): Promise<Launched> {
     systemDatabaseSchemaName: settings.schema,
     ...(pool ? { systemDatabasePool: pool as never } : {}),
     executorID: settings.executorId,
+    serializer: CANON_JSON,
     logger: dbosLogger(log),
   });
   let takeover: ExecutorTakeover | null = null;
