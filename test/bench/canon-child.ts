@@ -12,7 +12,19 @@ import { childArgs, exitWhenParentSays, tellParent } from './protocol.js';
 // plugins and control subgraph.
 register('./reuse-servers-hooks.mjs', import.meta.url);
 
-const { stack, name, dedupeReads } = childArgs<CanonChildArgs>();
+/** The run's schemas, gone with everything in them once the gateway has stopped. */
+async function dropSchemas(url: string, schemas: string[]): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+const { stack, name, dedupeReads, database } = childArgs<CanonChildArgs>();
 try {
   const { loadConfig, testConfig } = await import('../../gateway/config.js');
   const { startStack } = await import('../../gateway/stack.js');
@@ -31,7 +43,10 @@ try {
   // turns propagation off for tests that count each system's writes). The sync runs its full sync at start and no
   // round after (testConfig's hour): a round every 5 s would put its feed reads into the page-size phase's count of
   // system requests per query, which the bench cannot tell apart from the reads it measures.
-  const config = testConfig(dataDir, { logLevel: 'info', dedupeReads: dedupeReads ?? true, workflows: loadConfig({}).workflows });
+  // --database-url: as a deployment past one machine runs (ledger, keys and workflows in PostgreSQL), in this run's schemas.
+  const onPostgres = database ? { databaseUrl: database.url, databaseSchema: database.schema } : {};
+  const workflows = loadConfig(database ? { DATABASE_SCHEMA: database.schema } : {}).workflows;
+  const config = testConfig(dataDir, { logLevel: 'info', dedupeReads: dedupeReads ?? true, ...onPostgres, workflows });
   const running = await startStack(config, { systems: stack.systems });
   const key = running.devApp && running.devApp.status !== 'unavailable' ? running.devApp.key : undefined;
   if (!key) throw new Error(`canon's gateway has no dev app to be called with: ${JSON.stringify(running.devApp)}`);
@@ -40,7 +55,10 @@ try {
   const strays = Object.entries(running.subgraphs).filter(([name, s]) => s.url !== stack.subgraphs[name as keyof typeof stack.subgraphs]);
   if (strays.length) throw new Error(`canon's gateway would call subgraphs of its own (${strays.map(([n]) => n).join(', ')}): reuse-servers-hooks.mjs no longer matches the module that starts subgraph servers.`);
   tellParent({ kind: 'gateway-ready', url: `${running.gateway.url}/graphql`, key });
-  exitWhenParentSays(() => running.close());
+  exitWhenParentSays(async () => {
+    await running.close();
+    if (database) await dropSchemas(database.url, [database.schema, workflows.schema]);
+  });
 } catch (e) {
   tellParent({ kind: 'failed', reason: (e as Error).stack ?? String(e) });
   process.exit(1);

@@ -44,6 +44,12 @@ export interface BenchOptions {
    * write load instead of the varied reads): for A/B work on the write path.
    */
   writesOnly: boolean;
+  /**
+   * --database-url URL: canon's contenders keep their state (ledger, key store, workflows) in this PostgreSQL, each
+   * in schemas of its own for the run (dropped when it stops), as a deployment past one machine does; default none:
+   * embedded SQLite and PGlite under their data directories, as `npm start` does.
+   */
+  databaseUrl: string | null;
 }
 
 /** Reads the flags; a number flag that is not a positive number throws, naming the flag and what it got. */
@@ -70,6 +76,13 @@ export function readOptions(argv: string[]): BenchOptions {
       const dir = argv[i + 1];
       if (!dir || dir.startsWith('--')) throw new Error('--baseline takes a directory holding another checkout of canon.');
       return resolve(dir);
+    })(),
+    databaseUrl: (() => {
+      const i = argv.indexOf('--database-url');
+      if (i < 0) return null;
+      const url = argv[i + 1];
+      if (!url || !/^postgres(ql)?:\/\//.test(url)) throw new Error('--database-url takes a PostgreSQL URL (postgres://…).');
+      return url;
     })(),
     variedOnly: flag('varied-only'),
     writesOnly: flag('writes-only'),

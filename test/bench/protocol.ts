@@ -72,6 +72,8 @@ export interface CanonChildArgs extends GatewayChildArgs {
   name: string;
   /** DEDUPE_READS. Default true. */
   dedupeReads?: boolean;
+  /** --database-url: state in this PostgreSQL, in schemas named after the run and the contender. */
+  database?: { url: string; schema: string };
 }
 
 /** Reads this child's arguments; the bench always sets them, so their absence is a programming error. */

@@ -12,7 +12,8 @@
 // profiler), --rounds N, --duration S, --connections N, --contenders canon,apollo (a subset), --baseline DIR (also
 // canon from another checkout, as canon-baseline), --varied-only (only the varied table: A/B work on the gateway),
 // --side-by-side (the contenders of a round loaded at once, for steadier CPU ratios in A/B work), --writes-only (only
-// the writes phase, against canon; with --profile, canon profiled under the realtime writes: A/B work on the write path).
+// the writes phase, against canon; with --profile, canon profiled under the realtime writes: A/B work on the write path),
+// --database-url URL (canon's ledger, keys and workflows in that PostgreSQL, in schemas of the run's own, dropped after).
 //
 // The phases, in order, each in phases/: start the stack and the contenders (start.ts), check that every contender
 // answers as canon does (answers.ts), measure reads under each workload (reads.ts), the critical path

@@ -96,7 +96,8 @@ async function untilSynced(health: string): Promise<void> {
  */
 export async function startContenders(stack: StackReady, opts: BenchOptions, installProblem: string | null, gateways: Map<ContenderName, Child<GatewayReady>>): Promise<Contenders> {
   const skipped: Partial<Record<ContenderName, string>> = {};
-  log('starting contenders …');
+  log(`starting contenders${opts.databaseUrl ? ` (canon's state in PostgreSQL at ${opts.databaseUrl.replace(/\/\/[^@]*@/, '//')})` : ''} …`);
+  const runTag = Date.now().toString(36);
   const baseline: Contender[] = opts.baseline
     ? [{ name: 'canon-baseline', script: join(opts.baseline, 'test/bench/canon-child.ts'), args: { name: 'canon-baseline' }, label: `canon from ${opts.baseline}` }]
     : [];
@@ -107,7 +108,9 @@ export async function startContenders(stack: StackReady, opts: BenchOptions, ins
     try {
       const own = !c.script.startsWith(contendersDir);
       const cwd = c.name === 'canon-baseline' ? opts.baseline! : own ? root : contendersDir;
-      const g = await startChild<GatewayReady>(c.script, { stack, ...c.args }, { cwd, quiet: own });
+      // On PostgreSQL, schemas of this run's own: contenders never share state, and a run leaves none behind.
+      const database = opts.databaseUrl && c.script.endsWith('canon-child.ts') ? { database: { url: opts.databaseUrl, schema: `bench_${runTag}_${c.name.replace(/-/g, '_')}` } } : {};
+      const g = await startChild<GatewayReady>(c.script, { stack, ...c.args, ...database }, { cwd, quiet: own });
       if (g.ready.key) useKey(g.ready.key, g.ready.url);
       gateways.set(c.name, g);
     } catch (e) {
