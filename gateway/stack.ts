@@ -278,10 +278,11 @@ export async function startService(config: CanonConfig, front: Front, opts: Stac
       control = controlSubgraph({ client, ledger, lock: locking.lock, engine, runner });
     }
     const syncTargets = sync ? syncHealth(sync, client) : undefined;
+    const queues = engine ? () => engine!.queues() : undefined;
     const systemList = SYSTEMS.filter((s) => systems[s]).map((s) => ({ name: s, url: systemUrlOf(s) }));
     let served: RunningGateway;
     if (front === 'control') {
-      served = await serveControl(config, control!, { authenticator, idempotency: { store: idempotency, ledger } }, syncTargets!, systemList, subgraphs);
+      served = await serveControl(config, control!, { authenticator, idempotency: { store: idempotency, ledger } }, { sync: syncTargets!, queues }, systemList, subgraphs);
     } else {
       served = await startGateway({
         port: config.port,
@@ -290,6 +291,7 @@ export async function startService(config: CanonConfig, front: Front, opts: Stac
         localSubgraphs: control ? [{ def: control, url: CONTROL_URL }] : [],
         systems: systemList,
         sync: syncTargets,
+        queues,
         client,
         idempotency,
         ledger,
@@ -348,11 +350,11 @@ function syncHealth(sync: SyncScheduler, client: SubgraphClient): NonNullable<He
  * The control subgraph as a service: GraphQL on config.port under canon's access rule, and /health as the gateway
  * reports it (503 while `starting`, so a readiness probe waits for the first full sync).
  */
-async function serveControl(config: CanonConfig, control: SubgraphDefinition, access: Pick<AccessOptions, 'authenticator' | 'idempotency'>, sync: NonNullable<HealthTargets['sync']>, systems: { name: string; url: string }[], subgraphs: Record<Owner, RunningSubgraph>): Promise<RunningGateway> {
+async function serveControl(config: CanonConfig, control: SubgraphDefinition, access: Pick<AccessOptions, 'authenticator' | 'idempotency'>, engineSide: Pick<HealthTargets, 'sync' | 'queues'>, systems: { name: string; url: string }[], subgraphs: Record<Owner, RunningSubgraph>): Promise<RunningGateway> {
   const composed = composeConfigured(config);
   if (!composed.ok) throw new CompositionError(composed.errors);
   const rules = new ScopeRules(composed.supergraphSdl, { modelNeedsScope: config.introspectionNeedsScope });
-  const targets: HealthTargets = { subgraphs: OWNERS.map((n) => ({ name: n, url: subgraphs[n].url })), systems, sync };
+  const targets: HealthTargets = { subgraphs: OWNERS.map((n) => ({ name: n, url: subgraphs[n].url })), systems, ...engineSide };
   const server = await startSubgraphServer(control, {
     port: config.port,
     host: config.host,

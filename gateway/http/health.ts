@@ -1,4 +1,4 @@
-// /health: whether every subgraph and every source system answers, as `ok` or `degraded` with each one named; `starting` until the first full sync is done; the identity store in numbers and each system's sync.
+// /health: whether every subgraph and every source system answers, as `ok` or `degraded` with each one named; `starting` until the first full sync is done; the identity store in numbers, each system's sync, and the work waiting on each workflow queue.
 
 export interface SyncHealth {
   system: string;
@@ -12,12 +12,28 @@ export interface SyncHealth {
   error?: { system: string; code: string; message: string };
 }
 
+/** One workflow queue: its workflows waiting for a place, and those running from it now (engine.ts). */
+export interface QueueHealth {
+  name: string;
+  enqueued: number;
+  running: number;
+}
+
+/** The queues' counts; `countedUpTo` is there when more workflows wait or run than were counted (the counts are then lower bounds). */
+export interface QueuesHealth {
+  queues: QueueHealth[];
+  countedUpTo?: number;
+}
+
 export interface HealthReport {
   status: 'starting' | 'ok' | 'degraded';
   subgraphs: { name: string; url: string; ok: boolean }[];
   systems: { name: string; url: string; ok: boolean }[];
   identity?: { customers: number; records: number; pendingReview: number } | null;
   sync?: SyncHealth[];
+  /** Where the workflow engine runs (with the sync): what waits on its queues, e.g. propagations behind a copy system's concurrency. */
+  queues?: QueueHealth[];
+  countedUpTo?: number;
 }
 
 export interface HealthTargets {
@@ -32,6 +48,8 @@ export interface HealthTargets {
     /** The identity store's counts; null when identity does not answer. */
     identity(): Promise<{ customers: number; records: number; pendingReview: number } | null>;
   };
+  /** The workflow queues' counts, where the engine runs here; null when they could not be read. */
+  queues?: () => Promise<QueuesHealth | null>;
 }
 
 const PROBE_TIMEOUT_MS = 1000;
@@ -48,13 +66,14 @@ async function reachable(url: string): Promise<boolean> {
 }
 
 export async function health(targets: HealthTargets): Promise<HealthReport> {
-  const [subgraphs, systems, identity] = await Promise.all([
+  const [subgraphs, systems, identity, queues] = await Promise.all([
     Promise.all(targets.subgraphs.map(async (s) => ({ name: s.name, url: s.url, ok: await reachable(s.url.replace(/\/graphql$/, '/health')) }))),
     Promise.all(targets.systems.map(async (s) => ({ name: s.name, url: s.url, ok: await reachable(`${s.url}/`) }))),
     targets.sync?.identity() ?? Promise.resolve(undefined),
+    targets.queues?.().catch(() => null) ?? Promise.resolve(undefined),
   ]);
   const sync = targets.sync?.report();
   const ok = subgraphs.every((s) => s.ok) && systems.every((s) => s.ok) && (sync ?? []).every((s) => s.ok);
   const status = targets.sync && !targets.sync.started() ? 'starting' : ok ? 'ok' : 'degraded';
-  return { status, subgraphs, systems, ...(targets.sync ? { identity: identity ?? null, sync } : {}) };
+  return { status, subgraphs, systems, ...(targets.sync ? { identity: identity ?? null, sync } : {}), ...(queues ?? {}) };
 }

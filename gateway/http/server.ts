@@ -52,6 +52,8 @@ export interface GatewayOptions {
   systems: { name: string; url: string }[];
   /** How the sync stands, for /health (absent: the gateway syncs nothing, and /health says nothing of it). */
   sync?: HealthTargets['sync'];
+  /** The workflow queues' counts, for /health, where the engine runs in this process. */
+  queues?: HealthTargets['queues'];
   /** The one client toward the subgraphs (pool, policies, read dedup), shared with canon's write path. */
   client: SubgraphClient;
   /** Where mutations' idempotency keys are kept. */
@@ -144,7 +146,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const composed = composeCanon(sources);
   if (!composed.ok) throw new CompositionError(composed.errors);
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  const healthTargets: HealthTargets = { subgraphs: opts.subgraphs.map((s) => ({ name: s.def.name, url: s.url })), systems: opts.systems, sync: opts.sync };
+  const healthTargets: HealthTargets = { subgraphs: opts.subgraphs.map((s) => ({ name: s.def.name, url: s.url })), systems: opts.systems, sync: opts.sync, queues: opts.queues };
 
   const local = new Map<string, ReturnType<typeof buildSubgraphSchema>>(opts.localSubgraphs.map((s) => [s.def.name, buildSubgraphSchema([{ typeDefs: s.def.typeDefs, resolvers: s.def.resolvers as never }])]));
   const rules = new ScopeRules(composed.supergraphSdl, { modelNeedsScope: opts.security.modelNeedsScope });

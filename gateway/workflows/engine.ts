@@ -18,6 +18,7 @@ import { DBOS, type WorkflowHandle } from '@dbos-inc/dbos-sdk';
 import type { Logger } from 'pino';
 import { SYSTEMS, type SystemName } from '../../schema/model.js';
 import type { CanonConfig } from '../config.js';
+import type { QueuesHealth } from '../http/health.js';
 import { PglitePool } from './pglite-pool.js';
 import { CANON_JSON } from './serializer.js';
 import { registerRuntime, unregisterRuntime, type WorkflowRuntime } from './runtime.js';
@@ -33,6 +34,8 @@ const ENDED = ['SUCCESS', 'ERROR', 'CANCELLED', 'MAX_RECOVERY_ATTEMPTS_EXCEEDED'
 const PRUNE_BATCH = 1000;
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
+/** At most this many waiting and running workflows are counted for /health (queues), so a long backlog costs one bounded read. */
+const QUEUE_COUNT_LIMIT = 10_000;
 /** Queued mutations running at once in one gateway; their system calls are limited per system besides. */
 const OPERATIONS_CONCURRENCY = 32;
 /**
@@ -175,6 +178,21 @@ export class WorkflowEngine {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * What waits on each of canon's queues (ENQUEUED) and what runs from it (PENDING), for /health: one read of at
+   * most QUEUE_COUNT_LIMIT workflows; past it the counts are lower bounds, and `countedUpTo` says so.
+   */
+  async queues(): Promise<QueuesHealth> {
+    const names = [OPERATIONS_QUEUE, ...SYSTEMS.map(systemQueue)];
+    const listed = await DBOS.listWorkflows({ queueName: names, status: ['ENQUEUED', 'PENDING'], limit: QUEUE_COUNT_LIMIT, loadInput: false, loadOutput: false });
+    const queues = names.map((name) => ({ name, enqueued: 0, running: 0 }));
+    for (const w of listed) {
+      const q = queues.find((x) => x.name === w.queueName);
+      if (q) q[w.status === 'ENQUEUED' ? 'enqueued' : 'running']++;
+    }
+    return { queues, ...(listed.length >= QUEUE_COUNT_LIMIT ? { countedUpTo: QUEUE_COUNT_LIMIT } : {}) };
   }
 
   /**
