@@ -56,9 +56,11 @@ export function stamp(d: Date): string {
 
 /** Counts GraphQL `errors` in answers without parsing every body: a substring is enough to notice a broken contender. */
 function errorCounter() {
-  const counter = { withErrors: 0 };
+  const counter = { withErrors: 0, firstError: null as string | null };
   const onResponse = (_status: number, body: string) => {
-    if (body.includes('"errors"')) counter.withErrors++;
+    if (!body.includes('"errors"')) return;
+    counter.withErrors++;
+    counter.firstError ??= body.slice(0, 400);
   };
   return { counter, onResponse };
 }
@@ -100,5 +102,7 @@ export async function load(spec: LoadSpec) {
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
     graphqlErrors: counter.withErrors,
+    /** The first answer that carried errors (its start), so a run with errors says which. */
+    firstError: counter.firstError,
   };
 }

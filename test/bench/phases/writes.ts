@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Child } from '../children.js';
 import { summarizeProfile, type ProfileSummary } from '../profile.js';
-import { load, log, median, post, round, stamp } from '../load.js';
+import { admin, load, log, median, post, round, stamp } from '../load.js';
 import { root, type BenchOptions } from '../options.js';
 import { ROLES, startMeter, type Role } from '../meter.js';
 import type { GatewayReady } from '../protocol.js';
@@ -40,6 +40,12 @@ async function writeBodies(canon: Child<GatewayReady>) {
   return { targets, viaCanon, direct, queued };
 }
 
+/** Workflows waiting or running on canon's queues now, by its /health: the work a load run left behind it. */
+async function queuedWork(canon: Child<GatewayReady>): Promise<number> {
+  const h = (await admin(canon.ready.url.replace(/\/graphql$/, '/health'), 'GET')) as { queues?: { enqueued: number; running: number }[] };
+  return (h.queues ?? []).reduce((a, q) => a + q.enqueued + q.running, 0);
+}
+
 export async function measureWrites(stack: RunningStack, canon: Child<GatewayReady>, opts: BenchOptions): Promise<NonNullable<BenchResults['writes']>> {
   log('writes …');
   const { targets, viaCanon, direct, queued } = await writeBodies(canon);
@@ -55,7 +61,7 @@ export async function measureWrites(stack: RunningStack, canon: Child<GatewayRea
   };
   const first = viaCanon();
   const probe = await post(canon.ready.url, JSON.parse(first.body), first.headers);
-  const writeRuns: { path: WritePath; rps: number; p50: number; p99: number; graphqlErrors: number; non2xx: number; doneRps?: number; cores: Record<Role, number>; gatewayCpuMs: number }[] = [];
+  const writeRuns: { path: WritePath; rps: number; p50: number; p99: number; graphqlErrors: number; non2xx: number; doneRps?: number; cores: Record<Role, number>; gatewayCpuMs: number; leftQueued: number }[] = [];
   for (let i = 0; i < (opts.quick ? 1 : 3); i++) {
     // Queued last: its queue drains after the answers, and must not run under the next path's load.
     for (const [path, body, url] of [['canon', viaCanon, canon.ready.url], ['direct', direct, stack.ready.subgraphs.crm], ['queued', queued, canon.ready.url]] as const) {
@@ -63,16 +69,20 @@ export async function measureWrites(stack: RunningStack, canon: Child<GatewayRea
       const meter = startMeter({ gateway: canon.pid, subgraphs: stack.pids.subgraphs, systems: stack.pids.systems });
       const r = await load({ url, connections: opts.connections, duration: opts.duration, body });
       const m = meter.stop(r.requests);
+      if (r.firstError) log(`  ${path}: ${r.graphqlErrors} answers with errors; the first: ${r.firstError}`);
       const cores = Object.fromEntries(ROLES.map((role) => [role, m.processes[role].cores])) as Record<Role, number>;
+      // Realtime writes answer before their propagations run: what is still queued is work the run's figures leave out.
+      const leftQueued = await queuedWork(canon);
       const doneRps = path === 'queued' ? r.requests / (opts.duration + (await drained())) : undefined;
-      writeRuns.push({ path, rps: r.rps, p50: r.p50, p99: r.p99, graphqlErrors: r.graphqlErrors, non2xx: r.non2xx + r.errors, doneRps, cores, gatewayCpuMs: m.processes.gateway.cpuMsPerRequest });
+      writeRuns.push({ path, rps: r.rps, p50: r.p50, p99: r.p99, graphqlErrors: r.graphqlErrors, non2xx: r.non2xx + r.errors, doneRps, cores, gatewayCpuMs: m.processes.gateway.cpuMsPerRequest, leftQueued });
     }
   }
   const w = (p: WritePath) => {
     const mine = writeRuns.filter((r) => r.path === p);
     return { rps: round(median(mine.map((r) => r.rps)), 1), p50: median(mine.map((r) => r.p50)), p99: median(mine.map((r) => r.p99)), graphqlErrors: mine.reduce((a, r) => a + r.graphqlErrors, 0), non2xx: mine.reduce((a, r) => a + r.non2xx, 0),
       cores: Object.fromEntries(ROLES.map((role) => [role, round(median(mine.map((r) => r.cores[role])), 2)])) as Record<Role, number>,
-      gatewayCpuMs: round(median(mine.map((r) => r.gatewayCpuMs)), 2) };
+      gatewayCpuMs: round(median(mine.map((r) => r.gatewayCpuMs)), 2),
+      leftQueued: median(mine.map((r) => r.leftQueued)) };
   };
   const queuedDone = round(median(writeRuns.filter((r) => r.path === 'queued').map((r) => r.doneRps!)), 1);
   const writes: NonNullable<BenchResults['writes']> = { customers: targets.length, canon: w('canon'), direct: w('direct'), queued: { ...w('queued'), doneRps: queuedDone }, ratio: NaN, probe: probe.json };
