@@ -35,7 +35,7 @@ const PRUNE_BATCH = 1000;
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 /** At most this many waiting and running workflows are counted for /health (queues), so a long backlog costs one bounded read. */
-const QUEUE_COUNT_LIMIT = 10_000;
+const QUEUE_COUNT_LIMIT = 2000;
 /** Queued mutations running at once in one gateway; their system calls are limited per system besides. */
 const OPERATIONS_CONCURRENCY = 32;
 /**
