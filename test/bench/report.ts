@@ -89,7 +89,7 @@ export interface WritePathRun {
   p99: number;
   graphqlErrors: number;
   non2xx: number;
-  /** CPU time over wall time per process (`gateway` is canon, idle on the direct path). */
+  /** CPU time over wall time per process (`gateway` is canon: not called on the direct path, where it works off earlier propagations). */
   cores: Record<Role, number>;
   /** canon's CPU per request on this path, ms. */
   gatewayCpuMs: number;
@@ -219,7 +219,7 @@ export function writeTable(w: NonNullable<BenchResults['writes']>): string[] {
     ...(w.queued ? [[`canon updateCustomer QUEUED (answered; ${fmt(w.queued.doneRps, 0)}/s written)`, w.queued] as [string, WritePathRun]] : []),
   ];
   return [
-    `\n5. Writes (updateCustomer name, ${w.customers} CRM customers round-robin; cores: each process's CPU over wall time, canon's idle on the direct path)`,
+    `\n5. Writes (updateCustomer name, ${w.customers} CRM customers round-robin; cores: each process's CPU over wall time; on the direct path canon is not called, and works off the propagations the realtime run left)`,
     table(
       ['path', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'canon CPU ms/req', ...ROLES.map((r) => `${r} cores`), 'queued after'],
       paths.map(([label, p]) => [label, fmt(p.rps, 0), fmt(p.p50, 0), fmt(p.p99, 0), p.graphqlErrors + p.non2xx, fmt(p.gatewayCpuMs, 2), ...ROLES.map((r) => fmt(p.cores[r], 2)), p.leftQueued]),

@@ -65,7 +65,7 @@ export async function measureWrites(stack: RunningStack, canon: Child<GatewayRea
   for (let i = 0; i < (opts.quick ? 1 : 3); i++) {
     // Queued last: its queue drains after the answers, and must not run under the next path's load.
     for (const [path, body, url] of [['canon', viaCanon, canon.ready.url], ['direct', direct, stack.ready.subgraphs.crm], ['queued', queued, canon.ready.url]] as const) {
-      // The direct path's "gateway" is idle canon: its figures show what canon costs doing nothing.
+      // On the direct path canon is not called: what its `gateway` figures show there is the propagations the realtime run left it working off.
       const meter = startMeter({ gateway: canon.pid, subgraphs: stack.pids.subgraphs, systems: stack.pids.systems });
       const r = await load({ url, connections: opts.connections, duration: opts.duration, body });
       const m = meter.stop(r.requests);
