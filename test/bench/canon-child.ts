@@ -12,17 +12,6 @@ import { childArgs, exitWhenParentSays, tellParent } from './protocol.js';
 // plugins and control subgraph.
 register('./reuse-servers-hooks.mjs', import.meta.url);
 
-/** The run's schemas, gone with everything in them once the gateway has stopped. */
-async function dropSchemas(url: string, schemas: string[]): Promise<void> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
 
 const { stack, name, dedupeReads, database } = childArgs<CanonChildArgs>();
 try {
@@ -57,7 +46,8 @@ try {
   tellParent({ kind: 'gateway-ready', url: `${running.gateway.url}/graphql`, key });
   exitWhenParentSays(async () => {
     await running.close();
-    if (database) await dropSchemas(database.url, [database.schema, workflows.schema]);
+    // The run's schemas go with everything in them once the gateway has stopped.
+    if (database) await (await import('../support/postgres.js')).dropSchemas(database.url, [database.schema, workflows.schema]);
   });
 } catch (e) {
   tellParent({ kind: 'failed', reason: (e as Error).stack ?? String(e) });

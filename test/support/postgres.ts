@@ -1,4 +1,4 @@
-// Test support: where the PostgreSQL tests connect, and why they are skipped when they cannot.
+// Test support: where the PostgreSQL tests connect, why they are skipped when they cannot, and dropping the schemas a test or bench run made.
 
 import pg from 'pg';
 import { loadConfig } from '../../gateway/config.js';
@@ -16,5 +16,16 @@ export async function postgresSkipReason(): Promise<string | null> {
     return `PostgreSQL is not reachable at ${PG_URL} (${(e as Error).message}): the PostgreSQL runs of the ledger tests are skipped. Start PostgreSQL or set DATABASE_URL to run them.`;
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+/** Drops `schemas` and everything in them (schemas a test file or a bench contender made for itself). */
+export async function dropSchemas(url: string, schemas: readonly string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  } finally {
+    await client.end();
   }
 }

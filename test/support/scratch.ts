@@ -3,9 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll } from 'vitest';
-import { PG_URL } from './postgres.js';
+import { dropSchemas, PG_URL } from './postgres.js';
 
 /** Call once at the top of a test file: every `dir()` and `schema()` it hands out is dropped after the file's last test. */
 export function scratch(): { dir(prefix: string): string; schema(prefix: string): string } {
@@ -13,11 +12,7 @@ export function scratch(): { dir(prefix: string): string; schema(prefix: string)
   const schemas: string[] = [];
   afterAll(async () => {
     dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
-    if (!schemas.length) return;
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-    await c.end();
+    if (schemas.length) await dropSchemas(PG_URL, schemas);
   });
   return {
     dir: (prefix) => {
