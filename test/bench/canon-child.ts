@@ -12,7 +12,6 @@ import { childArgs, exitWhenParentSays, tellParent } from './protocol.js';
 // plugins and control subgraph.
 register('./reuse-servers-hooks.mjs', import.meta.url);
 
-
 const { stack, name, dedupeReads, database } = childArgs<CanonChildArgs>();
 try {
   const { loadConfig, testConfig } = await import('../../gateway/config.js');

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Child } from '../children.js';
 import { summarizeProfile, type ProfileSummary } from '../profile.js';
-import { admin, load, log, median, post, round, stamp } from '../load.js';
+import { admin, load, log, median, post, round, sleep, stamp } from '../load.js';
 import { root, type BenchOptions } from '../options.js';
 import { ROLES, startMeter, type Role } from '../meter.js';
 import type { GatewayReady } from '../protocol.js';
@@ -46,26 +46,25 @@ async function queuedWork(canon: Child<GatewayReady>): Promise<number> {
   return (h.queues ?? []).reduce((a, q) => a + q.enqueued + q.running, 0);
 }
 
+/** Asks `done` every `everyMs` until it says yes or `maxMs` have passed; the seconds that took. */
+async function waitUntil(done: () => Promise<boolean>, maxMs: number, everyMs: number): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < maxMs && !(await done())) await sleep(everyMs);
+  return (performance.now() - started) / 1000;
+}
+
 export async function measureWrites(stack: RunningStack, canon: Child<GatewayReady>, opts: BenchOptions): Promise<NonNullable<BenchResults['writes']>> {
   log('writes …');
   const { targets, viaCanon, direct, queued } = await writeBodies(canon);
   /** Waits until no queued write is left PENDING (at most a minute): the time the queue took to drain, in s. */
-  const drained = async () => {
-    const started = performance.now();
-    for (let i = 0; i < 1200; i++) {
-      const left = await post(canon.ready.url, { query: '{ operations(status: [PENDING], first: 1) { edges { node { id } } } }' });
-      if (!left.json.data?.operations.edges.length) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return (performance.now() - started) / 1000;
-  };
+  const drained = () =>
+    waitUntil(async () => !(await post(canon.ready.url, { query: '{ operations(status: [PENDING], first: 1) { edges { node { id } } } }' })).json.data?.operations.edges.length, 60_000, 50);
   // Whatever canon still has queued when the writes begin (work of its own start or of earlier phases) is worked off
   // first, so that the first run does not share canon with it.
   const backlog = await queuedWork(canon);
   if (backlog) {
-    const waited = performance.now();
-    for (let i = 0; i < 1200 && (await queuedWork(canon)) > 0; i++) await new Promise((r) => setTimeout(r, 100));
-    log(`  waited ${((performance.now() - waited) / 1000).toFixed(1)} s for ${backlog} workflows canon had queued itself (${await queuedWork(canon)} left)`);
+    const waited = await waitUntil(async () => (await queuedWork(canon)) === 0, 120_000, 100);
+    log(`  waited ${waited.toFixed(1)} s for ${backlog} workflows canon had queued itself (${await queuedWork(canon)} left)`);
   }
   const first = viaCanon();
   const probe = await post(canon.ready.url, JSON.parse(first.body), first.headers);
